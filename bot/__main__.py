@@ -1,0 +1,114 @@
+"""The `dsbot` command line: run the bots, open the console, or ask one question."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.console import ConsoleUser, ask, interactive, render_console
+from bot.logs import configure_logging
+from bot.services import build_services
+from storage.db import DatabaseError
+from storage.facts import DatasetError
+
+log = logging.getLogger("dsbot")
+
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_DATA = 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dsbot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start every front end whose token is set (else the console)")
+    console = commands.add_parser("console", help="an interactive prompt, no token needed")
+    ask_parser = commands.add_parser("ask", help='answer one command, e.g. dsbot ask "/cost"')
+    ask_parser.add_argument("line", help='the command, e.g. "/outages Europe/London"')
+    for sub in (console, ask_parser):
+        sub.add_argument("--lang", default="", help="reply language: en or zh (default: DSBOT_LANG)")
+        sub.add_argument("--user", default="local", help="the user id to act as")
+        sub.add_argument("--chat", default="console", help="the chat id to act in")
+        sub.add_argument("--group", action="store_true", help="act in a group chat")
+        sub.add_argument("--admin", action="store_true", help="act as a moderator of the chat")
+    return parser
+
+
+def _console_user(options: argparse.Namespace) -> ConsoleUser:
+    return ConsoleUser(
+        user_id=options.user[:64],
+        chat_id=options.chat[:64],
+        locale=options.lang,
+        is_admin=options.admin,
+        chat_kind="group" if options.group else "private",
+    )
+
+
+async def _ask(settings: Settings, options: argparse.Namespace) -> int:
+    async with build_services(settings) as services:
+        reply, request = await ask(options.line, _console_user(options), services)
+    output = render_console(reply, request.lang)
+    if reply.is_error:
+        sys.stderr.write(output)
+        return 1
+    sys.stdout.write(output)
+    return 0
+
+
+async def _console(settings: Settings, options: argparse.Namespace) -> int:
+    async with build_services(settings) as services:
+        await interactive(_console_user(options), services)
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    if settings.telegram_bot_token is None and settings.discord_bot_token is None:
+        log.info("no TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN set: starting the console")
+        async with build_services(settings) as services:
+            await interactive(ConsoleUser(), services)
+        return 0
+    from bot.frontends import run_front_ends
+
+    return await run_front_ends(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    if getattr(options, "lang", "") not in ("", "en", "zh"):
+        sys.stderr.write("dsbot: --lang must be en or zh\n")
+        return EXIT_USAGE
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        sys.stderr.write(f"dsbot: configuration error:\n{error}\n")
+        return EXIT_CONFIG
+    secrets = [
+        token.get_secret_value()
+        for token in (settings.telegram_bot_token, settings.discord_bot_token)
+        if token is not None
+    ]
+    configure_logging(secrets, logging.INFO if options.command == "run" else logging.WARNING)
+    try:
+        if options.command == "ask":
+            return asyncio.run(_ask(settings, options))
+        if options.command == "console":
+            return asyncio.run(_console(settings, options))
+        return asyncio.run(_run(settings))
+    except DatasetError as error:
+        sys.stderr.write(f"dsbot: the embedded dataset is broken: {error}\n")
+        return EXIT_DATA
+    except DatabaseError as error:
+        sys.stderr.write(f"dsbot: {error}\n")
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

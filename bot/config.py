@@ -1,0 +1,39 @@
+"""Settings from the environment and a `.env` file in the working directory.
+
+Tokens are SecretStr so that printing or logging the settings never shows them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from handlers.timezones import parse_zone
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = None
+    discord_bot_token: SecretStr | None = None
+    dsbot_database: Path = Path("dsbot.sqlite3")
+    dsbot_market: Literal["live", "offline"] = "live"
+    dsbot_lang: Literal["en", "zh"] = "en"
+    dsbot_tz: str = Field(default="UTC")
+
+    @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dsbot_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone = parse_zone(value)
+        if zone is None:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai")
+        return zone.key

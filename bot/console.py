@@ -1,0 +1,106 @@
+"""The console front end: the same dispatch as the chat platforms, in a terminal, no token."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot.dispatch import dispatch, parse_command, resolve_context
+from bot.render import format_table
+from handlers.i18n import pick_lang, text
+from handlers.model import Lang, Reply, Request, Services, Table
+
+CONSOLE_CHAT = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    user_id: str = "local"
+    chat_id: str = CONSOLE_CHAT
+    locale: str = ""
+    is_admin: bool = False
+    chat_kind: str = "private"
+
+
+def image_dir() -> Path:
+    folder = Path(tempfile.gettempdir()) / "dsbot"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def render_console(reply: Reply, lang: Lang, images: Path | None = None) -> str:
+    """The reply as terminal text; images are written to files and their paths listed."""
+    lines: list[str] = []
+    if reply.title:
+        lines += [reply.title, ""]
+    for part in reply.parts:
+        lines.append(format_table(part) if isinstance(part, Table) else part)
+        lines.append("")
+    for image in reply.images:
+        path = (images or image_dir()) / Path(image.filename).name
+        path.write_bytes(image.png)
+        lines.append(text(lang, "console.image_saved", path=str(path), alt=image.alt))
+    for number, button in enumerate(reply.buttons, start=1):
+        lines.append(f"  [{number}] {button.label}")
+    if reply.notice:
+        lines.append(f"> {reply.notice}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def build_request(line: str, user: ConsoleUser, action: str | None = None) -> Request:
+    parsed = parse_command(line)
+    return Request(
+        platform="console",
+        user_id=user.user_id,
+        chat_id=user.chat_id,
+        command=parsed.name if parsed else "",
+        text=parsed.text if parsed else line.strip(),
+        chat_kind="group" if user.chat_kind == "group" else "private",
+        is_admin=user.is_admin,
+        locale=user.locale,
+        action=action,
+        user_name=user.user_id,
+    )
+
+
+async def ask(line: str, user: ConsoleUser, services: Services) -> tuple[Reply, Request]:
+    """One command through dispatch; a line that is not a command gets the help hint."""
+    request = build_request(line if parse_command(line) else "/help", user)
+    request = await resolve_context(request, services)
+    return await dispatch(request, services), request
+
+
+async def interactive(user: ConsoleUser, services: Services, stream: TextIO = sys.stdout) -> None:
+    """A prompt loop: commands, or the number of a button of the last reply to press it."""
+    try:
+        import readline  # noqa: F401  (line editing and history where the terminal has it)
+    except ImportError:
+        pass
+    lang = pick_lang(user.locale, services.default_lang)
+    stream.write(text(lang, "console.welcome") + "\n")
+    last: Reply | None = None
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "dsbot> ")
+        except (EOFError, KeyboardInterrupt):
+            stream.write("\n")
+            return
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "quit", "exit"):
+            return
+        if line.isdigit() and last is not None and 1 <= int(line) <= len(last.buttons):
+            pressed = build_request("", user, action=last.buttons[int(line) - 1].action)
+            request = await resolve_context(pressed, services)
+            reply = await dispatch(request, services)
+        else:
+            reply, request = await ask(line, user, services)
+        stream.write(render_console(reply, request.lang))
+        # A reply that edits the previous message keeps the old buttons when it has none.
+        if reply.buttons or not reply.edit:
+            last = reply

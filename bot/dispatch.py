@@ -1,0 +1,90 @@
+"""The single path from a Request to a Reply, shared by every front end.
+
+It resolves the reply language and time zone, finds the command or button action, and
+holds the only broad `except` in the bot: a handler bug becomes a logged apology, never a
+traceback in the chat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import unicodedata
+from zoneinfo import ZoneInfo
+
+from handlers.i18n import pick_lang, text
+from handlers.model import Lang, Reply, Request, Services, UserError
+from handlers.registry import ACTIONS, COMMANDS_BY_NAME
+from handlers.timezones import parse_zone
+
+log = logging.getLogger(__name__)
+
+MAX_COMMAND_NAME = 32
+_COMMAND = re.compile(r"[/／](\S*)\s*(.*)", re.DOTALL)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParsedCommand:
+    name: str
+    text: str
+    addressee: str
+
+
+def parse_command(message: str) -> ParsedCommand | None:
+    """Split "/name@bot args" into its parts; None when the message is not a command.
+
+    A full-width slash (／, typed by Chinese keyboards) counts as a slash.
+    """
+    match = _COMMAND.match(message.strip())
+    if match is None:
+        return None
+    name, _, addressee = match[1].partition("@")
+    name = unicodedata.normalize("NFKC", name).lower()
+    rest = match[2]
+    return ParsedCommand(name=name[: MAX_COMMAND_NAME + 1], text=rest.strip(), addressee=addressee)
+
+
+async def resolve_context(request: Request, services: Services) -> Request:
+    """Fill in the reply language and time zone: chat choice, then platform locale, then default."""
+    chosen = await services.db.chat_settings(request.platform, request.chat_id)
+    lang: Lang
+    if chosen.lang in ("en", "zh"):
+        lang = "zh" if chosen.lang == "zh" else "en"
+    else:
+        lang = pick_lang(request.locale, services.default_lang)
+    zone: ZoneInfo = services.default_tz
+    if chosen.tz:
+        zone = parse_zone(chosen.tz) or services.default_tz
+    return dataclasses.replace(request, lang=lang, tz=zone)
+
+
+async def dispatch(request: Request, services: Services) -> Reply:
+    """Answer one request; never raises."""
+    try:
+        request = await resolve_context(request, services)
+    except Exception:
+        log.exception("could not read chat settings for %s/%s", request.platform, request.chat_id)
+    try:
+        if request.action is not None:
+            prefix = request.action.partition(":")[0]
+            action = ACTIONS.get(prefix)
+            if action is None:
+                raise UserError("core.unknown_button")
+            return await action(request, services)
+        command = COMMANDS_BY_NAME.get(request.command)
+        if command is None:
+            raise UserError("core.unknown_command", command=request.command[:MAX_COMMAND_NAME])
+        return await command.handler(request, services)
+    except UserError as error:
+        return Reply(
+            parts=(text(request.lang, error.key, **error.params),), ephemeral=True, is_error=True
+        )
+    except Exception:
+        log.exception(
+            "handler failed on %s command=%r action=%r",
+            request.platform,
+            request.command,
+            request.action,
+        )
+        return Reply(parts=(text(request.lang, "core.sorry"),), ephemeral=True, is_error=True)

@@ -1,0 +1,1 @@
+"""Platform-neutral commands; the registry of commands and button actions is in registry.py."""

@@ -1,0 +1,303 @@
+"""`/cost`: what training and tokens really cost, and a bill calculator for your own volumes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from handlers.amounts import MAX_TOKENS, normalise, parse_amount, parse_percent
+from handlers.i18n import text
+from handlers.model import Lang, Reply, Request, Services, Table, UserError
+from storage.facts import Facts
+
+MILLION = Decimal(1_000_000)
+CENT = Decimal("0.01")
+
+_INPUT_WORDS = frozenset({"in", "input", "inputs", "输入"})
+_OUTPUT_WORDS = frozenset({"out", "output", "outputs", "输出"})
+_CACHE_WORDS = frozenset({"cache", "cached", "hit", "hits", "缓存", "命中"})
+_URL = re.compile(r"https?://[^\s;,)]+|arXiv:\d{4}\.\d{4,5}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """USD per million tokens. `cache_hit` is None where no sourced cache price exists."""
+
+    key: str
+    input_miss: Decimal
+    cache_hit: Decimal | None
+    output: Decimal
+    fact_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Volumes:
+    input_tokens: Decimal
+    output_tokens: Decimal
+    cache_share: Decimal  # 0..1 of input tokens that hit the cache
+
+
+def _dec(facts: Facts, fact_id: str, field: str | None = None) -> Decimal:
+    return Decimal(str(facts.number(fact_id, field)))
+
+
+def model_prices(facts: Facts) -> tuple[ModelPrice, ...]:
+    """The January 2025 API prices of the models people compare, from the dataset."""
+    r1 = ("deepseek_reasoner_input_cache_hit", "deepseek_reasoner_input_cache_miss")
+    return (
+        ModelPrice(
+            "r1",
+            _dec(facts, r1[1]),
+            _dec(facts, r1[0]),
+            _dec(facts, "deepseek_reasoner_output"),
+            (*r1, "deepseek_reasoner_output"),
+        ),
+        ModelPrice(
+            "v3_promo",
+            _dec(facts, "deepseek_chat_v3_promo_price_jan2025", "input_cache_miss"),
+            None,
+            _dec(facts, "deepseek_chat_v3_promo_price_jan2025", "output"),
+            ("deepseek_chat_v3_promo_price_jan2025",),
+        ),
+        ModelPrice(
+            "v3_list",
+            _dec(facts, "deepseek_chat_v3_list_price", "input_cache_miss"),
+            _dec(facts, "deepseek_chat_v3_list_price", "input_cache_hit"),
+            _dec(facts, "deepseek_chat_v3_list_price", "output"),
+            ("deepseek_chat_v3_list_price",),
+        ),
+        ModelPrice(
+            "o1",
+            _dec(facts, "openai_o1", "input"),
+            _dec(facts, "openai_o1", "cached_input"),
+            _dec(facts, "openai_o1", "output"),
+            ("openai_o1",),
+        ),
+        ModelPrice(
+            "gpt4o",
+            _dec(facts, "openai_gpt_4o", "input"),
+            _dec(facts, "openai_gpt_4o", "cached_input"),
+            _dec(facts, "openai_gpt_4o", "output"),
+            ("openai_gpt_4o",),
+        ),
+    )
+
+
+def bill(price: ModelPrice, volumes: Volumes) -> Decimal:
+    """USD for the volumes; cache hits are billed at the miss price where none is known."""
+    hit_price = price.cache_hit if price.cache_hit is not None else price.input_miss
+    hits = volumes.input_tokens * volumes.cache_share
+    misses = volumes.input_tokens - hits
+    total = hits * hit_price + misses * price.input_miss + volumes.output_tokens * price.output
+    return total / MILLION
+
+
+def usd(amount: Decimal) -> str:
+    """Dollars to the cent, with thousands separators; tiny non-zero bills show as < $0.01."""
+    if 0 < amount < CENT:
+        return "< $0.01"
+    return f"${amount.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+
+
+def tokens(amount: Decimal) -> str:
+    for size, suffix in ((Decimal(10) ** 9, "B"), (MILLION, "M"), (Decimal(1000), "k")):
+        if amount >= size:
+            scaled = (amount / size).quantize(Decimal("0.01")).normalize()
+            return f"{scaled:f}{suffix}"
+    return f"{amount.quantize(Decimal(1)):f}"
+
+
+def parse_volumes(raw: str) -> Volumes:
+    """Read "2M in 500k out [cache 30%]", in either word order; raise UserError otherwise."""
+    words = normalise(raw).lower().replace("%", "% ").split()
+    slots: dict[str, Decimal] = {}
+    pending_word: str | None = None
+    pending_value: str | None = None
+    for word in words:
+        kind = (
+            "in"
+            if word in _INPUT_WORDS
+            else "out"
+            if word in _OUTPUT_WORDS
+            else "cache"
+            if word in _CACHE_WORDS
+            else None
+        )
+        if kind is None:
+            if pending_value is not None:
+                raise UserError("cost.bad_volumes", text=raw[:60])
+            if pending_word is not None:
+                _fill(slots, pending_word, word, raw)
+                pending_word = None
+            else:
+                pending_value = word
+        else:
+            if pending_word is not None or kind in slots:
+                raise UserError("cost.bad_volumes", text=raw[:60])
+            if pending_value is not None:
+                _fill(slots, kind, pending_value, raw)
+                pending_value = None
+            else:
+                pending_word = kind
+    if pending_word is not None or pending_value is not None or not slots:
+        raise UserError("cost.bad_volumes", text=raw[:60])
+    input_tokens = slots.get("in", Decimal(0))
+    output_tokens = slots.get("out", Decimal(0))
+    if input_tokens == 0 and output_tokens == 0:
+        raise UserError("cost.zero_volumes")
+    cache = slots.get("cache", Decimal(0))
+    return Volumes(input_tokens, output_tokens, cache / 100)
+
+
+def _fill(slots: dict[str, Decimal], kind: str, value: str, raw: str) -> None:
+    if kind == "cache":
+        share = parse_percent(value)
+        if share is None or not 0 <= share <= 100:
+            raise UserError("cost.bad_cache_share", value=value[:20])
+        slots[kind] = share
+        return
+    amount = parse_amount(value)
+    if amount is None:
+        raise UserError("cost.bad_number", value=value[:20])
+    if amount < 0:
+        raise UserError("cost.negative", value=value[:20])
+    if amount > MAX_TOKENS:
+        raise UserError("cost.too_large", value=value[:20])
+    slots[kind] = amount
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: 5.5760 -> 5.576, 78.0 -> 78."""
+    return f"{value.normalize():f}"
+
+
+def _sources(facts: Facts, fact_ids: tuple[str, ...]) -> str:
+    """The first address each fact cites, without repeats."""
+    found: list[str] = []
+    for fact_id in fact_ids:
+        source = facts.fact(fact_id).source
+        if source.startswith("same as "):
+            source = facts.fact(source.removeprefix("same as ").strip()).source
+        match = _URL.search(source)
+        if match and match[0] not in found:
+            found.append(match[0])
+    return " · ".join(found)
+
+
+def training(lang: Lang, facts: Facts) -> list[str | Table]:
+    hours = _dec(facts, "deepseek_v3_total_gpu_hours")
+    rate = _dec(facts, "deepseek_v3_rental_price_assumption")
+    computed = hours * rate
+    reported = _dec(facts, "deepseek_v3_training_cost")
+    if computed != reported:
+        raise ValueError(f"dataset disagrees with itself: {hours}M h x ${rate} != ${reported}M")
+    gpt4 = _dec(facts, "gpt4_training_compute_cost_ai_index_2024")
+    ratio = (gpt4 / computed).quantize(Decimal("0.1"))
+    return [
+        text(lang, "cost.training_heading"),
+        text(
+            lang,
+            "cost.training_v3",
+            hours=_plain(hours),
+            rate=_plain(rate),
+            total=_plain(computed),
+        ),
+        text(lang, "cost.training_gpt4", cost=_plain(gpt4)),
+        text(lang, "cost.training_gpt4_wired"),
+        text(lang, "cost.training_compare", ratio=f"{ratio:f}"),
+        text(
+            lang,
+            "cost.sources",
+            sources=_sources(
+                facts,
+                (
+                    "deepseek_v3_total_gpu_hours",
+                    "gpt4_training_compute_cost_ai_index_2024",
+                    "gpt4_training_cost_wired_2023",
+                ),
+            ),
+        ),
+    ]
+
+
+def price_table(lang: Lang, facts: Facts) -> list[str | Table]:
+    prices = model_prices(facts)
+    rows = tuple(
+        (
+            text(lang, f"cost.model_{price.key}"),
+            usd(price.cache_hit) if price.cache_hit is not None else "—",
+            usd(price.input_miss),
+            usd(price.output),
+        )
+        for price in prices
+    )
+    by_key = {price.key: price for price in prices}
+    output_ratio = (by_key["o1"].output / by_key["r1"].output).quantize(Decimal("0.1"))
+    input_ratio = (by_key["o1"].input_miss / by_key["r1"].input_miss).quantize(Decimal("0.1"))
+    headers = tuple(text(lang, f"cost.col_{name}") for name in ("model", "hit", "miss", "output"))
+    return [
+        text(lang, "cost.prices_heading"),
+        Table(headers, rows, ("l", "r", "r", "r")),
+        text(lang, "cost.ratio", output=f"{output_ratio:f}", input=f"{input_ratio:f}"),
+        text(lang, "cost.v3_note"),
+        text(
+            lang,
+            "cost.sources",
+            sources=_sources(facts, tuple(fid for price in prices for fid in price.fact_ids)),
+        ),
+    ]
+
+
+def calculator(lang: Lang, facts: Facts, volumes: Volumes) -> list[str | Table]:
+    bills = sorted(
+        ((bill(price, volumes), price) for price in model_prices(facts)),
+        key=lambda pair: pair[0],
+    )
+    cheapest_bill, cheapest = bills[0]
+    rows = []
+    for amount, price in bills:
+        times = "—" if cheapest_bill == 0 else f"{(amount / cheapest_bill).quantize(CENT):f}x"
+        rows.append((text(lang, f"cost.model_{price.key}"), usd(amount), times))
+    headers = tuple(text(lang, f"cost.col_{name}") for name in ("model", "bill", "times"))
+    share = (volumes.cache_share * 100).quantize(Decimal(1))
+    parts: list[str | Table] = [
+        text(
+            lang,
+            "cost.calc_heading",
+            input=tokens(volumes.input_tokens),
+            output=tokens(volumes.output_tokens),
+            share=f"{share:f}",
+        ),
+        Table(headers, tuple(rows), ("l", "r", "r")),
+        text(
+            lang,
+            "cost.calc_cheapest",
+            model=text(lang, f"cost.model_{cheapest.key}"),
+            bill=usd(cheapest_bill),
+            priciest=text(lang, f"cost.model_{bills[-1][1].key}"),
+            ratio=f"{(bills[-1][0] / cheapest_bill).quantize(Decimal('0.1')):f}"
+            if cheapest_bill
+            else "—",
+        ),
+    ]
+    if volumes.cache_share > 0:
+        parts.append(text(lang, "cost.calc_v3_cache_note"))
+    parts.append(text(lang, "cost.calc_prices_note"))
+    return parts
+
+
+async def cost(request: Request, services: Services) -> Reply:
+    """`/cost` · `/cost training` · `/cost prices` · `/cost 2M in 500k out cache 30%`."""
+    lang, facts = request.lang, services.facts
+    argument = request.text.strip()
+    keyword = normalise(argument).lower()
+    if not argument:
+        parts = training(lang, facts) + price_table(lang, facts)
+    elif keyword in ("training", "train", "训练"):
+        parts = training(lang, facts)
+    elif keyword in ("prices", "price", "api", "价格"):
+        parts = price_table(lang, facts)
+    else:
+        parts = calculator(lang, facts, parse_volumes(argument))
+    return Reply(title=text(lang, "cost.title"), parts=tuple(parts))

@@ -1,0 +1,76 @@
+"""`/start`, `/help` and `/about`: what the bot is for, how to use it, and what happened."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.i18n import text
+from handlers.model import Reply, Request, Services
+from storage.facts import Facts
+
+BEFORE, EVENT = date(2025, 1, 24), date(2025, 1, 27)
+
+
+async def start(request: Request, services: Services) -> Reply:
+    """`/start`: a greeting and the list of commands."""
+    reply = await show_help(request, services)
+    return Reply(title=text(request.lang, "help.welcome"), parts=reply.parts)
+
+
+async def show_help(request: Request, services: Services) -> Reply:
+    """`/help`: every command with an example."""
+    # Imported here because the registry imports this module to list it.
+    from handlers.registry import COMMANDS
+
+    lang = request.lang
+    lines = [
+        f"/{command.name} — {text(lang, command.summary)}\n    {text(lang, command.usage)}"
+        for command in COMMANDS
+    ]
+    return Reply(
+        title=text(lang, "help.title"),
+        parts=(text(lang, "help.intro"), "\n".join(lines), text(lang, "help.footer")),
+    )
+
+
+def day_change(facts: Facts, ticker: str) -> tuple[float, float, float]:
+    """Close on 24 Jan, close on 27 Jan, and the change in percent."""
+    closes = facts.closes(ticker)
+    before, after = closes[BEFORE], closes[EVENT]
+    return before, after, (after / before - 1) * 100
+
+
+async def about(request: Request, services: Services) -> Reply:
+    """`/about`: the story of 27 January 2025 with its key numbers and sources."""
+    lang, facts = request.lang, services.facts
+    nvda_before, nvda_after, nvda_pct = day_change(facts, "NVDA")
+    moves = {ticker: day_change(facts, ticker)[2] for ticker in ("AVGO", "VST", "GEV", "^IXIC")}
+    cap_loss = facts.fact("nvda_market_cap_loss_2025_01_27")
+    return Reply(
+        title=text(lang, "about.title"),
+        parts=(
+            text(lang, "about.what"),
+            text(
+                lang,
+                "about.market",
+                nvda_before=f"{nvda_before:.2f}",
+                nvda_after=f"{nvda_after:.2f}",
+                nvda_pct=f"{nvda_pct:+.2f}",
+                cap_loss=f"{facts.number(cap_loss.id):.0f}",
+                cap_loss_alt=f"{facts.number('nvda_market_cap_loss_lseg'):.0f}",
+                avgo=f"{moves['AVGO']:+.2f}",
+                vst=f"{moves['VST']:+.2f}",
+                gev=f"{moves['GEV']:+.2f}",
+                nasdaq=f"{moves['^IXIC']:+.2f}",
+            ),
+            text(
+                lang,
+                "about.cost",
+                v3_cost=f"{facts.number('deepseek_v3_training_cost'):.3f}",
+                r1_out=f"{facts.number('deepseek_reasoner_output'):.2f}",
+                o1_out=f"{facts.number('openai_o1', 'output'):.2f}",
+            ),
+            text(lang, "about.outages"),
+            text(lang, "about.sources"),
+        ),
+    )

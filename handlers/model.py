@@ -1,0 +1,147 @@
+"""The platform-neutral vocabulary every handler and front end speaks: Request in, Reply out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from storage.db import Database
+    from storage.facts import Facts
+
+Platform = Literal["console", "telegram", "discord"]
+ChatKind = Literal["private", "group"]
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, ...] = ("en", "zh")
+
+# Telegram's callback_data is at most 64 bytes (Discord's custom_id 100): the stricter wins.
+MAX_ACTION_BYTES = 64
+
+
+class UserError(Exception):
+    """A problem the user can fix; carries a catalogue key so the reply is in their language."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def require_moderator(request: Request) -> None:
+    """In groups only moderators may change shared things; in a private chat the user may."""
+    if request.chat_kind == "group" and not request.is_admin:
+        raise UserError("core.moderators_only")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One command or button press, as any front end sees it.
+
+    `text` is everything after the command name, untouched; `args` is it split on white space.
+    `lang` and `tz` are filled in by dispatch from the chat's settings, the platform locale
+    and the bot's defaults, so handlers never decide them.
+    """
+
+    platform: Platform
+    user_id: str
+    chat_id: str
+    command: str = ""
+    text: str = ""
+    chat_kind: ChatKind = "private"
+    is_admin: bool = False
+    locale: str = ""
+    action: str | None = None
+    user_name: str = ""
+    lang: Lang = "en"
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return tuple(self.text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A grid of plain strings; front ends render it monospace and aligned."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    # "l" or "r" per column; numbers read best right-aligned.
+    align: tuple[Literal["l", "r"], ...] = ()
+
+    def __post_init__(self) -> None:
+        width = len(self.headers)
+        if any(len(row) != width for row in self.rows):
+            raise ValueError("every table row needs one cell per header")
+        if self.align and len(self.align) != width:
+            raise ValueError("align needs one entry per column")
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A PNG with the text a reader without images gets instead."""
+
+    png: bytes
+    filename: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode()) > MAX_ACTION_BYTES:
+            raise ValueError(f"button action over {MAX_ACTION_BYTES} bytes: {self.action!r}")
+
+
+Part = str | Table
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler answers. Plain text only: front ends escape and format it.
+
+    `parts` are paragraphs and tables in reading order. `edit` replaces the message whose
+    button was pressed; `ephemeral` shows the reply to the requester only where the platform
+    can; `notice` is a short private line for the presser (a toast on Telegram); `is_error`
+    marks an answer to a request that could not be carried out.
+    """
+
+    title: str = ""
+    parts: tuple[Part, ...] = ()
+    images: tuple[Image, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    edit: bool = False
+    ephemeral: bool = False
+    notice: str = ""
+    is_error: bool = False
+
+    def plain_text(self) -> str:
+        """The reply without any table formatting, for logs and assertions."""
+        pieces = [self.title] if self.title else []
+        for part in self.parts:
+            if isinstance(part, Table):
+                pieces.append(" | ".join(part.headers))
+                pieces.extend(" | ".join(row) for row in part.rows)
+            else:
+                pieces.append(part)
+        return "\n".join(pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived resources, built once by the composition root and passed to every handler."""
+
+    facts: Facts
+    db: Database
+    clock: Callable[[], datetime]
+    default_lang: Lang = "en"
+    default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+
+Handler = Callable[[Request, Services], Awaitable[Reply]]

@@ -1,0 +1,33 @@
+"""The one explicit list of commands and button actions; front ends and /help read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers import cost, help, outages, settings
+from handlers.model import Handler
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command: `summary` and `usage` are catalogue keys, shown by /help and platform menus."""
+
+    name: str
+    handler: Handler
+    summary: str
+    usage: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", help.start, "help.summary_start", "help.usage_start"),
+    Command("help", help.show_help, "help.summary_help", "help.usage_help"),
+    Command("about", help.about, "help.summary_about", "help.usage_about"),
+    Command("cost", cost.cost, "cost.summary", "cost.usage"),
+    Command("outages", outages.outages, "outages.summary", "outages.usage"),
+    Command("settings", settings.settings, "settings.summary", "settings.usage"),
+)
+
+# Button actions are "<prefix>:<data>"; the prefix picks the handler.
+ACTIONS: dict[str, Handler] = {}
+
+COMMANDS_BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}

@@ -1,0 +1,23 @@
+"""Reading a time-zone name the way people type it, and rejecting the rest politely."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+EXAMPLE_ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "UTC")
+MAX_ZONE_NAME = 64
+
+
+@cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def parse_zone(name: str) -> ZoneInfo | None:
+    """The IANA zone `name` names (any letter case), or None for anything else."""
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > MAX_ZONE_NAME:
+        return None
+    canonical = _zones_by_folded_name().get(cleaned.casefold())
+    return ZoneInfo(canonical) if canonical else None

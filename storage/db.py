@@ -1,0 +1,149 @@
+"""One aiosqlite connection, its versioned schema, and the settings each chat chose.
+
+The schema lives in `migrations/NNNN_name.sql`; each file runs once, in order, inside one
+transaction, and `PRAGMA user_version` records the last one applied. Feature stores
+(polls, market cache, subscriptions) are small classes over the same connection, each in
+its own module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(Exception):
+    """The database file cannot be used (corrupt, not a database, or newer than this code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> tuple[Migration, ...]:
+    """Every migration shipped with the package, in version order."""
+    found: list[Migration] = []
+    for entry in resources.files("storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda migration: migration.version)
+    versions = [migration.version for migration in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    lang: str | None = None
+    tz: str | None = None
+
+
+class Database:
+    """The bot's SQLite database. `lock` serialises transactions on the one connection."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+        self.lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; one at a time."""
+        async with self.lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                await self.connection.rollback()
+                raise
+            await self.connection.commit()
+
+    async def schema_version(self) -> int:
+        async with self.connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, target: int | None = None) -> int:
+        """Apply every migration newer than the database, up to `target`; returns the version."""
+        current = await self.schema_version()
+        known = migrations()
+        if current > len(known):
+            raise DatabaseError(
+                f"the database is at schema version {current}, newer than this dsbot "
+                f"({len(known)}); upgrade dsbot"
+            )
+        for migration in known:
+            if migration.version <= current or (target is not None and migration.version > target):
+                continue
+            log.info("applying migration %s", migration.name)
+            # executescript commits first, so the script carries its own BEGIN/COMMIT.
+            await self.connection.executescript(
+                f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+            )
+            current = migration.version
+        return current
+
+    async def chat_settings(self, platform: str, chat_id: str) -> ChatSettings:
+        async with self.connection.execute(
+            "SELECT lang, tz FROM chat_settings WHERE platform = ? AND chat_id = ?",
+            (platform, chat_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return ChatSettings(lang=row[0], tz=row[1]) if row else ChatSettings()
+
+    async def set_chat_lang(self, platform: str, chat_id: str, lang: str | None) -> None:
+        async with self.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO chat_settings (platform, chat_id, lang) VALUES (?, ?, ?) "
+                "ON CONFLICT (platform, chat_id) DO UPDATE SET lang = excluded.lang",
+                (platform, chat_id, lang),
+            )
+
+    async def set_chat_tz(self, platform: str, chat_id: str, tz: str | None) -> None:
+        async with self.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO chat_settings (platform, chat_id, tz) VALUES (?, ?, ?) "
+                "ON CONFLICT (platform, chat_id) DO UPDATE SET tz = excluded.tz",
+                (platform, chat_id, tz),
+            )
+
+
+@asynccontextmanager
+async def open_database(path: str | Path, *, migrate: bool = True) -> AsyncIterator[Database]:
+    """Open (creating if needed) and migrate the database; `":memory:"` for tests."""
+    try:
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+    except sqlite3.Error as error:
+        raise DatabaseError(f"cannot open the database {path}: {error}") from error
+    try:
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute("PRAGMA synchronous = FULL")
+            database = Database(connection)
+            if migrate:
+                await database.migrate()
+        except sqlite3.DatabaseError as error:
+            raise DatabaseError(f"the database {path} cannot be used: {error}") from error
+        yield database
+    finally:
+        await connection.close()
