@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     ask_parser = commands.add_parser("ask", help='answer one command, e.g. dsbot ask "/cost"')
     ask_parser.add_argument("line", help='the command, e.g. "/outages Europe/London"')
     for sub in (console, ask_parser):
-        sub.add_argument("--lang", default="", help="reply language: en or zh (default: DSBOT_LANG)")
+        sub.add_argument(
+            "--lang", default="", help="reply language: en or zh (default: DSBOT_LANG)"
+        )
         sub.add_argument("--user", default="local", help="the user id to act as")
         sub.add_argument("--chat", default="console", help="the chat id to act in")
         sub.add_argument("--group", action="store_true", help="act in a group chat")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -76,10 +77,8 @@ async def ask(line: str, user: ConsoleUser, services: Services) -> tuple[Reply, 
 
 async def interactive(user: ConsoleUser, services: Services, stream: TextIO = sys.stdout) -> None:
     """A prompt loop: commands, or the number of a button of the last reply to press it."""
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history where the terminal has it)
-    except ImportError:
-        pass
     lang = pick_lang(user.locale, services.default_lang)
     stream.write(text(lang, "console.welcome") + "\n")
     last: Reply | None = None

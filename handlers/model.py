@@ -109,7 +109,9 @@ class Reply:
     `parts` are paragraphs and tables in reading order. `edit` replaces the message whose
     button was pressed; `ephemeral` shows the reply to the requester only where the platform
     can; `notice` is a short private line for the presser (a toast on Telegram); `is_error`
-    marks an answer to a request that could not be carried out.
+    marks an answer to a request that could not be carried out. `refresh_action`, when set,
+    is an action whose reply re-renders this message from fresh data: front ends use it to
+    refresh a live tally later (throttled) instead of showing a possibly stale edit.
     """
 
     title: str = ""
@@ -120,6 +122,7 @@ class Reply:
     ephemeral: bool = False
     notice: str = ""
     is_error: bool = False
+    refresh_action: str = ""
 
     def plain_text(self) -> str:
         """The reply without any table formatting, for logs and assertions."""

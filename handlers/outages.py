@@ -58,7 +58,9 @@ async def outages(request: Request, services: Services) -> Reply:
             total += span
             end, length = _when(incident.end, zone), duration(lang, span)
         rows.append((_when(incident.start, zone), end, length, _what(lang, incident, zone)))
-    headers = tuple(text(lang, f"outages.col_{name}") for name in ("start", "end", "length", "what"))
+    headers = tuple(
+        text(lang, f"outages.col_{name}") for name in ("start", "end", "length", "what")
+    )
     ended = sum(1 for incident in timeline.incidents if incident.end is not None)
     first = timeline.incidents[0].start
     offset = first.astimezone(zone).strftime("%z")

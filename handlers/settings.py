@@ -20,7 +20,9 @@ async def settings(request: Request, services: Services) -> Reply:
         return Reply(
             title=text(request.lang, "settings.title"),
             parts=(
-                text(request.lang, "settings.current", lang=chosen.lang or auto, tz=chosen.tz or auto),
+                text(
+                    request.lang, "settings.current", lang=chosen.lang or auto, tz=chosen.tz or auto
+                ),
                 text(request.lang, "settings.usage"),
             ),
         )

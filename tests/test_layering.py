@@ -10,7 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "storage")
 # What each package may import from this project.
-ALLOWED = {"bot": {"bot", "handlers", "storage"}, "handlers": {"handlers", "storage"}, "storage": {"storage"}}
+ALLOWED = {
+    "bot": {"bot", "handlers", "storage"},
+    "handlers": {"handlers", "storage"},
+    "storage": {"storage"},
+}
 PLATFORM_LIBRARIES = {"discord", "telegram"}
 STORAGE_ONLY = {"aiosqlite", "yfinance"}
 

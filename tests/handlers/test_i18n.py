@@ -46,14 +46,24 @@ def test_every_literal_key_in_the_code_is_in_the_catalogue() -> None:
 
 def test_chinese_locales_pick_chinese_and_others_english() -> None:
     assert [pick_lang(code) for code in ("zh", "zh-CN", "zh_TW", "ZH-hant", "en", "fr", "")] == [
-        "zh", "zh", "zh", "zh", "en", "en", "en"
+        "zh",
+        "zh",
+        "zh",
+        "zh",
+        "en",
+        "en",
+        "en",
     ]
     assert pick_lang("", default="zh") == "zh"
 
 
 def test_parse_lang_accepts_codes_and_refuses_the_rest() -> None:
     assert [parse_lang(code) for code in ("en", "ZH", "zh-CN", "de", "english")] == [
-        "en", "zh", "zh", None, None
+        "en",
+        "zh",
+        "zh",
+        None,
+        None,
     ]
 
 
