@@ -1,0 +1,150 @@
+"""The console front end and the `dsbot` command line, run as a user would run them."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.console import ConsoleUser, interactive, render_console
+from handlers.model import Button, Image, Reply, Services, Table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_dsbot(
+    *args: str, tmp_path: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "DISCORD_", "DSBOT_"))
+    }
+    environment.update(
+        {
+            "DSBOT_DATABASE": str(tmp_path / "bot.sqlite3"),
+            "DSBOT_MARKET": "offline",
+            "TMPDIR": str(tmp_path),
+            **(env or {}),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+
+def test_ask_prints_the_cost_table_and_exits_zero(tmp_path: Path) -> None:
+    result = run_dsbot("ask", "/cost 1M in 1M out", tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    r1 = next(line for line in lines if line.startswith("DeepSeek-R1"))
+    o1 = next(line for line in lines if line.startswith("OpenAI o1"))
+    assert "$2.74" in r1 and "$75.00" in o1
+    assert lines.index(r1) < lines.index(o1)
+
+
+def test_ask_outages_in_chinese_converts_to_london(tmp_path: Path) -> None:
+    result = run_dsbot("ask", "/outages Europe/London", "--lang", "zh", tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "01-27 02:55" in result.stdout
+    assert "3小时26分" in result.stdout
+
+
+def test_ask_with_bad_usage_exits_non_zero_with_the_error(tmp_path: Path) -> None:
+    result = run_dsbot("ask", "/cost lots in", tmp_path=tmp_path)
+
+    assert result.returncode == 1
+    assert "is not a token amount" in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_unknown_language_flag_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_dsbot("ask", "/help", "--lang", "fr", tmp_path=tmp_path)
+
+    assert result.returncode == 2
+    assert "--lang must be en or zh" in result.stderr
+
+
+def test_a_bad_time_zone_setting_is_a_configuration_error(tmp_path: Path) -> None:
+    result = run_dsbot("ask", "/help", tmp_path=tmp_path, env={"DSBOT_TZ": "Moon/Base"})
+
+    assert result.returncode == 3
+    assert "unknown time zone" in result.stderr
+
+
+def test_a_corrupt_database_file_stops_with_a_clear_message(tmp_path: Path) -> None:
+    (tmp_path / "bot.sqlite3").write_bytes(b"garbage" * 1000)
+
+    result = run_dsbot("ask", "/help", tmp_path=tmp_path)
+
+    assert result.returncode == 4
+    assert "cannot be used" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "bot.sqlite3").read_bytes() == b"garbage" * 1000
+
+
+def test_settings_come_from_a_dot_env_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DSBOT_LANG=zh\n", encoding="utf-8")
+
+    result = run_dsbot("ask", "/help", tmp_path=tmp_path)
+
+    assert "所有命令及示例" in result.stdout
+
+
+def test_run_without_tokens_opens_the_console_and_answers_help(tmp_path: Path) -> None:
+    result = run_dsbot("run", tmp_path=tmp_path, stdin="/help\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "dsbot console" in result.stdout
+    assert "/outages — " in result.stdout
+
+
+def test_the_console_keeps_chat_settings_between_commands(tmp_path: Path) -> None:
+    result = run_dsbot(
+        "console", tmp_path=tmp_path, stdin="/settings lang zh\n/help\nnot a command\n"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "本聊天的语言已设为中文" in result.stdout
+    assert result.stdout.count("所有命令及示例") == 2
+
+
+def test_render_console_saves_images_and_numbers_buttons(tmp_path: Path) -> None:
+    reply = Reply(
+        title="T",
+        parts=("text", Table(("a",), (("1",),))),
+        images=(Image(b"\x89PNG", "../../chart.png", "a chart"),),
+        buttons=(Button("Yes", "poll:1:0"), Button("No", "poll:1:1")),
+        notice="You voted Yes",
+    )
+
+    shown = render_console(reply, "en", images=tmp_path)
+
+    assert (tmp_path / "chart.png").read_bytes() == b"\x89PNG"
+    assert f"saved to {tmp_path / 'chart.png'}" in shown
+    assert "  [1] Yes\n  [2] No" in shown
+    assert "> You voted Yes" in shown
+
+
+async def test_interactive_console_answers_until_end_of_input(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("/cost 1M in 1M out\n\n/quit\n/help\n"))
+    output = io.StringIO()
+
+    await interactive(ConsoleUser(), services, output)
+
+    assert "$75.00" in output.getvalue()
+    assert "every command with an example" not in output.getvalue()

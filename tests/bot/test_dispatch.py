@@ -1,0 +1,75 @@
+"""Dispatch: command parsing, language resolution, and the one broad except."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+
+from bot import dispatch as dispatch_module
+from bot.dispatch import dispatch, parse_command
+from handlers.model import Reply, Request, Services
+from tests.conftest import make_request
+
+
+@pytest.mark.parametrize(
+    ("message", "name", "text", "addressee"),
+    [
+        ("/stocks NVDA", "stocks", "NVDA", ""),
+        ("/stocks@DsBot nvda msft", "stocks", "nvda msft", "DsBot"),
+        ("  /HELP  ", "help", "", ""),
+        ("／cost 1M in", "cost", "1M in", ""),
+        ("/poll new Q?\n| A | B", "poll", "new Q?\n| A | B", ""),
+    ],
+)
+def test_commands_are_split_into_name_text_and_addressee(
+    message: str, name: str, text: str, addressee: str
+) -> None:
+    parsed = parse_command(message)
+    assert parsed is not None
+    assert (parsed.name, parsed.text, parsed.addressee) == (name, text, addressee)
+
+
+def test_plain_chat_is_not_a_command() -> None:
+    assert parse_command("hello /help") is None
+    assert parse_command("") is None
+
+
+async def test_an_unknown_command_gets_a_hint_in_the_users_language(services: Services) -> None:
+    reply = await dispatch(make_request("/frobnicate", locale="zh-CN"), services)
+
+    assert reply.is_error and reply.ephemeral
+    assert "我不认识命令 /frobnicate" in reply.plain_text()
+
+
+async def test_an_unknown_button_is_answered_not_raised(services: Services) -> None:
+    reply = await dispatch(make_request(action="nothing:1:2"), services)
+
+    assert reply.is_error
+    assert "no longer does anything" in reply.plain_text()
+
+
+async def test_a_failing_handler_becomes_a_logged_apology(
+    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(request: Request, services: Services) -> Reply:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(dispatch_module.ACTIONS, "broken", broken)
+
+    with caplog.at_level(logging.ERROR):
+        reply = await dispatch(make_request(action="broken:1"), services)
+
+    assert reply.is_error
+    assert "Sorry, something went wrong" in reply.plain_text()
+    assert "boom" in caplog.text
+    assert "boom" not in reply.plain_text()
+
+
+async def test_the_default_language_applies_without_a_locale(services: Services) -> None:
+    chinese_default = dataclasses.replace(services, default_lang="zh")
+
+    reply = await dispatch(make_request("/help", locale=""), chinese_default)
+
+    assert "所有命令及示例" in reply.plain_text()
