@@ -48,20 +48,22 @@ def split_text(text: str, limit: int) -> list[str]:
     if limit < 1:
         raise ValueError("limit must be positive")
     pieces: list[str] = []
-    current = ""
+    current: list[str] = []
+    current_size = 0
     for line in text.split("\n"):
         while len(line) > limit:
             if current:
-                pieces.append(current)
-                current = ""
+                pieces.append("\n".join(current))
+                current, current_size = [], 0
             pieces.append(line[:limit])
             line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if current and len(candidate) > limit:
-            pieces.append(current)
-            current = line
+        added = len(line) + (1 if current else 0)
+        if current and current_size + added > limit:
+            pieces.append("\n".join(current))
+            current, current_size = [line], len(line)
         else:
-            current = candidate
-    if current or not pieces:
-        pieces.append(current)
+            current.append(line)
+            current_size += added
+    if current:
+        pieces.append("\n".join(current))
     return pieces
