@@ -11,6 +11,7 @@ from bot.config import Settings
 from handlers.model import Services
 from storage.db import open_database
 from storage.facts import load_facts
+from storage.polls import PollStore
 
 
 def utc_now() -> datetime:
@@ -25,6 +26,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         yield Services(
             facts=facts,
             db=db,
+            polls=PollStore(db),
             clock=utc_now,
             default_lang=settings.dsbot_lang,
             default_tz=ZoneInfo(settings.dsbot_tz),

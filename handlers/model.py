@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from storage.db import Database
     from storage.facts import Facts
+    from storage.polls import PollStore
 
 Platform = Literal["console", "telegram", "discord"]
 ChatKind = Literal["private", "group"]
@@ -55,6 +56,9 @@ class Request:
     locale: str = ""
     action: str | None = None
     user_name: str = ""
+    # The platform's id for this delivery (Telegram callback query id, Discord interaction id)
+    # where it has one: a button press that toggles must be ignored when it is redelivered.
+    delivery_id: str = ""
     lang: Lang = "en"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
@@ -142,6 +146,7 @@ class Services:
 
     facts: Facts
     db: Database
+    polls: PollStore
     clock: Callable[[], datetime]
     default_lang: Lang = "en"
     default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))

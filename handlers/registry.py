@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import cost, help, outages, settings
+from handlers import cost, help, outages, poll, settings
 from handlers.model import Handler
 
 
@@ -24,10 +24,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("about", help.about, "help.summary_about", "help.usage_about"),
     Command("cost", cost.cost, "cost.summary", "cost.usage"),
     Command("outages", outages.outages, "outages.summary", "outages.usage"),
+    Command("poll", poll.poll, "poll.summary", "poll.usage"),
     Command("settings", settings.settings, "settings.summary", "settings.usage"),
 )
 
 # Button actions are "<prefix>:<data>"; the prefix picks the handler.
-ACTIONS: dict[str, Handler] = {}
+ACTIONS: dict[str, Handler] = {
+    "poll": poll.poll_action,
+}
 
 COMMANDS_BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
