@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
     discord_bot_token: SecretStr | None = None
+    # A Discord role (name or id) whose members count as moderators besides Manage Server.
+    dsbot_discord_mod_role: str | None = None
     dsbot_database: Path = Path("dsbot.sqlite3")
     dsbot_market: Literal["live", "offline"] = "live"
     dsbot_lang: Literal["en", "zh"] = "en"

@@ -16,6 +16,9 @@ class Command:
     handler: Handler
     summary: str
     usage: str
+    # Changes shared chat state: platforms that can hide commands (Discord) hide it from
+    # members without moderator rights; handlers still enforce require_moderator.
+    moderator: bool = False
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -25,7 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("cost", cost.cost, "cost.summary", "cost.usage"),
     Command("outages", outages.outages, "outages.summary", "outages.usage"),
     Command("poll", poll.poll, "poll.summary", "poll.usage"),
-    Command("settings", settings.settings, "settings.summary", "settings.usage"),
+    Command("settings", settings.settings, "settings.summary", "settings.usage", moderator=True),
 )
 
 # Button actions are "<prefix>:<data>"; the prefix picks the handler.

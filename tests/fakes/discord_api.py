@@ -1,0 +1,625 @@
+"""A fake Discord REST API and gateway on 127.0.0.1 that the real discord.py client talks to.
+
+Tests point discord.py's HTTP base (`discord.http.Route.BASE`) and its gateway
+(`discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`) here with `point_discord_py_at`. The
+fake speaks enough of the gateway protocol for a bot that only receives interactions
+(HELLO, IDENTIFY -> READY, heartbeats and ACKs, RESUME -> RESUMED, INTERACTION_CREATE) and
+records every REST call, including interaction callbacks and webhook follow-ups and edits.
+It can answer the next calls to a path with 429s and can drop the gateway connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+from aiohttp import web
+
+API_PREFIX = "/api/v10"
+APPLICATION_ID = 1_100_000_000_000_000_001
+BOT_USER_ID = 1_100_000_000_000_000_002
+GUILD_ID = 1_100_000_000_000_000_003
+CHANNEL_ID = 1_100_000_000_000_000_004
+OWNER_ID = 1_100_000_000_000_000_005
+MOD_ROLE_ID = 1_100_000_000_000_000_042
+# Permission bits as Discord sends them: a member with and without Manage Server.
+MANAGE_GUILD = 1 << 5
+EVERYDAY_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send, use commands
+
+Json = dict[str, Any]
+
+
+@dataclass
+class RestCall:
+    """One REST request as the fake received it; `json` is the JSON body or `payload_json`."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GatewaySession:
+    socket: web.WebSocketResponse
+    identify: Json | None = None
+    resumed: bool = False
+    heartbeats: int = 0
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py decodes a body only when Content-Type is exactly application/json.
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )
+
+
+def user_payload(user_id: int, name: str, *, bot: bool = False) -> Json:
+    return {
+        "id": str(user_id),
+        "username": name,
+        "global_name": name,
+        "discriminator": "0",
+        "avatar": None,
+        "bot": bot,
+        "public_flags": 0,
+    }
+
+
+class FakeDiscord:
+    """The Discord API at http://127.0.0.1:<port>/api/v10 and its gateway at ws://.../gateway."""
+
+    def __init__(self) -> None:
+        self.calls: list[RestCall] = []
+        self.sessions: list[GatewaySession] = []
+        self.commands: dict[str, list[Json]] = {}
+        self.messages: dict[int, Json] = {}
+        # Roles of the one guild, by id: what GUILD_CREATE tells the client.
+        self.roles: dict[int, str] = {MOD_ROLE_ID: "Moderators"}
+        # path regex -> remaining number of 429 answers to give it.
+        self.rate_limits: dict[str, int] = {}
+        self.retry_after = 0.05
+        # channel id -> (HTTP status, Discord error code) for POSTs to that channel.
+        self.channel_errors: dict[int, tuple[int, int]] = {}
+        # Interaction token -> id of the message that is the interaction's original response.
+        self._originals: dict[str, int] = {}
+        # Interaction id -> id of the message whose button was pressed.
+        self._pressed: dict[int, int] = {}
+        self._ids = itertools.count(1_200_000_000_000_000_000)
+        self._sequence = itertools.count(2)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
+        self._app = app
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self._app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        for session in self.sessions:
+            if not session.socket.closed:
+                await session.socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    # ---- what tests look at ----------------------------------------------------------
+
+    def calls_to(self, method: str, pattern: str) -> list[RestCall]:
+        """Recorded calls whose path (after /api/v10) fully matches the regex `pattern`."""
+        regex = re.compile(pattern)
+        return [c for c in self.calls if c.method == method and regex.fullmatch(c.path)]
+
+    async def wait_for(self, check: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until `check()` returns something truthy (re-checked after every event)."""
+
+        async def wait() -> Any:
+            async with self._changed:
+                while not (result := check()):
+                    await self._changed.wait()
+                return result
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def wait_for_call(
+        self, method: str, pattern: str, count: int = 1, timeout: float = 5.0
+    ) -> list[RestCall]:
+        calls: list[RestCall] = await self.wait_for(
+            lambda: (found := self.calls_to(method, pattern)) and len(found) >= count and found,
+            timeout,
+        )
+        return calls
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ---- gateway ---------------------------------------------------------------------
+
+    @property
+    def live_session(self) -> GatewaySession | None:
+        for session in reversed(self.sessions):
+            if not session.socket.closed and (session.identify or session.resumed):
+                return session
+        return None
+
+    async def wait_until_connected(self, sessions: int = 1, timeout: float = 5.0) -> None:
+        """Until `sessions` gateway sessions have identified or resumed, the last still open."""
+        await self.wait_for(
+            lambda: (
+                len([s for s in self.sessions if s.identify or s.resumed]) >= sessions
+                and self.live_session
+            ),
+            timeout,
+        )
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        session = GatewaySession(socket)
+        self.sessions.append(session)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41_250}})
+        async for message in socket:
+            if message.type != web.WSMsgType.TEXT:
+                break
+            frame = json.loads(message.data)
+            op = frame.get("op")
+            if op == 1:
+                session.heartbeats += 1
+                await socket.send_json({"op": 11})
+            elif op == 2:
+                session.identify = frame["d"]
+                await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": self._ready()})
+                # As with the guilds intent: the full guild (roles included) follows READY.
+                await socket.send_json(
+                    {"op": 0, "t": "GUILD_CREATE", "s": next(self._sequence), "d": self._guild()}
+                )
+            elif op == 6:
+                session.resumed = True
+                await socket.send_json(
+                    {"op": 0, "t": "RESUMED", "s": next(self._sequence), "d": {}}
+                )
+            await self._notify()
+        await self._notify()
+        return socket
+
+    def _ready(self) -> Json:
+        return {
+            "v": 10,
+            "user": user_payload(BOT_USER_ID, "dsbot", bot=True),
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(APPLICATION_ID), "flags": 0},
+        }
+
+    def _guild(self) -> Json:
+        everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0"}
+        roles = [
+            {"id": str(role_id), "name": name, "permissions": "0"}
+            for role_id, name in self.roles.items()
+        ]
+        for role in [everyone, *roles]:
+            role.update(
+                {"position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}
+            )
+        return {
+            "id": str(GUILD_ID),
+            "name": "DeepSeek moment",
+            "owner_id": str(OWNER_ID),
+            "roles": [everyone, *roles],
+            "channels": [
+                {
+                    "id": str(CHANNEL_ID),
+                    "type": 0,
+                    "name": "general",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                }
+            ],
+            "members": [],
+            "member_count": 2,
+            "large": False,
+            "unavailable": False,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "joined_at": "2025-01-27T00:00:00+00:00",
+        }
+
+    async def send_event(self, event: str, data: Json) -> None:
+        session = self.live_session
+        if session is None:
+            raise RuntimeError("no gateway session is connected")
+        await session.socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the gateway as Discord does on a hiccup; a client should reconnect."""
+        session = self.live_session
+        if session is not None:
+            await session.socket.close(code=code)
+
+    # ---- interactions ----------------------------------------------------------------
+
+    def _interaction(
+        self,
+        kind: int,
+        data: Json,
+        *,
+        user_id: int,
+        locale: str,
+        permissions: int,
+        roles: tuple[int, ...],
+        guild: bool,
+        message: Json | None = None,
+    ) -> Json:
+        interaction_id = self.next_id()
+        user = user_payload(user_id, f"user{user_id % 1000}")
+        payload: Json = {
+            "id": str(interaction_id),
+            "application_id": str(APPLICATION_ID),
+            "type": kind,
+            "data": data,
+            "token": f"itoken-{interaction_id}",
+            "version": 1,
+            "locale": locale,
+            "channel_id": str(CHANNEL_ID),
+            "app_permissions": str(EVERYDAY_PERMISSIONS),
+            "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0 if guild else 1,
+        }
+        if guild:
+            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_locale"] = "en-US"
+            payload["channel"] = {
+                "id": str(CHANNEL_ID),
+                "type": 0,
+                "guild_id": str(GUILD_ID),
+                "name": "general",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+            }
+            payload["member"] = {
+                "user": user,
+                "roles": [str(role) for role in roles],
+                "permissions": str(permissions),
+                "joined_at": "2025-01-27T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "nick": None,
+            }
+        else:
+            payload["channel"] = {"id": str(CHANNEL_ID), "type": 1, "recipients": [user]}
+            payload["user"] = user
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    async def slash(
+        self,
+        name: str,
+        options: list[Json] | None = None,
+        *,
+        user_id: int = 1_000_000_000_000_000_777,
+        locale: str = "en-US",
+        permissions: int = EVERYDAY_PERMISSIONS,
+        roles: tuple[int, ...] = (),
+        guild: bool = True,
+    ) -> Json:
+        """Send a slash-command INTERACTION_CREATE as if a user ran /name with `options`."""
+        data: Json = {"id": str(self._command_id(name)), "name": name, "type": 1}
+        if options:
+            data["options"] = options
+        payload = self._interaction(
+            2,
+            data,
+            user_id=user_id,
+            locale=locale,
+            permissions=permissions,
+            roles=roles,
+            guild=guild,
+        )
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
+    async def autocomplete(self, name: str, options: list[Json], *, locale: str = "en-US") -> Json:
+        data: Json = {"id": str(self._command_id(name)), "name": name, "type": 1}
+        data["options"] = options
+        payload = self._interaction(
+            4,
+            data,
+            user_id=1_000_000_000_000_000_777,
+            locale=locale,
+            permissions=EVERYDAY_PERMISSIONS,
+            roles=(),
+            guild=True,
+        )
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
+    async def press(
+        self,
+        message: Json,
+        custom_id: str,
+        *,
+        user_id: int = 1_000_000_000_000_000_777,
+        locale: str = "en-US",
+        permissions: int = EVERYDAY_PERMISSIONS,
+    ) -> Json:
+        """Send a button press on `message` (as the fake stored it) for `custom_id`."""
+        payload = self._interaction(
+            3,
+            {"custom_id": custom_id, "component_type": 2},
+            user_id=user_id,
+            locale=locale,
+            permissions=permissions,
+            roles=(),
+            guild=True,
+            message=message,
+        )
+        self._pressed[int(payload["id"])] = int(message["id"])
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
+    def _command_id(self, name: str) -> int:
+        for commands in self.commands.values():
+            for command in commands:
+                if command["name"] == name:
+                    return int(command["id"])
+        return 1_300_000_000_000_000_000
+
+    # ---- REST ------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        body: Any = None
+        files: list[tuple[str, bytes]] = []
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                assert isinstance(part, web.BodyPartReader) or hasattr(part, "read")
+                content = await part.read()  # type: ignore[union-attr]
+                if part.name == "payload_json":
+                    body = json.loads(content)
+                else:
+                    files.append((part.filename or "", bytes(content)))
+        elif request.can_read_body:
+            raw = await request.read()
+            body = json.loads(raw) if raw else None
+        call = RestCall(
+            request.method, path, dict(request.query), body, files, dict(request.headers)
+        )
+        self.calls.append(call)
+        try:
+            for pattern, remaining in self.rate_limits.items():
+                if remaining > 0 and re.fullmatch(pattern, path):
+                    self.rate_limits[pattern] = remaining - 1
+                    # discord.py only trusts a 429 that came through Discord's proxy (Via).
+                    return _json(
+                        {
+                            "message": "You are being rate limited.",
+                            "retry_after": self.retry_after,
+                            "global": False,
+                        },
+                        status=429,
+                        headers={
+                            "Via": "1.1 google",
+                            "Retry-After": "1",
+                            "X-RateLimit-Scope": "user",
+                        },
+                    )
+            return await self._answer(call)
+        finally:
+            await self._notify()
+
+    async def _answer(self, call: RestCall) -> web.StreamResponse:
+        method, path = call.method, call.path
+        if method == "GET" and path == "/users/@me":
+            return _json(user_payload(BOT_USER_ID, "dsbot", bot=True))
+        if method == "GET" and path == "/oauth2/applications/@me":
+            return _json(self._application())
+        if method == "GET" and path in ("/gateway", "/gateway/bot"):
+            return _json(
+                {
+                    "url": self.gateway_url,
+                    "shards": 1,
+                    "session_start_limit": {
+                        "total": 1000,
+                        "remaining": 999,
+                        "reset_after": 0,
+                        "max_concurrency": 1,
+                    },
+                }
+            )
+        if match := re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", path):
+            scope = match[2] or "global"
+            if method == "PUT":
+                self.commands[scope] = [self._stored_command(c, match[2]) for c in call.json]
+            return _json(self.commands.get(scope, []))
+        if method == "POST" and (
+            match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
+        ):
+            return _json(self._callback(int(match[1]), match[2], call))
+        if match := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path):
+            token, which = match[2], match[3]
+            if method == "POST" and which is None:
+                return _json(self._new_message(call.json or {}, token=token))
+            if method == "PATCH" and which is not None:
+                return self._edit(self._message_id_for(token, which), call.json or {})
+            if method == "GET" and which is not None:
+                return _json(self.messages[self._message_id_for(token, which)])
+        if match := re.fullmatch(r"/channels/(\d+)/messages", path):
+            channel = int(match[1])
+            if channel in self.channel_errors:
+                status, code = self.channel_errors[channel]
+                return _json({"message": "error", "code": code}, status=status)
+            if method == "POST":
+                return _json(self._new_message(call.json or {}, channel=channel))
+        if method == "PATCH" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)):
+            return self._edit(int(match[2]), call.json or {})
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    def _application(self) -> Json:
+        return {
+            "id": str(APPLICATION_ID),
+            "name": "dsbot",
+            "icon": None,
+            "description": "",
+            "rpc_origins": [],
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": user_payload(OWNER_ID, "owner"),
+            "verify_key": "00",
+            "team": None,
+            "flags": 0,
+            "summary": "",
+        }
+
+    def _stored_command(self, command: Json, guild: str | None) -> Json:
+        stored = {
+            "id": str(self.next_id()),
+            "application_id": str(APPLICATION_ID),
+            "version": str(self.next_id()),
+            "default_member_permissions": None,
+            "dm_permission": True,
+            "nsfw": False,
+            "type": 1,
+            **command,
+        }
+        if guild:
+            stored["guild_id"] = guild
+        return stored
+
+    def _message_id_for(self, token: str, which: str) -> int:
+        if which == "@original":
+            return self._originals[token]
+        return int(which)
+
+    def _callback(self, interaction_id: int, token: str, call: RestCall) -> Json:
+        kind = call.json["type"]
+        data = call.json.get("data") or {}
+        ephemeral = bool(data.get("flags", 0) & 64)
+        answer: Json = {
+            "interaction": {
+                "id": str(interaction_id),
+                "type": 2,
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": ephemeral,
+            }
+        }
+        if kind in (4, 5):
+            message = self._new_message(data if kind == 4 else {"flags": data.get("flags", 0)})
+            self._originals[token] = int(message["id"])
+            answer["interaction"]["response_message_id"] = message["id"]
+            answer["resource"] = {"type": kind, "message": message}
+        elif kind == 7 or kind == 6:
+            # The pressed message is what an UPDATE_MESSAGE changes.
+            pressed = self._pressed.get(interaction_id)
+            if pressed is not None:
+                self._originals[token] = pressed
+                if kind == 7:
+                    self._apply_edit(pressed, data)
+                    answer["resource"] = {"type": kind, "message": self.messages[pressed]}
+        return answer
+
+    def _new_message(
+        self, data: Json, *, channel: int = CHANNEL_ID, token: str | None = None
+    ) -> Json:
+        message_id = self.next_id()
+        message: Json = {
+            "id": str(message_id),
+            "channel_id": str(channel),
+            "author": user_payload(BOT_USER_ID, "dsbot", bot=True),
+            "content": data.get("content") or "",
+            "timestamp": "2026-11-30T15:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [
+                {
+                    "id": str(self.next_id()),
+                    "filename": attachment.get("filename", "file"),
+                    "size": 1,
+                    "url": f"http://127.0.0.1:{self.port}/attachments/{attachment.get('filename')}",
+                    "proxy_url": f"http://127.0.0.1:{self.port}/attachments/x",
+                }
+                for attachment in data.get("attachments", [])
+            ],
+            "embeds": data.get("embeds") or [],
+            "pinned": False,
+            "type": 0,
+            "components": data.get("components") or [],
+            "flags": data.get("flags", 0),
+            "application_id": str(APPLICATION_ID),
+        }
+        self.messages[message_id] = message
+        return message
+
+    def _apply_edit(self, message_id: int, data: Json) -> None:
+        message = self.messages[message_id]
+        for key in ("content", "embeds", "components"):
+            if key in data and data[key] is not None:
+                message[key] = data[key]
+        message["edited_timestamp"] = "2026-11-30T15:00:01+00:00"
+
+    def _edit(self, message_id: int, data: Json) -> web.Response:
+        if message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        self._apply_edit(message_id, data)
+        return _json(self.messages[message_id])
+
+
+@contextlib.contextmanager
+def point_discord_py_at(fake: FakeDiscord) -> Iterator[None]:
+    """Make every discord.py client in this process use the fake's API and gateway."""
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = fake.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
