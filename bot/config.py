@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     dsbot_discord_mod_role: str | None = None
     dsbot_database: Path = Path("dsbot.sqlite3")
     dsbot_market: Literal["live", "offline"] = "live"
+    # Seconds a fetched latest price is served before Yahoo is asked again.
+    dsbot_market_ttl: float = Field(default=60.0, gt=0, le=86_400)
     dsbot_lang: Literal["en", "zh"] = "en"
     dsbot_tz: str = Field(default="UTC")
 

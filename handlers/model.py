@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from storage.db import Database
     from storage.facts import Facts
+    from storage.market import MarketData
     from storage.polls import PollStore
 
 Platform = Literal["console", "telegram", "discord"]
@@ -148,6 +149,7 @@ class Services:
     db: Database
     polls: PollStore
     clock: Callable[[], datetime]
+    market: MarketData
     default_lang: Lang = "en"
     default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import cost, help, outages, poll, settings
+from handlers import cost, factcheck, help, outages, poll, settings, stocks
 from handlers.model import Handler
 
 
@@ -25,7 +25,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", help.start, "help.summary_start", "help.usage_start"),
     Command("help", help.show_help, "help.summary_help", "help.usage_help"),
     Command("about", help.about, "help.summary_about", "help.usage_about"),
+    Command("stocks", stocks.stocks, "stocks.summary", "stocks.usage"),
     Command("cost", cost.cost, "cost.summary", "cost.usage"),
+    Command("factcheck", factcheck.factcheck, "factcheck.summary", "factcheck.usage"),
     Command("outages", outages.outages, "outages.summary", "outages.usage"),
     Command("poll", poll.poll, "poll.summary", "poll.usage"),
     Command("settings", settings.settings, "settings.summary", "settings.usage", moderator=True),

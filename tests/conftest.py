@@ -13,6 +13,7 @@ import pytest
 from handlers.model import Request, Services
 from storage.db import open_database
 from storage.facts import Facts, load_facts
+from storage.market import MarketData
 from storage.polls import PollStore
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -73,7 +74,9 @@ def facts() -> Facts:
 @pytest.fixture
 async def services(facts: Facts) -> AsyncIterator[Services]:
     async with open_database(":memory:") as db:
-        yield Services(facts=facts, db=db, polls=PollStore(db), clock=lambda: NOW)
+        # Offline: no test reaches Yahoo unless it injects a session to the fake itself.
+        market = MarketData(facts, db, mode="offline", clock=lambda: NOW)
+        yield Services(facts=facts, db=db, polls=PollStore(db), clock=lambda: NOW, market=market)
 
 
 def make_request(line: str = "", **fields: Any) -> Request:

@@ -1,0 +1,109 @@
+"""PNG line charts of prices normalised to the 24 January 2025 close, readable on a phone.
+
+matplotlib is imported on first use only (it costs start-up time every command would
+pay) and always with the Agg backend: there is no screen. The chart's own words are
+language-neutral (tickers, numbers, ISO dates), so no CJK font is needed; the localized
+description goes in the reply's caption and the image's alt text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from datetime import date, datetime, time
+from typing import Any
+
+# Distinct in colour and line style, so lines stay apart on small, dim or grey screens.
+_STYLES = (
+    ("#d62728", "-"),
+    ("#1f77b4", "-"),
+    ("#2ca02c", "--"),
+    ("#9467bd", "-."),
+    ("#ff7f0e", "--"),
+    ("#000000", ":"),
+    ("#8c564b", "-"),
+    ("#17becf", "-."),
+)
+# One render at a time: matplotlib's global state (font cache, rcParams) is not thread-safe.
+_render_lock = threading.Lock()
+
+
+async def render_png(
+    series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date
+) -> bytes:
+    """Draw in a worker thread: rendering takes a CPU-bound fraction of a second."""
+    return await asyncio.to_thread(draw, series, base=base, marker=marker)
+
+
+def draw(series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date) -> bytes:
+    """Each ticker's close as % change from its `base` close, with `marker` drawn as a line."""
+    with _render_lock:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.dates import AutoDateLocator, DateFormatter
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(8, 7), dpi=120, layout="constrained")
+        axes: Any = figure.add_subplot()
+        first_day = min(day for closes in series.values() for day, _ in closes)
+        last_day = max(day for closes in series.values() for day, _ in closes)
+        finals: list[tuple[float, str]] = []
+        for index, (ticker, closes) in enumerate(series.items()):
+            reference = dict(closes).get(base)
+            if reference is None:
+                continue
+            days = [datetime.combine(day, time(12)) for day, _ in closes]
+            values = [(close / reference - 1) * 100 for _, close in closes]
+            colour, style = _STYLES[index % len(_STYLES)]
+            axes.plot(
+                days,
+                values,
+                color=colour,
+                linestyle=style,
+                linewidth=2.6,
+                label=f"{ticker}  {values[-1]:+.1f}%",
+            )
+            finals.append((values[-1], ticker))
+        axes.axhline(0, color="#555555", linewidth=1)
+        event = datetime.combine(marker, time(12))
+        axes.axvline(event, color="#444444", linestyle="--", linewidth=1.5)
+        axes.annotate(
+            f"{marker.isoformat()}\nDeepSeek-R1",
+            xy=(event, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(6, -6),
+            textcoords="offset points",
+            va="top",
+            fontsize=13,
+            color="#333333",
+        )
+        axes.set_title(
+            f"{first_day.isoformat()} → {last_day.isoformat()}   (0 = {base.isoformat()})",
+            fontsize=16,
+        )
+        axes.set_ylabel(f"Δ % vs {base.isoformat()}", fontsize=15)
+        axes.set_xlabel(
+            f"{first_day.year}–{last_day.year}"
+            if first_day.year != last_day.year
+            else str(first_day.year),
+            fontsize=15,
+        )
+        locator = AutoDateLocator(  # type: ignore[no-untyped-call]
+            minticks=4, maxticks=8
+        )
+        axes.xaxis.set_major_locator(locator)
+        span_days = (last_day - first_day).days
+        axes.xaxis.set_major_formatter(
+            DateFormatter(  # type: ignore[no-untyped-call]
+                "%m-%d" if span_days < 200 else "%Y-%m"
+            )
+        )
+        axes.tick_params(labelsize=13)
+        axes.grid(True, alpha=0.3)
+        # Below the plot, so no line hides behind it.
+        figure.legend(fontsize=13, loc="outside lower center", ncol=3, frameon=False)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata={"Software": None})
+        return buffer.getvalue()

@@ -1,0 +1,337 @@
+"""`/stocks`: how bad the 27 January 2025 sell-off was, and whether it has recovered.
+
+The event-day figures come from the embedded dataset; "since then" uses the market data
+service, which says whether its price is live, cached or the snapshot, and as of when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.i18n import text
+from handlers.model import Image, Lang, Reply, Request, Services, Table, UserError
+from storage.facts import Facts
+from storage.market import MAX_TICKERS, Quote, Series, normalise_ticker
+
+BEFORE, EVENT = date(2025, 1, 24), date(2025, 1, 27)
+NEW_YORK = ZoneInfo("America/New_York")
+CHART_START, CHART_END = date(2025, 1, 13), date(2025, 2, 7)
+# The tickers the article names, TSMC, and the three indices, in the sell-off table.
+SELLOFF = ("NVDA", "AVGO", "ASML", "GOOGL", "MSFT", "META", "GEV", "VST", "TSM")
+INDICES = ("^IXIC", "^GSPC", "^DJI")
+DEFAULT_CHART = ("NVDA", "AVGO", "TSM", "MSFT", "META", "^IXIC")
+MAX_CHART_TICKERS = 8
+_CHART_WORDS = frozenset({"chart", "charts", "graph", "plot", "图", "图表", "走势", "走势图"})
+_NAME_KEYS = {
+    "NVDA": "nvda",
+    "AVGO": "avgo",
+    "ASML": "asml",
+    "GOOGL": "googl",
+    "GOOG": "goog",
+    "MSFT": "msft",
+    "META": "meta",
+    "GEV": "gev",
+    "VST": "vst",
+    "TSM": "tsm",
+    "^IXIC": "ixic",
+    "^GSPC": "gspc",
+    "^DJI": "dji",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DayMove:
+    ticker: str
+    before: float
+    after: float
+
+    @property
+    def change(self) -> float:
+        return self.after - self.before
+
+    @property
+    def pct(self) -> float:
+        return (self.after / self.before - 1) * 100
+
+
+def day_move(facts: Facts, ticker: str) -> DayMove | None:
+    """The 24 -> 27 January move of a ticker in the dataset, or None."""
+    closes = facts.closes(ticker)
+    if BEFORE not in closes or EVENT not in closes:
+        return None
+    return DayMove(ticker, closes[BEFORE], closes[EVENT])
+
+
+def name(lang: Lang, ticker: str) -> str:
+    key = _NAME_KEYS.get(ticker)
+    return text(lang, f"stocks.name_{key}") if key else ticker
+
+
+def price(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def signed(value: float) -> str:
+    return f"{value:+,.2f}"
+
+
+def pct(value: float) -> str:
+    return f"{value:+.2f}%"
+
+
+def day_label(lang: Lang, day: date) -> str:
+    return f"{day.month}月{day.day}日" if lang == "zh" else day.strftime("%-d %b")
+
+
+def full_day(lang: Lang, day: date) -> str:
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.strftime("%-d %b %Y")
+
+
+def moment(lang: Lang, at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    zone_name = local.tzname() or zone.key
+    return f"{full_day(lang, local.date())} {local:%H:%M} {zone_name}"
+
+
+def parse_tickers(words: tuple[str, ...], limit: int = MAX_TICKERS) -> tuple[str, ...]:
+    """Symbols as typed (any case, `$NVDA`, commas), checked before anything is fetched."""
+    found: list[str] = []
+    for word in words:
+        for piece in word.replace(",", " ").replace("，", " ").split():
+            symbol = normalise_ticker(piece)
+            if symbol is None:
+                shown = "".join(c for c in piece if unicodedata.category(c)[0] != "C")[:20]
+                raise UserError("stocks.bad_ticker", ticker=shown)
+            if symbol not in found:
+                found.append(symbol)
+    if len(found) > limit:
+        raise UserError("stocks.too_many", limit=limit)
+    return tuple(found)
+
+
+# -- /stocks ------------------------------------------------------------------------------
+
+
+def selloff(lang: Lang, facts: Facts) -> Reply:
+    """The event-day table: every ticker the article names and the indices, worst first."""
+    moves = [move for t in SELLOFF + INDICES if (move := day_move(facts, t)) is not None]
+    moves.sort(key=lambda move: move.pct)
+    rows = tuple(
+        (
+            move.ticker,
+            name(lang, move.ticker),
+            price(move.before),
+            price(move.after),
+            signed(move.change),
+            pct(move.pct),
+        )
+        for move in moves
+    )
+    headers = tuple(
+        text(lang, f"stocks.col_{column}")
+        for column in ("ticker", "name", "before", "after", "change", "pct")
+    )
+    nvda = day_move(facts, "NVDA")
+    assert nvda is not None, "the dataset always has NVDA"
+    return Reply(
+        title=text(lang, "stocks.selloff_title"),
+        parts=(
+            text(
+                lang,
+                "stocks.nvda_headline",
+                before=price(nvda.before),
+                after=price(nvda.after),
+                pct=pct(nvda.pct),
+                loss=f"{facts.number('nvda_market_cap_loss_2025_01_27'):.0f}",
+                loss_alt=f"{facts.number('nvda_market_cap_loss_lseg'):.0f}",
+            ),
+            Table(headers, rows, ("l", "l", "r", "r", "r", "r")),
+            text(lang, "stocks.selloff_notes"),
+            text(lang, "stocks.selloff_source"),
+            text(lang, "stocks.selloff_more"),
+        ),
+    )
+
+
+def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
+    """Where a price came from and as of when, in words."""
+    when = moment(lang, quote.at, zone)
+    if quote.source == "live":
+        return text(lang, "stocks.source_live", when=when)
+    if quote.source == "cache":
+        fetched = moment(lang, quote.fetched_at or quote.at, zone)
+        key = "stocks.source_cache_stale" if quote.fallback else "stocks.source_cache"
+        return text(lang, key, when=when, fetched=fetched)
+    key = "stocks.source_offline" if quote.fallback == "offline" else "stocks.source_unavailable"
+    return text(lang, key, day=full_day(lang, quote.at.astimezone(NEW_YORK).date()))
+
+
+async def event_close(services: Services, ticker: str) -> DayMove | None:
+    """The event-day move: from the dataset, else from the market service (live or cache)."""
+    move = day_move(services.facts, ticker)
+    if move is not None:
+        return move
+    history = await services.market.history([ticker], BEFORE, EVENT + timedelta(days=1))
+    series = history.series.get(ticker)
+    if series is None:
+        return None
+    closes = dict(series.closes)
+    if BEFORE in closes and EVENT in closes:
+        return DayMove(ticker, closes[BEFORE], closes[EVENT])
+    return None
+
+
+async def ticker_report(request: Request, services: Services, tickers: tuple[str, ...]) -> Reply:
+    lang = request.lang
+    latest = await services.market.latest(tickers)
+    if latest.unknown and len(latest.unknown) == len(tickers):
+        raise UserError("stocks.unknown_ticker", ticker=", ".join(latest.unknown))
+    rows: list[tuple[str, ...]] = []
+    notes: list[str] = []
+    for ticker in tickers:
+        if ticker in latest.unknown:
+            continue
+        quote = latest.quotes.get(ticker)
+        move = await event_close(services, ticker)
+        event_cell = (
+            f"{pct(move.pct)} ({price(move.before)} → {price(move.after)})" if move else "—"
+        )
+        if quote is None:
+            rows.append((ticker, event_cell, "—", "—"))
+            continue
+        since = pct((quote.price / move.after - 1) * 100) if move else "—"
+        rows.append((ticker, event_cell, price(quote.price), since))
+        notes.append(f"{ticker}: {quote_source(lang, quote, request.tz)}")
+    headers = tuple(
+        text(lang, f"stocks.col_{column}") for column in ("ticker", "event", "latest", "since")
+    )
+    parts: list[str | Table] = [Table(headers, tuple(rows), ("l", "r", "r", "r"))]
+    parts.extend(notes)
+    if latest.unknown:
+        parts.append(text(lang, "stocks.unknown_ticker", ticker=", ".join(latest.unknown)))
+    if latest.unavailable:
+        parts.append(text(lang, "stocks.no_data_now", ticker=", ".join(latest.unavailable)))
+    missing = [t for t in tickers if not services.market.in_snapshot(t) and t not in latest.unknown]
+    if missing:
+        parts.append(text(lang, "stocks.not_in_dataset", ticker=", ".join(missing)))
+    parts.append(text(lang, "stocks.ticker_explain"))
+    return Reply(
+        title=text(lang, "stocks.ticker_title", tickers=" ".join(tickers)), parts=tuple(parts)
+    )
+
+
+# -- /stocks chart --------------------------------------------------------------------------
+
+
+def chart_key(kind: str, series: dict[str, tuple[tuple[date, float], ...]]) -> str:
+    """Identical data draws an identical chart, so the data itself is the cache key."""
+    digest = hashlib.sha256(kind.encode())
+    for ticker in sorted(series):
+        digest.update(ticker.encode())
+        for day, close in series[ticker]:
+            digest.update(f"{day.isoformat()}={close!r};".encode())
+    return f"{kind}:{digest.hexdigest()[:32]}"
+
+
+async def cached_render(
+    services: Services,
+    kind: str,
+    series: dict[str, tuple[tuple[date, float], ...]],
+    marker: date,
+    base: date,
+) -> bytes:
+    from handlers.stock_chart import render_png
+
+    key = chart_key(kind, series)
+    png = await services.market.cached_chart(key)
+    if png is None:
+        png = await render_png(series, base=base, marker=marker)
+        await services.market.store_chart(key, png)
+    return png
+
+
+async def chart(request: Request, services: Services, tickers: tuple[str, ...]) -> Reply:
+    lang = request.lang
+    tickers = tickers or DEFAULT_CHART
+    market = services.market
+    history = await market.history(tickers, CHART_START, CHART_END + timedelta(days=1))
+    if history.unknown and len(history.unknown) == len(tickers):
+        raise UserError("stocks.unknown_ticker", ticker=", ".join(history.unknown))
+    event = {
+        ticker: series.closes
+        for ticker, series in history.series.items()
+        if any(day == BEFORE for day, _ in series.closes)
+    }
+    if not event:
+        raise UserError("stocks.no_data_now", ticker=", ".join(tickers))
+    shown = " ".join(event)
+    images = [
+        Image(
+            png=await cached_render(services, "event", event, EVENT, BEFORE),
+            filename="stocks-2025-01.png",
+            alt=text(lang, "stocks.chart_alt", tickers=shown),
+        )
+    ]
+    parts: list[str | Table] = [text(lang, "stocks.chart_caption", tickers=shown)]
+    parts.extend(_chart_sources(lang, history.series.values()))
+    since = await _since_event_series(services, tuple(event))
+    if since:
+        last_day = max(day for closes in since.values() for day, _ in closes)
+        images.append(
+            Image(
+                png=await cached_render(services, "since", since, EVENT, BEFORE),
+                filename="stocks-since-2025-01-27.png",
+                alt=text(lang, "stocks.chart_since_alt", tickers=" ".join(since)),
+            )
+        )
+        parts.append(text(lang, "stocks.chart_since_caption", day=full_day(lang, last_day)))
+    else:
+        parts.append(text(lang, "stocks.chart_no_live"))
+    for missing in (history.unknown, history.unavailable):
+        if missing:
+            parts.append(text(lang, "stocks.chart_skipped", ticker=", ".join(missing)))
+    return Reply(title=text(lang, "stocks.chart_title"), parts=tuple(parts), images=tuple(images))
+
+
+def _chart_sources(lang: Lang, all_series: Iterable[Series]) -> list[str]:
+    sources = {series.source for series in all_series}
+    return [text(lang, f"stocks.chart_source_{source}") for source in sorted(sources)]
+
+
+async def _since_event_series(
+    services: Services, tickers: tuple[str, ...]
+) -> dict[str, tuple[tuple[date, float], ...]]:
+    """24 Jan 2025 to today, only when live (or freshly cached) data exists to draw it."""
+    market = services.market
+    today = services.clock().date()
+    history = await market.history(tickers, BEFORE, today + timedelta(days=1))
+    latest = await market.latest(tickers)
+    drawn: dict[str, tuple[tuple[date, float], ...]] = {}
+    for ticker, series in history.series.items():
+        if series.source == "snapshot":
+            continue
+        closes = dict(series.closes)
+        quote = latest.quotes.get(ticker)
+        if quote is not None and quote.source != "snapshot":
+            closes[quote.at.astimezone(NEW_YORK).date()] = quote.price
+        if BEFORE in closes and len(closes) > 2:
+            drawn[ticker] = tuple(sorted(closes.items()))
+    return drawn
+
+
+async def stocks(request: Request, services: Services) -> Reply:
+    """`/stocks` · `/stocks NVDA` · `/stocks chart [TICKERS]`."""
+    args = request.args
+    if not args:
+        return selloff(request.lang, services.facts)
+    first = unicodedata.normalize("NFKC", args[0]).lower()
+    if first in _CHART_WORDS:
+        return await chart(request, services, parse_tickers(args[1:], MAX_CHART_TICKERS))
+    return await ticker_report(request, services, parse_tickers(args))
