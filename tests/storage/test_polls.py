@@ -356,7 +356,7 @@ async def test_one_bad_vote_in_a_batch_costs_the_others_nothing(store: PollStore
         return_exceptions=True,
     )
 
-    assert results[0] == {0} and results[3] == {1}
+    assert results[0] == frozenset({0}) and results[3] == frozenset({1})
     assert isinstance(results[1], NoSuchOption)
     assert isinstance(results[2], PollNotFound)
     found = await store.get_with_tally(poll_id)
