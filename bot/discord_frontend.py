@@ -18,7 +18,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.dispatch import dispatch, resolve_context
 from bot.frontends import ChatUnreachable
 from bot.render import format_table, split_text
+from bot.tally import TallyRefresher
 from handlers.i18n import catalogue, text
 from handlers.model import Lang, Platform, Reply, Request, Services, Table
 from handlers.registry import COMMANDS, Command
@@ -321,14 +322,6 @@ async def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-class Refresher(Protocol):
-    """The contract of bot.tally.TallyRefresher: the latest refresh per key, throttled."""
-
-    def request(self, key: str, refresh: Callable[[], Coroutine[Any, Any, None]]) -> None: ...
-
-    async def drain(self) -> None: ...
-
-
 # ---- the front end ------------------------------------------------------------------------
 
 
@@ -340,7 +333,7 @@ class DiscordFrontEnd:
         settings: Settings,
         services: Services,
         *,
-        tally: Refresher | None = None,
+        tally: TallyRefresher | None = None,
         defer_after: float = DEFER_AFTER,
     ) -> None:
         if settings.discord_bot_token is None:
@@ -350,11 +343,7 @@ class DiscordFrontEnd:
         self.token = settings.discord_bot_token
         self.mod_role = (settings.dsbot_discord_mod_role or "").strip()
         self.defer_after = defer_after
-        if tally is None:
-            from bot.tally import TallyRefresher
-
-            tally = TallyRefresher(interval=1.0)
-        self.tally: Refresher = tally
+        self.tally = tally or TallyRefresher(interval=1.0)
         self.client = DiscordClient(self)
         self._connection: asyncio.Task[None] | None = None
 

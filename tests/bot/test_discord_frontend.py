@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+import io
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.config import Settings
-from bot.discord_frontend import COMMAND_HASH_KEY, DiscordFrontEnd, sync_commands
+from bot.discord_frontend import (
+    COMMAND_HASH_KEY,
+    MAX_DESCRIPTION,
+    MAX_EMBED_TOTAL,
+    MAX_EMBEDS,
+    MAX_MESSAGES,
+    MAX_TITLE,
+    ActionButton,
+    DiscordFrontEnd,
+    render,
+    sync_commands,
+)
 from bot.dispatch import dispatch
 from bot.frontends import ChatUnreachable
-from handlers.model import Reply, Services, Table
+from bot.logs import RedactSecrets
+from bot.tally import TallyRefresher
+from handlers.i18n import text
+from handlers.model import Button, Image, Reply, Services, Table
 from handlers.registry import COMMANDS
 from storage.bot_state import BotState
 from tests.conftest import make_request
@@ -33,19 +48,9 @@ ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
 FOLLOWUP = r"/webhooks/\d+/[^/]+"
 
 
-class ImmediateTally:
-    """Runs each refresh at once (the real TallyRefresher's throttling is tested on its own)."""
-
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.tasks: list[asyncio.Task[None]] = []
-
-    def request(self, key: str, refresh: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self.keys.append(key)
-        self.tasks.append(asyncio.ensure_future(refresh()))
-
-    async def drain(self) -> None:
-        await asyncio.gather(*self.tasks)
+def no_throttle() -> TallyRefresher:
+    """Refreshes run at once: the throttling itself is tested with bot/tally.py."""
+    return TallyRefresher(interval=0.0)
 
 
 def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -73,7 +78,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 async def front_end(
     fake: FakeDiscord, services: Services, tmp_path: Path
 ) -> AsyncIterator[DiscordFrontEnd]:
-    running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=ImmediateTally())
+    running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
     await running.start()
     await fake.wait_until_connected()
     try:
@@ -144,7 +149,7 @@ async def test_a_restart_with_the_same_commands_does_not_sync_again(
     fake: FakeDiscord, services: Services, tmp_path: Path
 ) -> None:
     for _ in range(2):
-        running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=ImmediateTally())
+        running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
         await running.start()
         await running.stop()
     assert len(fake.calls_to("PUT", r"/applications/\d+/commands")) == 1
@@ -155,7 +160,7 @@ async def test_a_changed_command_tree_is_synced_at_start(
     fake: FakeDiscord, services: Services, tmp_path: Path
 ) -> None:
     await BotState(services.db).put(COMMAND_HASH_KEY, "hash-of-an-older-tree")
-    running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=ImmediateTally())
+    running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
     await running.start()
     await running.stop()
     assert len(fake.calls_to("PUT", r"/applications/\d+/commands")) == 1
@@ -236,7 +241,7 @@ async def test_a_slow_answer_is_deferred_then_the_original_response_edited(
     fake: FakeDiscord, services: Services, tmp_path: Path
 ) -> None:
     running = DiscordFrontEnd(
-        discord_settings(tmp_path), services, tally=ImmediateTally(), defer_after=0.0
+        discord_settings(tmp_path), services, tally=no_throttle(), defer_after=0.0
     )
     await running.start()
     try:
@@ -281,7 +286,7 @@ async def test_a_configured_moderator_role_counts_as_moderator(
     running = DiscordFrontEnd(
         discord_settings(tmp_path, dsbot_discord_mod_role=str(role)),
         services,
-        tally=ImmediateTally(),
+        tally=no_throttle(),
     )
     await running.start()
     try:
@@ -311,3 +316,165 @@ async def test_send_to_a_lost_channel_raises_chat_unreachable(
     fake.channel_errors[CHANNEL_ID] = (status, code)
     with pytest.raises(ChatUnreachable):
         await front_end.send(str(CHANNEL_ID), Reply(parts=("hello",)))
+
+
+# ---- polls and buttons --------------------------------------------------------------------
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [button["custom_id"] for row in message["components"] for button in row["components"]]
+
+
+async def test_a_poll_option_naming_everyone_does_not_ping(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    new = subcommand(
+        "new", option("question", "Who is to blame?"), option("choices", "@everyone | @here <@&1>")
+    )
+    interaction = await fake.slash("poll", [new], permissions=MANAGE_GUILD)
+    call = await callback_for(fake, interaction)
+    data = call.json["data"]
+    assert data["allowed_mentions"] == {"parse": []}
+    shown = description(call)
+    assert "@\u200beveryone" in shown and "@\u200bhere" in shown
+    assert "@everyone" not in shown and "@here" not in shown
+    assert len(custom_ids(data)) == 2
+
+
+async def test_a_button_pressed_after_a_restart_votes_and_refreshes_the_message(
+    fake: FakeDiscord, services: Services, tmp_path: Path
+) -> None:
+    before = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
+    await before.start()
+    try:
+        shown = await fake.slash("poll", [subcommand("show")])
+        posted = (await callback_for(fake, shown)).json["data"]
+    finally:
+        await before.stop()
+    (message_id,) = [key for key, message in fake.messages.items() if custom_ids(message)]
+    message = fake.messages[message_id]
+    assert custom_ids(message) == custom_ids(posted)
+    first_option = custom_ids(message)[0]
+
+    after = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
+    await after.start()
+    try:
+        await fake.wait_until_connected(sessions=2)
+        press = await fake.press(message, first_option)
+        answered = await callback_for(fake, press)
+        (refreshed,) = await fake.wait_for_call(
+            "PATCH", rf"/channels/{CHANNEL_ID}/messages/{message_id}"
+        )
+    finally:
+        await after.stop()
+    assert answered.json["data"]["flags"] & EPHEMERAL
+    assert "#" in answered.json["data"]["content"]
+    assert refreshed.json["allowed_mentions"] == {"parse": []}
+    assert "100%" in "".join(e["description"] for e in refreshed.json["embeds"])
+    assert custom_ids(refreshed.json) == custom_ids(message)
+
+
+async def test_a_slash_vote_answers_with_the_poll_and_a_private_notice(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    interaction = await fake.slash("poll", [subcommand("vote", option("option", 2, kind=4))])
+    call = await callback_for(fake, interaction)
+    (notice,) = await fake.wait_for_call("POST", FOLLOWUP)
+    assert not call.json["data"].get("flags", 0) & EPHEMERAL
+    assert "100%" in description(call)
+    assert notice.json["flags"] & EPHEMERAL
+    assert notice.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_poll_results_defer_first_then_edit_the_original_response(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    interaction = await fake.slash("poll", [subcommand("results")])
+    call = await callback_for(fake, interaction)
+    (edit,) = await fake.wait_for_call("PATCH", ORIGINAL)
+    assert call.json["type"] == 5
+    assert edit.json["embeds"][0]["title"]
+    assert edit.json["allowed_mentions"] == {"parse": []}
+
+
+# ---- rendering within Discord's limits ----------------------------------------------------
+
+
+def test_a_long_table_is_split_into_code_blocks_within_every_embed_limit() -> None:
+    rows = tuple((f"row {n}", "x" * 60) for n in range(400))
+    reply = Reply(title="T" * 300, parts=("intro *bold*", Table(("name", "value"), rows)))
+    messages = render(reply, "en")
+    embeds = [embed for message in messages for embed in message.embeds]
+    assert 1 < len(messages) <= MAX_MESSAGES
+    assert all(len(embed.description or "") <= MAX_DESCRIPTION for embed in embeds)
+    assert all(sum(len(e) for e in m.embeds) <= MAX_EMBED_TOTAL for m in messages)
+    assert all(len(m.embeds) <= MAX_EMBEDS for m in messages)
+    assert len(embeds[0].title or "") <= MAX_TITLE
+    assert embeds[0].description is not None and embeds[0].description.startswith(
+        "intro \\*bold\\*"
+    )
+    bodies = [embed.description or "" for embed in embeds if "```" in (embed.description or "")]
+    assert all(body.count("```") % 2 == 0 for body in bodies)
+    assert messages[-1].embeds[-1].footer.text == text("en", "discord.trimmed")
+
+
+def test_a_short_reply_is_one_embed_without_a_trim_note() -> None:
+    (message,) = render(Reply(title="Hi", parts=("one", "two")), "zh")
+    (embed,) = message.embeds
+    assert embed.description == "one\n\ntwo"
+    assert embed.footer.text is None
+
+
+def test_images_are_attachments_shown_in_their_embed() -> None:
+    png = b"\x89PNG\r\n\x1a\nfake"
+    reply = Reply(parts=("chart",), images=(Image(png, "../poll 1.png", "a bar chart"),))
+    (message,) = render(reply, "en")
+    (file,) = message.files
+    assert file.filename == "poll_1.png"
+    assert file.description == "a bar chart"
+    assert message.embeds[-1].image.url == f"attachment://{file.filename}"
+    assert file.fp.read() == png
+
+
+def test_a_table_cell_cannot_close_the_code_block_early() -> None:
+    (message,) = render(Reply(parts=(Table(("a",), (("```@everyone",),)),)), "en")
+    body = message.embeds[0].description or ""
+    assert body.count("```") == 2
+
+
+def test_buttons_carry_the_action_as_custom_id() -> None:
+    reply = Reply(parts=("q",), buttons=(Button("1. Yes", "poll:7:0"), Button("2. No", "poll:7:1")))
+    (message,) = render(reply, "en")
+    assert message.view is not None
+    assert [item.custom_id for item in message.view.children] == ["poll:7:0", "poll:7:1"]
+    assert all(isinstance(item, ActionButton) for item in message.view.children)
+
+
+# ---- secrets ------------------------------------------------------------------------------
+
+
+async def test_the_token_never_appears_in_debug_logs(
+    fake: FakeDiscord, services: Services, tmp_path: Path
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets([TOKEN]))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
+        await running.start()
+        interaction = await fake.slash("about")
+        await callback_for(fake, interaction)
+        await running.stop()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    logged = stream.getvalue()
+    assert "INTERACTION_CREATE" in logged
+    assert TOKEN not in logged
+    assert TOKEN.split(".")[-1] not in logged
+    session = fake.sessions[0]
+    assert session.identify is not None and session.identify["token"] == TOKEN

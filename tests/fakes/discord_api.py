@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import discord
 import discord.gateway
 import discord.http
@@ -419,8 +420,8 @@ class FakeDiscord:
         if request.content_type == "multipart/form-data":
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
-                assert isinstance(part, web.BodyPartReader) or hasattr(part, "read")
-                content = await part.read()  # type: ignore[union-attr]
+                assert isinstance(part, aiohttp.BodyPartReader)
+                content = await part.read()
                 if part.name == "payload_json":
                     body = json.loads(content)
                 else:
