@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="start every front end whose token is set (else the console)")
     console = commands.add_parser("console", help="an interactive prompt, no token needed")
     ask_parser = commands.add_parser("ask", help='answer one command, e.g. dsbot ask "/cost"')
+    discord_sync = commands.add_parser(
+        "discord-sync", help="upload the slash commands to Discord (globally, or to one guild)"
+    )
+    discord_sync.add_argument(
+        "--guild", type=int, default=None, help="a guild (server) id: sync there only, at once"
+    )
     ask_parser.add_argument("line", help='the command, e.g. "/outages Europe/London"')
     for sub in (console, ask_parser):
         sub.add_argument(
@@ -69,6 +75,28 @@ async def _console(settings: Settings, options: argparse.Namespace) -> int:
     return 0
 
 
+async def _discord_sync(settings: Settings, options: argparse.Namespace) -> int:
+    if settings.discord_bot_token is None:
+        sys.stderr.write("dsbot: set DISCORD_BOT_TOKEN to sync the Discord commands\n")
+        return EXIT_CONFIG
+    import discord
+
+    from bot.discord_frontend import sync_commands
+
+    try:
+        async with build_services(settings) as services:
+            count = await sync_commands(settings, services, options.guild)
+    except discord.LoginFailure:
+        sys.stderr.write("dsbot: Discord rejected DISCORD_BOT_TOKEN\n")
+        return EXIT_CONFIG
+    except discord.HTTPException as error:
+        sys.stderr.write(f"dsbot: Discord refused the sync: {error.status} {error.text}\n")
+        return 1
+    where = f"to guild {options.guild}" if options.guild else "globally"
+    sys.stdout.write(f"synced {count} Discord commands {where}\n")
+    return 0
+
+
 async def _run(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         log.info("no TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN set: starting the console")
@@ -99,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if options.command == "ask":
             return asyncio.run(_ask(settings, options))
+        if options.command == "discord-sync":
+            return asyncio.run(_discord_sync(settings, options))
         if options.command == "console":
             return asyncio.run(_console(settings, options))
         return asyncio.run(_run(settings))

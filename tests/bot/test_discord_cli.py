@@ -1,0 +1,115 @@
+"""`dsbot discord-sync` and `dsbot run` with a Discord token, run as a user runs them.
+
+The CLI runs in a child process; a few lines before `main` point discord.py at the fake
+Discord served by this test (there is no environment variable for that on purpose: a
+production bot talks to Discord only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.discord_api import GUILD_ID, FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.cli-canary.Discord-token-that-must-never-be-logged"
+PROBE = """
+import sys
+import discord.gateway, discord.http, yarl
+discord.http.Route.BASE = sys.argv[1]
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sys.argv[2])
+from bot.__main__ import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+def dsbot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DSBOT_", "TELEGRAM_", "DISCORD_"))
+    }
+    env.update(
+        {
+            "DISCORD_BOT_TOKEN": TOKEN,
+            "DSBOT_DATABASE": str(tmp_path / "dsbot.sqlite3"),
+            "DSBOT_MARKET": "offline",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+async def start_dsbot(
+    fake: FakeDiscord, tmp_path: Path, *args: str, **env: str
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        PROBE,
+        fake.api_base,
+        fake.gateway_url,
+        *args,
+        cwd=tmp_path,
+        env=dsbot_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_discord_sync_uploads_the_commands_to_one_guild(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    process = await start_dsbot(fake, tmp_path, "discord-sync", "--guild", str(GUILD_ID))
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    (put,) = fake.calls_to("PUT", rf"/applications/\d+/guilds/{GUILD_ID}/commands")
+    assert f"synced {len(put.json)} Discord commands to guild {GUILD_ID}" in stdout.decode()
+    assert fake.sessions == []
+
+
+async def test_discord_sync_without_a_token_says_what_is_missing(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    process = await start_dsbot(fake, tmp_path, "discord-sync", DISCORD_BOT_TOKEN="")
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 3
+    assert "DISCORD_BOT_TOKEN" in stderr.decode()
+    assert fake.calls == []
+
+
+async def test_run_serves_discord_and_stops_cleanly_on_sigterm(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    process = await start_dsbot(fake, tmp_path, "run")
+    try:
+        await fake.wait_until_connected(timeout=60)
+        interaction = await fake.slash("about")
+        await fake.wait_for_call("POST", rf"/interactions/{interaction['id']}/[^/]+/callback")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    logged = stderr.decode()
+    assert process.returncode == 0, logged
+    assert "discord front end started" in logged
+    assert "stopped; database closed" in logged
+    assert TOKEN not in logged
+    assert fake.live_session is None
