@@ -1,0 +1,610 @@
+"""The Telegram front end: python-telegram-bot long polling carried to the shared dispatch.
+
+A thin adapter. It turns updates into Requests and Replies into HTML messages, and it keeps
+Telegram's own rules out of the handlers: HTML escaping and length limits, callback queries
+that must be answered, who counts as a moderator in a group, flood control (429) and
+outages (5xx, network errors), which are waited out and retried rather than dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.dispatch import dispatch, parse_command
+from bot.frontends import ChatUnreachable
+from bot.render import format_table
+from bot.tally import TallyRefresher
+from handlers.i18n import text
+from handlers.model import LANGS, ChatKind, Platform, Reply, Request, Services, Table
+from handlers.registry import COMMANDS, COMMANDS_BY_NAME
+
+log = logging.getLogger(__name__)
+
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+Dispatcher = Callable[[Request, Services], Awaitable[Reply]]
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+TOAST_LIMIT = 200
+COMMAND_DESCRIPTION_LIMIT = 256
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+# Methods that post or change a message count against Telegram's flood limits; reading
+# (getChatMember), answering callback queries and set-up calls do not.
+_FLOOD_LIMITED = ("send", "edit", "copy", "forward")
+_UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
+_ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+_STYLE_TAGS = {"b": ("<b>", "</b>"), "pre": ("<pre>", "</pre>")}
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramTuning:
+    """Timings with production defaults; tests shorten them."""
+
+    poll_timeout: float = 30.0  # seconds one long-polling getUpdates may wait
+    retry_first_delay: float = 0.5
+    retry_max_delay: float = 30.0
+    # A single call retried for longer than this is given up (logged); the bot keeps running.
+    retry_give_up_after: float = 600.0
+    tally_interval: float = 1.0
+    admin_cache_seconds: float = 60.0
+    messages_per_second: float = 30
+    messages_per_minute_per_group: float = 20
+
+
+def file_base_url(base_url: str) -> str:
+    """The Bot API serves files under /file/bot<token>, beside /bot<token>."""
+    stem = base_url.rstrip("/")
+    return stem.removesuffix("/bot") + "/file/bot"
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _units(text: str) -> int:
+    """Telegram measures texts in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _escape(raw: str) -> str:
+    return html.escape(raw, quote=False)
+
+
+def _reply_lines(reply: Reply) -> list[tuple[str, str]]:
+    """(style, plain line) in reading order: the title bold, tables monospace."""
+    lines: list[tuple[str, str]] = [("b", line) for line in reply.title.split("\n") if line]
+    for part in reply.parts:
+        if lines:
+            lines.append(("", ""))
+        if isinstance(part, Table):
+            lines.extend(("pre", row) for row in format_table(part).split("\n"))
+        else:
+            lines.extend(("", line) for line in part.split("\n"))
+    return lines
+
+
+def _cut(style: str, raw: str, limit: int) -> Iterator[str]:
+    """An over-long line as escaped chunks that each fit with their tags; never mid-entity."""
+    budget = limit - sum(len(tag) for tag in _STYLE_TAGS.get(style, ()))
+    chunk: list[str] = []
+    size = 0
+    for char in raw:
+        escaped = _escape(char)
+        if chunk and size + _units(escaped) > budget:
+            yield "".join(chunk)
+            chunk, size = [], 0
+        chunk.append(escaped)
+        size += _units(escaped)
+    yield "".join(chunk)
+
+
+def _render_piece(lines: list[tuple[str, str]]) -> str:
+    runs = []
+    for style, run in itertools.groupby(lines, key=lambda line: line[0]):
+        body = "\n".join(escaped for _, escaped in run)
+        opening, closing = _STYLE_TAGS.get(style, ("", ""))
+        runs.append(f"{opening}{body}{closing}")
+    return "\n".join(runs)
+
+
+def render_html(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
+    """The reply's title and parts as Telegram HTML pieces of at most `limit` characters.
+
+    Every dynamic text is escaped. Pieces break at line ends, so a table row stays whole; a
+    table cut between two pieces closes its <pre> in the first and reopens it in the next.
+    """
+    pieces: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal current, size
+        while current and not current[-1][1]:
+            current.pop()
+        if current:
+            pieces.append(current)
+        current, size = [], 0
+
+    def add(style: str, escaped: str) -> None:
+        nonlocal size
+        if not current and not escaped:
+            return  # no piece starts with a blank line
+        cost = _units(escaped) + (1 if current else 0)
+        if style and (not current or current[-1][0] != style):
+            cost += sum(len(tag) for tag in _STYLE_TAGS[style])
+        if current and size + cost > limit:
+            flush()
+            add(style, escaped)
+            return
+        current.append((style, escaped))
+        size += cost
+
+    for style, raw in _reply_lines(reply):
+        escaped = _escape(raw)
+        tags = sum(len(tag) for tag in _STYLE_TAGS.get(style, ()))
+        if _units(escaped) + tags <= limit:
+            add(style, escaped)
+            continue
+        for chunk in _cut(style, raw, limit):
+            add(style, chunk)
+    flush()
+    return [_render_piece(piece) for piece in pieces]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """One button per row: poll options read best as a list."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(button.label, callback_data=button.action)]
+            for button in reply.buttons
+        ]
+    )
+
+
+def toast(reply: Reply) -> str:
+    """What the presser of a button sees: the notice, or the whole reply when it is private."""
+    message = reply.notice or (reply.plain_text() if reply.is_error or reply.ephemeral else "")
+    if _units(message) <= TOAST_LIMIT:
+        return message
+    while _units(message) > TOAST_LIMIT - 1:
+        message = message[: len(message) - max(1, (_units(message) - TOAST_LIMIT + 1) // 2)]
+    return message + "…"
+
+
+# --- flood control and retries -----------------------------------------------------------
+
+
+class PatientRateLimiter(AIORateLimiter):
+    """Telegram's flood limits for messages, 429s waited out, and outages retried with backoff.
+
+    python-telegram-bot's AIORateLimiter throttles every call that names a chat, lookups
+    included; here only calls that post or edit a message are throttled. A 429's retry_after
+    is waited out (by AIORateLimiter, which pauses every call meanwhile) as often as Telegram
+    asks. A 5xx or a network error is retried with capped exponential backoff; a 4xx other
+    than 429 is a real answer and is raised at once.
+    """
+
+    def __init__(
+        self,
+        tuning: TelegramTuning,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(
+            overall_max_rate=tuning.messages_per_second,
+            overall_time_period=1,
+            group_max_rate=tuning.messages_per_minute_per_group,
+            group_time_period=60,
+            max_retries=sys.maxsize - 1,
+        )
+        self.tuning = tuning
+        self.sleep = sleep
+        self.clock = clock
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        limited = endpoint.startswith(_FLOOD_LIMITED)
+        delay = self.tuning.retry_first_delay
+        give_up_at = self.clock() + self.tuning.retry_give_up_after
+        while True:
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data if limited else {}, rate_limit_args
+                )
+            except BadRequest:
+                raise
+            except NetworkError as error:
+                if self.clock() + delay > give_up_at:
+                    log.error("Telegram %s still failing (%s): giving up", endpoint, error)
+                    raise
+                log.warning("Telegram %s failed (%s); retrying in %.2f s", endpoint, error, delay)
+                await self.sleep(delay)
+                delay = min(delay * 2, self.tuning.retry_max_delay)
+
+
+# --- the front end -----------------------------------------------------------------------
+
+
+class TelegramFrontEnd:
+    """Implements bot.frontends.FrontEnd for Telegram."""
+
+    platform: Platform = "telegram"
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        *,
+        tuning: TelegramTuning | None = None,
+        dispatcher: Dispatcher = dispatch,
+        request: BaseRequest | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if settings.telegram_bot_token is None:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.services = services
+        self.tuning = tuning or TelegramTuning()
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.username = ""
+        self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._tally = TallyRefresher(interval=self.tuning.tally_interval)
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .rate_limiter(PatientRateLimiter(self.tuning))
+            # A reply waiting out a 429 or an outage must not hold up everyone else's.
+            .concurrent_updates(True)
+        )
+        if settings.telegram_api_base_url:
+            base = settings.telegram_api_base_url
+            builder = builder.base_url(base).base_file_url(file_base_url(base))
+        if request is not None:
+            builder = builder.request(request).get_updates_request(request)
+        self.app: TelegramApp = builder.build()
+        self.app.add_handler(
+            MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message)
+        )
+        self.app.add_handler(CallbackQueryHandler(self._on_callback))
+        self.app.add_error_handler(self._on_error)
+
+    # -- FrontEnd ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        while True:
+            try:
+                await self.app.initialize()
+                break
+            except InvalidToken:
+                raise
+            except TelegramError as error:
+                # Retries with backoff already happened inside the rate limiter.
+                log.error("cannot reach Telegram (%s); trying again", error)
+        self.username = self.app.bot.username or ""
+        await self._register_commands()
+        await self.app.start()
+        updater = self.app.updater
+        assert updater is not None
+        await updater.start_polling(
+            timeout=int(self.tuning.poll_timeout),
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            bootstrap_retries=-1,
+            error_callback=self._on_polling_error,
+        )
+        log.info("Telegram: polling as @%s", self.username)
+
+    async def stop(self) -> None:
+        """Stop fetching, finish the updates in hand and the pending tally edits, disconnect."""
+        updater = self.app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self._tally.drain()
+        await self.app.shutdown()
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            chat = int(chat_id)
+        except ValueError as error:
+            raise ChatUnreachable(f"not a Telegram chat id: {chat_id!r}") from error
+        try:
+            await self._post(chat, reply)
+        except ChatMigrated as migrated:
+            log.info("Telegram chat %s became %s", chat, migrated.new_chat_id)
+            await self.send(str(migrated.new_chat_id), reply)
+        except Forbidden as error:
+            raise ChatUnreachable(str(error)) from error
+        except BadRequest as error:
+            if any(reason in str(error).lower() for reason in _UNREACHABLE):
+                raise ChatUnreachable(str(error)) from error
+            raise
+
+    # -- incoming ------------------------------------------------------------------------
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None or message.text is None or message.from_user is None:
+            return
+        kind = _chat_kind(message.chat)
+        if kind is None:
+            return
+        parsed = parse_command(message.text)
+        if parsed is None:
+            if kind == "group":
+                return
+            command, rest = "help", ""
+        else:
+            if parsed.addressee and parsed.addressee.casefold() != self.username.casefold():
+                return  # addressed to another bot
+            # In a group an unknown bare command is probably another bot's.
+            if kind == "group" and not parsed.addressee and parsed.name not in COMMANDS_BY_NAME:
+                return
+            command, rest = parsed.name, parsed.text
+        user = message.from_user
+        request = Request(
+            platform="telegram",
+            user_id=str(user.id),
+            chat_id=str(message.chat.id),
+            command=command,
+            text=rest,
+            chat_kind=kind,
+            is_admin=await self._is_moderator(message.chat, user, message),
+            locale=user.language_code or "",
+            user_name=user.full_name,
+            delivery_id=str(update.update_id),
+        )
+        reply = await self.dispatcher(request, self.services)
+        reply_to = message.message_id if kind == "group" else None
+        try:
+            await self._post(message.chat.id, reply, reply_to=reply_to)
+        except TelegramError as error:
+            log.warning("Telegram: could not reply in chat %s: %s", message.chat.id, error)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        # Telegram shows a spinner until the query is answered: answer it whatever happens.
+        answered = False
+        try:
+            message = query.message
+            kind = _chat_kind(message.chat) if message is not None else None
+            if query.data is None or message is None or kind is None:
+                return
+            user = query.from_user
+            request = Request(
+                platform="telegram",
+                user_id=str(user.id),
+                chat_id=str(message.chat.id),
+                chat_kind=kind,
+                is_admin=await self._is_moderator(message.chat, user, None),
+                locale=user.language_code or "",
+                action=query.data,
+                user_name=user.full_name,
+                delivery_id=query.id,
+            )
+            reply = await self.dispatcher(request, self.services)
+            await query.answer(text=toast(reply) or None, show_alert=reply.is_error)
+            answered = True
+            if reply.is_error or reply.ephemeral:
+                return
+            photo = isinstance(message, Message) and bool(message.photo)
+            if reply.refresh_action:
+                self._request_refresh(request, reply.refresh_action, message.message_id, photo)
+            elif reply.edit:
+                await self._edit(message.chat.id, message.message_id, reply, photo)
+            elif reply.title or reply.parts or reply.images:
+                await self._post(message.chat.id, reply)
+        except TelegramError as error:
+            log.warning("Telegram: button press in chat %s failed: %s", query.message, error)
+        finally:
+            if not answered:
+                try:
+                    await query.answer()
+                except TelegramError as error:
+                    log.warning("Telegram: could not answer a callback query: %s", error)
+
+    def _request_refresh(
+        self, pressed: Request, refresh_action: str, message_id: int, photo: bool
+    ) -> None:
+        """Re-render the message from fresh data later, at most once per interval per message."""
+        chat_id = int(pressed.chat_id)
+
+        async def refresh() -> None:
+            request = Request(
+                platform="telegram",
+                user_id=pressed.user_id,
+                chat_id=pressed.chat_id,
+                chat_kind=pressed.chat_kind,
+                is_admin=pressed.is_admin,
+                locale=pressed.locale,
+                action=refresh_action,
+            )
+            reply = await self.dispatcher(request, self.services)
+            if reply.is_error:
+                log.warning("Telegram: refreshing %s gave an error; message left as is", request)
+                return
+            await self._edit(chat_id, message_id, reply, photo)
+
+        self._tally.request(f"{chat_id}:{message_id}", refresh)
+
+    async def _is_moderator(self, chat: Chat, user: User, message: Message | None) -> bool:
+        """Everyone moderates their own private chat; in a group, its creator and admins."""
+        if chat.type == ChatType.PRIVATE:
+            return True
+        # Only administrators can post as the group itself (anonymous admins).
+        if message is not None and message.sender_chat is not None:
+            return message.sender_chat.id == chat.id
+        key, now = (chat.id, user.id), self.clock()
+        cached = self._admins.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            member = await self.app.bot.get_chat_member(chat.id, user.id)
+        except TelegramError as error:
+            log.warning("Telegram: cannot check the rights of a member of %s: %s", chat.id, error)
+            return False
+        is_admin = member.status in _ADMIN_STATUSES
+        if len(self._admins) > 10_000:
+            self._admins = {k: v for k, v in self._admins.items() if v[1] > now}
+        self._admins[key] = (is_admin, now + self.tuning.admin_cache_seconds)
+        return is_admin
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("Telegram: an update could not be handled", exc_info=context.error)
+
+    def _on_polling_error(self, error: TelegramError) -> None:
+        # python-telegram-bot keeps polling with its own backoff; a line is enough.
+        log.warning("Telegram: getUpdates failed (%s); still polling", error)
+
+    async def _register_commands(self) -> None:
+        """The command menu, in English for everyone and in Chinese for Chinese-language users."""
+        for lang in LANGS:
+            commands = [
+                BotCommand(command.name, text(lang, command.summary)[:COMMAND_DESCRIPTION_LIMIT])
+                for command in COMMANDS
+            ]
+            try:
+                await self.app.bot.set_my_commands(
+                    commands, language_code=None if lang == "en" else lang
+                )
+            except TelegramError as error:
+                log.warning("Telegram: could not register the %s command list: %s", lang, error)
+
+    # -- outgoing ------------------------------------------------------------------------
+
+    async def _post(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
+        """Send a reply as messages: text pieces, then photos; buttons under the last one."""
+        bot = self.app.bot
+        markup = keyboard(reply)
+        no_preview = LinkPreviewOptions(is_disabled=True)
+
+        def replying() -> ReplyParameters | None:
+            nonlocal reply_to
+            if reply_to is None:
+                return None
+            parameters = ReplyParameters(reply_to, allow_sending_without_reply=True)
+            reply_to = None  # only the first message answers the command
+            return parameters
+
+        if len(reply.images) == 1:
+            caption = render_html(reply, CAPTION_LIMIT)
+            if len(caption) <= 1:
+                image = reply.images[0]
+                await bot.send_photo(
+                    chat_id,
+                    InputFile(image.png, filename=image.filename),
+                    caption=caption[0] if caption else None,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    reply_parameters=replying(),
+                )
+                return
+        pieces = render_html(reply, TEXT_LIMIT)
+        for number, piece in enumerate(pieces, start=1):
+            last = number == len(pieces) and not reply.images
+            await bot.send_message(
+                chat_id,
+                piece,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+                reply_parameters=replying(),
+                link_preview_options=no_preview,
+            )
+        for number, image in enumerate(reply.images, start=1):
+            alt = render_html(Reply(parts=(image.alt,)), CAPTION_LIMIT)
+            await bot.send_photo(
+                chat_id,
+                InputFile(image.png, filename=image.filename),
+                caption=alt[0] if alt else None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if number == len(reply.images) else None,
+                reply_parameters=replying(),
+            )
+
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply, photo: bool) -> None:
+        """Replace a message's text (or a photo's caption) and buttons."""
+        pieces = render_html(reply, CAPTION_LIMIT if photo else TEXT_LIMIT)
+        if not pieces:
+            return
+        if len(pieces) > 1:
+            log.warning("Telegram: an edit of %s:%s was cut to one message", chat_id, message_id)
+        try:
+            if photo:
+                await self.app.bot.edit_message_caption(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    caption=pieces[0],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                )
+            else:
+                await self.app.bot.edit_message_text(
+                    pieces[0],
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():
+                log.warning("Telegram: could not edit %s:%s: %s", chat_id, message_id, error)
+
+
+def _chat_kind(chat: Chat) -> ChatKind | None:
+    if chat.type == ChatType.PRIVATE:
+        return "private"
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return "group"
+    return None  # channels are not served

@@ -1,0 +1,356 @@
+"""The Telegram front end, driven through the real python-telegram-bot over HTTP to a fake."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.frontends import ChatUnreachable
+from bot.logs import REDACTED, configure_logging
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.i18n import text
+from handlers.model import Image, Reply, Request, Services, Table
+from handlers.registry import COMMANDS
+from tests.fakes.telegram_api import BOT_USERNAME, FakeBotApi, StoredMessage
+
+GROUP = -1001_234_567_890
+ADMIN = 42
+FAST = TelegramTuning(
+    poll_timeout=1,
+    retry_first_delay=0.05,
+    retry_max_delay=0.2,
+    retry_give_up_after=30,
+    tally_interval=0.3,
+)
+# A 1x1 transparent PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def settings_for(fake: FakeBotApi) -> Settings:
+    return Settings(
+        telegram_bot_token=SecretStr(fake.token),
+        telegram_api_base_url=fake.base_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = await FakeBotApi().start()
+    api.owners[GROUP] = ADMIN
+    yield api
+    await api.close()
+
+
+@pytest.fixture
+async def telegram(fake: FakeBotApi, services: Services) -> AsyncIterator[TelegramFrontEnd]:
+    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+    await front_end.start()
+    yield front_end
+    await front_end.stop()
+
+
+async def reply_to(fake: FakeBotApi, line: str, **sender: object) -> StoredMessage:
+    """Send `line` and wait for the bot's (first) message in that chat."""
+    chat_id = sender.get("chat_id") or sender.get("user_id") or 1001
+    before = len(fake.sent("sendMessage"))
+    fake.send_command(line, **sender)  # type: ignore[arg-type]
+    sent = await fake.wait_for("sendMessage", before + 1)
+    message_id = next(
+        m.message_id
+        for m in fake.chat_messages(int(chat_id))  # type: ignore[call-overload]
+        if m.html == sent[before]["text"]
+    )
+    return fake.messages[(int(chat_id), message_id)]  # type: ignore[call-overload]
+
+
+# -- start-up -------------------------------------------------------------------------------
+
+
+async def test_start_registers_the_commands_in_english_and_chinese(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    english, chinese = fake.sent("setMyCommands")
+
+    assert "language_code" not in english
+    assert chinese["language_code"] == "zh"
+    names = [command.name for command in COMMANDS]
+    assert [c["command"] for c in english["commands"]] == names
+    assert [c["description"] for c in chinese["commands"]] == [
+        text("zh", command.summary) for command in COMMANDS
+    ]
+    assert telegram.username == BOT_USERNAME
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [command.name for command in COMMANDS])
+@pytest.mark.parametrize("chat_id", [None, GROUP], ids=["private", "group"])
+async def test_every_command_gets_an_html_reply_in_private_and_in_groups(
+    fake: FakeBotApi, telegram: TelegramFrontEnd, command: str, chat_id: int | None
+) -> None:
+    message = await reply_to(fake, f"/{command}", chat_id=chat_id)
+
+    (sent,) = fake.sent("sendMessage")
+    assert sent["parse_mode"] == "HTML"
+    assert message.plain.strip()
+    if chat_id == GROUP:
+        assert sent["reply_parameters"]["message_id"] > 0
+    else:
+        assert "reply_parameters" not in sent
+
+
+async def test_a_command_addressed_to_this_bot_in_a_group_is_answered(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    message = await reply_to(fake, f"/help@{BOT_USERNAME}", chat_id=GROUP)
+
+    assert message.plain.startswith(text("en", "help.title"))
+
+
+async def test_a_command_addressed_to_another_bot_is_ignored(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.send_command("/help@SomeOtherBot", chat_id=GROUP)
+    fake.send_command("/weather", chat_id=GROUP)  # another bot's bare command
+    fake.send_command("/about", chat_id=GROUP)
+
+    (sent,) = await fake.wait_for("sendMessage")
+    await fake.wait_until_idle()
+    assert len(fake.sent("sendMessage")) == 1
+    assert text("en", "about.title") in sent["text"]
+
+
+async def test_an_unknown_command_in_a_private_chat_is_explained(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    message = await reply_to(fake, "/frobnicate")
+
+    assert message.plain == text("en", "core.unknown_command", command="frobnicate")
+
+
+async def test_a_chinese_speaker_gets_chinese(fake: FakeBotApi, telegram: TelegramFrontEnd) -> None:
+    message = await reply_to(fake, "/help", language_code="zh-hans")
+
+    assert message.plain.startswith(text("zh", "help.title"))
+
+
+async def test_the_title_is_bold_and_tables_are_preformatted(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    message = await reply_to(fake, "/cost prices")
+
+    assert message.html.startswith(f"<b>{html.escape(text('en', 'cost.title'), quote=False)}</b>")
+    assert "<pre>" in message.html and "</pre>" in message.html
+
+
+async def test_a_settings_change_in_a_group_needs_a_moderator(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    refused = await reply_to(fake, "/settings lang zh", chat_id=GROUP, user_id=7)
+    accepted = await reply_to(fake, "/settings lang zh", chat_id=GROUP, user_id=ADMIN)
+
+    assert refused.plain == text("en", "core.moderators_only")
+    assert accepted.plain == text("zh", "settings.lang_set")
+    assert [call["user_id"] for call in fake.sent("getChatMember")] == [7, ADMIN]
+
+
+async def test_a_members_rights_are_looked_up_once_a_minute(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    for _ in range(3):
+        await reply_to(fake, "/settings", chat_id=GROUP, user_id=7)
+
+    assert len(fake.sent("getChatMember")) == 1
+
+
+async def test_a_private_chat_user_moderates_their_own_chat(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    message = await reply_to(fake, "/settings tz Asia/Shanghai", user_id=7)
+
+    assert message.plain == text("en", "settings.tz_set", zone="Asia/Shanghai")
+    assert fake.sent("getChatMember") == []
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def long_table_reply() -> Reply:
+    rows = tuple((f"row {n:04d} <&>", "x" * 60) for n in range(300))
+    return Reply(title="Big <table>", parts=("before & after", Table(("name", "value"), rows)))
+
+
+async def start_with_reply(fake: FakeBotApi, services: Services, reply: Reply) -> TelegramFrontEnd:
+    async def answer(request: Request, services: Services) -> Reply:
+        return reply
+
+    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST, dispatcher=answer)
+    await front_end.start()
+    return front_end
+
+
+async def test_a_long_table_is_split_under_the_limit_with_whole_rows_and_closed_tags(
+    fake: FakeBotApi, services: Services
+) -> None:
+    front_end = await start_with_reply(fake, services, long_table_reply())
+    try:
+        fake.send_command("/big")
+        await fake.wait_for("sendMessage")
+        await fake.wait_until_idle()
+    finally:
+        await front_end.stop()
+
+    pieces = fake.chat_messages(1001)
+    assert len(pieces) > 1
+    assert all(len(piece.plain) <= 4096 and len(piece.html) <= 4096 for piece in pieces)
+    rows = [line for piece in pieces for line in piece.plain.split("\n") if line.startswith("row")]
+    assert len(rows) == 300
+    assert all(row.endswith("x" * 60) and "<&>" in row for row in rows)
+    assert all(p.html.count("<pre>") == p.html.count("</pre>") == 1 for p in pieces[1:])
+
+
+async def test_an_image_goes_out_as_a_photo_with_its_caption(
+    fake: FakeBotApi, services: Services
+) -> None:
+    reply = Reply(title="Chart", parts=("NVDA <fell>",), images=(Image(PNG, "c.png", "alt"),))
+    front_end = await start_with_reply(fake, services, reply)
+    try:
+        fake.send_command("/chart")
+        (photo,) = await fake.wait_for("sendPhoto")
+    finally:
+        await front_end.stop()
+
+    assert photo["photo"]["bytes"] == PNG
+    assert photo["caption"] == "<b>Chart</b>\n\nNVDA &lt;fell&gt;"
+    assert fake.sent("sendMessage") == []
+
+
+async def test_a_long_text_with_an_image_sends_the_text_then_the_captioned_photo(
+    fake: FakeBotApi, services: Services
+) -> None:
+    reply = Reply(parts=("word " * 400,), images=(Image(PNG, "c.png", "a <chart>"),))
+    front_end = await start_with_reply(fake, services, reply)
+    try:
+        fake.send_command("/chart")
+        (photo,) = await fake.wait_for("sendPhoto")
+    finally:
+        await front_end.stop()
+
+    assert len(fake.sent("sendMessage")) == 1
+    assert photo["caption"] == "a &lt;chart&gt;"
+
+
+# -- delivery -------------------------------------------------------------------------------
+
+
+async def test_a_429_on_send_message_is_waited_out_and_the_reply_delivered(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.inject("sendMessage", retry_after=1)
+
+    fake.send_command("/about")
+    await fake.wait_for("sendMessage", timeout=10)
+
+    refused, delivered = fake.attempts("sendMessage")
+    assert refused.status == 429
+    assert delivered.status == 200
+    assert delivered.at - refused.at >= 1.0
+
+
+async def test_500s_for_a_while_are_retried_until_the_reply_is_delivered(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.inject("sendMessage", status=500, seconds=1.0)
+
+    fake.send_command("/about")
+    await fake.wait_for("sendMessage", timeout=10)
+
+    attempts = fake.attempts("sendMessage")
+    assert [call.status for call in attempts[:-1]] == [500] * (len(attempts) - 1)
+    assert len(attempts) >= 3
+    assert attempts[-1].status == 200
+
+
+async def test_polling_survives_get_updates_failing(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.inject("getUpdates", status=502, times=1)
+
+    fake.send_command("/about")
+    await fake.wait_for("sendMessage", timeout=15)
+
+    assert [call.status for call in fake.attempts("getUpdates") if call.status != 200] == [502]
+
+
+async def test_send_to_a_chat_that_blocked_the_bot_raises_chat_unreachable(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.blocked.add(555)
+    fake.missing.add(-556)
+
+    with pytest.raises(ChatUnreachable):
+        await telegram.send("555", Reply(parts=("recap",)))
+    with pytest.raises(ChatUnreachable):
+        await telegram.send("-556", Reply(parts=("recap",)))
+
+
+async def test_send_delivers_a_scheduled_reply_rendered_like_any_other(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    await telegram.send(str(GROUP), Reply(title="Recap", parts=("a < b",)))
+
+    (sent,) = fake.sent("sendMessage")
+    assert sent["text"] == "<b>Recap</b>\n\na &lt; b"
+    assert sent["chat_id"] == GROUP
+
+
+async def test_stop_lets_a_reply_in_flight_finish(fake: FakeBotApi, services: Services) -> None:
+    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+    await front_end.start()
+    fake.inject("sendMessage", delay=0.5)
+    fake.send_command("/about")
+    await asyncio.sleep(0)
+    while not any(call.method == "getUpdates" and call.result for call in fake.calls):
+        await asyncio.sleep(0.01)
+
+    await front_end.stop()
+
+    assert len(fake.sent("sendMessage")) == 1
+
+
+# -- secrets --------------------------------------------------------------------------------
+
+
+async def test_the_token_never_reaches_the_logs(
+    fake: FakeBotApi, services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging([fake.token], level=logging.DEBUG)
+    logging.getLogger("httpx").setLevel(logging.DEBUG)
+    fake.inject("sendMessage", status=500, times=1)
+    try:
+        front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+        await front_end.start()
+        fake.send_command("/about")
+        await fake.wait_for("sendMessage")
+        await front_end.stop()
+    finally:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
+
+    logged = capsys.readouterr().err
+    assert fake.token not in logged
+    assert fake.token.split(":")[1] not in logged
+    assert f"/bot{REDACTED}/getMe" in logged  # URLs were logged, with the token redacted

@@ -1,0 +1,543 @@
+"""A fake Telegram Bot API server on 127.0.0.1 that the real python-telegram-bot talks to.
+
+Point the bot at `fake.base_url` (what `TELEGRAM_API_BASE_URL` holds). The fake hands out
+queued updates through getUpdates with long polling, answers the methods dsbot uses the
+way Telegram does (HTML must parse, texts and captions have length limits, a callback query
+is answered once, an edit to the same content is refused), keeps every message it was sent
+so tests can read a chat, and records every call. `inject` makes the next calls of a method
+fail: a 429 with retry_after, a 5xx, a slow answer, for a number of calls or for a while.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 7_000_000_001
+BOT_USERNAME = "dsbot_test_bot"
+TOKEN = f"{BOT_ID}:AAfakeTokenForTests-0123456789abcdefghi"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_ANSWER_LIMIT = 200
+# Telegram's HTML parse mode accepts these tags and no others.
+ALLOWED_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
+    | {"code", "pre", "blockquote", "tg-emoji"}
+)
+_BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+# Parameters python-telegram-bot sends JSON-encoded inside form fields.
+_JSON_FIELDS = frozenset(
+    {"reply_markup", "commands", "reply_parameters", "scope", "link_preview_options"}
+    | {"allowed_updates", "entities", "caption_entities"}
+)
+# The fields an administrator's ChatMember must carry.
+_ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+_INT_FIELDS = frozenset({"chat_id", "message_id", "user_id", "offset", "limit", "timeout"})
+
+Json = dict[str, Any]
+
+
+class BadEntities(ValueError):
+    """The text is not valid Telegram HTML."""
+
+
+class _TelegramHtml(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.plain: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            raise BadEntities(f'Unsupported start tag "{tag}"')
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            raise BadEntities(f'Unmatched end tag "{tag}"')
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.plain.append(data)
+
+
+def parse_html(text: str) -> str:
+    """The text a user sees, as Telegram's HTML parse mode would produce it; BadEntities if not."""
+    if _BAD_AMPERSAND.search(text):
+        raise BadEntities("Unsupported entity: a bare & must be written &amp;")
+    if re.search(r"<(?![a-zA-Z/])", text):
+        raise BadEntities("Unsupported start tag: a bare < must be written &lt;")
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.open:
+        raise BadEntities(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
+    return "".join(parser.plain)
+
+
+def utf16_length(text: str) -> int:
+    """Telegram counts lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Call:
+    """One Bot API call as the fake answered it."""
+
+    method: str
+    params: Json
+    status: int
+    at: float  # time.monotonic() when the answer was sent
+    result: Any = None
+
+
+@dataclass
+class Fault:
+    """How the next calls to `method` ("*" for any) fail or slow down."""
+
+    method: str
+    status: int | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+    remaining: int | None = 1
+    until: float | None = None
+    description: str = ""
+
+    def active(self, now: float) -> bool:
+        if self.until is not None:
+            return now < self.until
+        return self.remaining is None or self.remaining > 0
+
+
+@dataclass
+class StoredMessage:
+    chat_id: int
+    message_id: int
+    html: str
+    plain: str
+    reply_markup: Json | None
+    photo: bool = False
+    edits: int = 0
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback_data) of every inline button, row by row."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
+
+@dataclass
+class FakeBotApi:
+    token: str = TOKEN
+    username: str = BOT_USERNAME
+    # Long polls are held at most this long, whatever timeout the bot asked for.
+    max_poll_wait: float = 1.0
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[int, int], StoredMessage] = field(default_factory=dict)
+    admins: dict[int, set[int]] = field(default_factory=dict)
+    owners: dict[int, int] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
+    missing: set[int] = field(default_factory=set)
+    faults: list[Fault] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._updates: list[Json] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._answered: set[str] = set()
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.port = 0
+
+    # -- server life cycle ---------------------------------------------------------------
+
+    async def start(self) -> FakeBotApi:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        # Held long polls answer at once, or the server would wait for them on the way out.
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # -- what tests arrange --------------------------------------------------------------
+
+    def inject(
+        self,
+        method: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        times: int | None = 1,
+        seconds: float | None = None,
+        description: str = "",
+    ) -> Fault:
+        """Make the next `times` calls (or all calls for `seconds`) to `method` misbehave."""
+        fault = Fault(
+            method=method,
+            status=429 if retry_after is not None and status is None else status,
+            retry_after=retry_after,
+            delay=delay,
+            remaining=None if seconds is not None else times,
+            until=time.monotonic() + seconds if seconds is not None else None,
+            description=description,
+        )
+        self.faults.append(fault)
+        return fault
+
+    def push(self, update: Json) -> Json:
+        """Queue an update (its update_id is assigned here) for the next getUpdates."""
+        update = {"update_id": next(self._update_ids), **update}
+        self._updates.append(update)
+        self._notify()
+        return update
+
+    def send_command(
+        self,
+        text: str,
+        *,
+        user_id: int = 1001,
+        chat_id: int | None = None,
+        language_code: str | None = "en",
+        first_name: str = "Ada",
+        sender_chat: Json | None = None,
+    ) -> Json:
+        """A user types `text`; a private chat with the user unless `chat_id` (negative: group)."""
+        chat = chat_id if chat_id is not None else user_id
+        user: Json = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code is not None:
+            user["language_code"] = language_code
+        message: Json = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat),
+            "from": user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if sender_chat is not None:
+            message["sender_chat"] = sender_chat
+        return self.push({"message": message})
+
+    def press(
+        self,
+        message: StoredMessage,
+        data: str,
+        *,
+        user_id: int = 1001,
+        language_code: str | None = "en",
+    ) -> str:
+        """A user presses the inline button `data` under `message`; returns the query id."""
+        user: Json = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+        if language_code is not None:
+            user["language_code"] = language_code
+        query_id = str(next(self._query_ids))
+        self.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "chat_instance": str(message.chat_id),
+                    "data": data,
+                    "message": self._message_json(message),
+                }
+            }
+        )
+        return query_id
+
+    @staticmethod
+    def chat(chat_id: int) -> Json:
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": "Ada"}
+        return {"id": chat_id, "type": "supergroup", "title": "DeepSeek watchers"}
+
+    # -- what tests read -----------------------------------------------------------------
+
+    def sent(self, method: str) -> list[Json]:
+        """Parameters of every successful call to `method`, in order."""
+        return [call.params for call in self.calls if call.method == method and call.status == 200]
+
+    def attempts(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def chat_messages(self, chat_id: int) -> list[StoredMessage]:
+        return [message for (chat, _), message in sorted(self.messages.items()) if chat == chat_id]
+
+    def answered(self, query_id: str) -> bool:
+        return query_id in self._answered
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Json]:
+        """Wait until `method` has succeeded `count` times; the parameters of those calls."""
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.sent(method)) >= count)
+        return self.sent(method)
+
+    async def wait_until_idle(self, quiet: float = 0.2, timeout: float = 10.0) -> None:
+        """Wait until no call arrived for `quiet` seconds (the bot has nothing left to say)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                before = len(self.calls)
+                await asyncio.sleep(quiet)
+                if len(self.calls) == before:
+                    return
+
+    # -- the Bot API ---------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        async def wake() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+
+        asyncio.get_running_loop().create_task(wake())
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if request.match_info["token"] != self.token:
+            return self._answer(method, params, 401, {"description": "Unauthorized"})
+        fault = self._fault_for(method)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status == 429:
+                body = {
+                    "description": f"Too Many Requests: retry after {fault.retry_after}",
+                    "parameters": {"retry_after": fault.retry_after},
+                }
+                return self._answer(method, params, 429, body)
+            if fault.status is not None:
+                description = fault.description or "Internal Server Error"
+                return self._answer(method, params, fault.status, {"description": description})
+        if method == "getUpdates":
+            return self._answer(method, params, 200, {"result": await self._get_updates(params)})
+        try:
+            result = self._call(method, params)
+        except _ApiError as error:
+            return self._answer(method, params, error.status, {"description": error.description})
+        return self._answer(method, params, 200, {"result": result})
+
+    def _fault_for(self, method: str) -> Fault | None:
+        now = time.monotonic()
+        for fault in self.faults:
+            if fault.method in (method, "*") and fault.active(now):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+    def _answer(self, method: str, params: Json, status: int, body: Json) -> web.Response:
+        ok = status == 200
+        payload: Json = {"ok": ok, **body} if ok else {"ok": False, "error_code": status, **body}
+        self.calls.append(Call(method, params, status, time.monotonic(), body.get("result")))
+        self._notify()
+        return web.json_response(payload, status=status)
+
+    @staticmethod
+    async def _params(request: web.Request) -> Json:
+        if request.content_type == "application/json":
+            loaded = await request.json()
+            return dict(loaded) if isinstance(loaded, dict) else {}
+        params: Json = dict(request.query)
+        form = await request.post()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                data = value.file.read()
+                params[key] = {"filename": value.filename, "bytes": data}
+            elif key in _JSON_FIELDS:
+                params[key] = json.loads(value)
+            elif key in _INT_FIELDS:
+                try:
+                    params[key] = int(value)
+                except ValueError:
+                    params[key] = value
+            else:
+                params[key] = value
+        return params
+
+    async def _get_updates(self, params: Json) -> list[Json]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        wait = min(float(params.get("timeout") or 0), self.max_poll_wait)
+        # An offset confirms every update before it, as on Telegram.
+        self._updates = [update for update in self._updates if update["update_id"] >= offset]
+        if not self._updates and wait > 0:
+            try:
+                async with asyncio.timeout(wait), self._changed:
+                    await self._changed.wait_for(lambda: bool(self._updates) or self._closing)
+            except TimeoutError:
+                pass
+        return self._updates[:limit]
+
+    def _call(self, method: str, params: Json) -> Any:
+        if method == "getMe":
+            return self._bot_user()
+        if method in ("setMyCommands", "deleteWebhook", "deleteMyCommands", "close"):
+            return True
+        if method == "getChatMember":
+            return self._member(int(params["chat_id"]), int(params["user_id"]))
+        if method == "answerCallbackQuery":
+            return self._answer_callback(params)
+        if method == "sendMessage":
+            return self._send(params, photo=False)
+        if method == "sendPhoto":
+            return self._send(params, photo=True)
+        if method in ("editMessageText", "editMessageCaption"):
+            return self._edit(params, caption=method == "editMessageCaption")
+        raise _ApiError(404, "Not Found: method not found")
+
+    def _bot_user(self) -> Json:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "dsbot",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _member(self, chat_id: int, user_id: int) -> Json:
+        user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+        if self.owners.get(chat_id) == user_id:
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if user_id in self.admins.get(chat_id, set()):
+            return {"status": "administrator", "user": user, **dict.fromkeys(_ADMIN_RIGHTS, False)}
+        return {"status": "member", "user": user}
+
+    def _answer_callback(self, params: Json) -> bool:
+        query_id = str(params["callback_query_id"])
+        if query_id in self._answered:
+            raise _ApiError(400, "Bad Request: query is too old and response timeout expired")
+        if utf16_length(params.get("text", "")) > CALLBACK_ANSWER_LIMIT:
+            raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self._answered.add(query_id)
+        return True
+
+    def _check_chat(self, chat_id: int) -> None:
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.missing:
+            raise _ApiError(400, "Bad Request: chat not found")
+
+    def _visible(self, params: Json, field_name: str, limit: int) -> tuple[str, str]:
+        raw = str(params.get(field_name, ""))
+        if params.get("parse_mode") == "HTML":
+            try:
+                plain = parse_html(raw)
+            except BadEntities as error:
+                raise _ApiError(400, f"Bad Request: can't parse entities: {error}") from error
+        else:
+            plain = raw
+        if utf16_length(plain) > limit:
+            too_long = "caption is too long" if field_name == "caption" else "message is too long"
+            raise _ApiError(400, f"Bad Request: {too_long}")
+        return raw, plain
+
+    def _check_markup(self, markup: Json | None) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                if len(button.get("callback_data", "").encode()) > 64:
+                    raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    def _send(self, params: Json, *, photo: bool) -> Json:
+        chat_id = int(params["chat_id"])
+        self._check_chat(chat_id)
+        if photo:
+            raw, plain = self._visible(params, "caption", CAPTION_LIMIT)
+            if not isinstance(params.get("photo"), dict) or not params["photo"]["bytes"]:
+                raise _ApiError(400, "Bad Request: there is no photo in the request")
+        else:
+            raw, plain = self._visible(params, "text", TEXT_LIMIT)
+            if not plain.strip():
+                raise _ApiError(400, "Bad Request: message text is empty")
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        message = StoredMessage(chat_id, next(self._message_ids), raw, plain, markup, photo)
+        self.messages[(chat_id, message.message_id)] = message
+        return self._message_json(message)
+
+    def _edit(self, params: Json, *, caption: bool) -> Json:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        self._check_chat(chat_id)
+        message = self.messages.get((chat_id, message_id))
+        if message is None:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        raw, plain = self._visible(
+            params, "caption" if caption else "text", CAPTION_LIMIT if caption else TEXT_LIMIT
+        )
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if raw == message.html and markup == message.reply_markup:
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
+        message.html, message.plain, message.reply_markup = raw, plain, markup
+        message.edits += 1
+        return self._message_json(message)
+
+    def _message_json(self, message: StoredMessage) -> Json:
+        body: Json = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": self.chat(message.chat_id),
+            "from": self._bot_user(),
+        }
+        if message.photo:
+            size = {"file_id": f"photo{message.message_id}", "file_unique_id": "u", "width": 1}
+            body["photo"] = [{**size, "height": 1}]
+            body["caption"] = message.plain
+        else:
+            body["text"] = message.plain
+        if message.reply_markup:
+            body["reply_markup"] = message.reply_markup
+        return body
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
