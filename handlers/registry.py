@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import cost, factcheck, help, outages, poll, settings, stocks
+from handlers import cost, factcheck, help, outages, poll, recap, settings, stocks
 from handlers.model import Handler
 
 
@@ -30,6 +30,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("factcheck", factcheck.factcheck, "factcheck.summary", "factcheck.usage"),
     Command("outages", outages.outages, "outages.summary", "outages.usage"),
     Command("poll", poll.poll, "poll.summary", "poll.usage"),
+    Command("recap", recap.recap, "recap.summary", "recap.usage"),
     Command("settings", settings.settings, "settings.summary", "settings.usage", moderator=True),
 )
 
