@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     discord_sync.add_argument(
         "--guild", type=int, default=None, help="a guild (server) id: sync there only, at once"
     )
+    discord_sync.add_argument(
+        "--clear", action="store_true", help="remove the commands synced to --guild"
+    )
     ask_parser.add_argument("line", help='the command, e.g. "/outages Europe/London"')
     for sub in (console, ask_parser):
         sub.add_argument(
@@ -79,19 +82,25 @@ async def _discord_sync(settings: Settings, options: argparse.Namespace) -> int:
     if settings.discord_bot_token is None:
         sys.stderr.write("dsbot: set DISCORD_BOT_TOKEN to sync the Discord commands\n")
         return EXIT_CONFIG
+    if options.clear and options.guild is None:
+        sys.stderr.write("dsbot: --clear needs --guild ID\n")
+        return EXIT_USAGE
     import discord
 
     from bot.discord_frontend import sync_commands
 
     try:
         async with build_services(settings) as services:
-            count = await sync_commands(settings, services, options.guild)
+            count = await sync_commands(settings, services, options.guild, clear=options.clear)
     except discord.LoginFailure:
         sys.stderr.write("dsbot: Discord rejected DISCORD_BOT_TOKEN\n")
         return EXIT_CONFIG
     except discord.HTTPException as error:
         sys.stderr.write(f"dsbot: Discord refused the sync: {error.status} {error.text}\n")
         return 1
+    if options.clear:
+        sys.stdout.write(f"removed the Discord commands synced to guild {options.guild}\n")
+        return 0
     where = f"to guild {options.guild}" if options.guild else "globally"
     sys.stdout.write(f"synced {count} Discord commands {where}\n")
     return 0

@@ -383,9 +383,19 @@ class DiscordFrontEnd:
         log.info("synced %d Discord commands globally (the command tree changed)", len(synced))
         return True
 
-    async def sync(self, guild_id: int | None = None) -> int:
-        """Sync now, globally or to one guild (for testing); returns how many commands."""
+    async def sync(self, guild_id: int | None = None, *, clear: bool = False) -> int:
+        """Sync now, globally or to one guild (for testing); returns how many commands.
+
+        `clear` removes a guild's test copies again, which would otherwise show every
+        command twice in that guild once the global commands are synced.
+        """
         tree = self.client.tree
+        if clear:
+            if guild_id is None:
+                raise ValueError("only a guild's commands can be cleared")
+            guild = discord.Object(id=guild_id)
+            tree.clear_commands(guild=guild)
+            return len(await tree.sync(guild=guild))
         if guild_id is None:
             synced = await tree.sync()
             digest = await command_tree_hash(tree)
@@ -785,11 +795,13 @@ class DiscordFrontEnd:
         return group
 
 
-async def sync_commands(settings: Settings, services: Services, guild_id: int | None) -> int:
+async def sync_commands(
+    settings: Settings, services: Services, guild_id: int | None, *, clear: bool = False
+) -> int:
     """`dsbot discord-sync`: log in over REST only, sync the commands, log out."""
     front_end = DiscordFrontEnd(settings, services)
     try:
         await front_end.client.login(front_end.token.get_secret_value())
-        return await front_end.sync(guild_id)
+        return await front_end.sync(guild_id, clear=clear)
     finally:
         await front_end.client.close()

@@ -177,6 +177,16 @@ async def test_sync_to_one_guild_uploads_to_that_guild_only(
     assert fake.sessions == []
 
 
+async def test_clearing_a_guild_removes_its_test_copies_of_the_commands(
+    fake: FakeDiscord, services: Services, tmp_path: Path
+) -> None:
+    await sync_commands(discord_settings(tmp_path), services, GUILD_ID)
+    count = await sync_commands(discord_settings(tmp_path), services, GUILD_ID, clear=True)
+    puts = fake.calls_to("PUT", rf"/applications/\d+/guilds/{GUILD_ID}/commands")
+    assert count == 0
+    assert [len(put.json) for put in puts][-1] == 0 < len(puts[0].json)
+
+
 async def test_the_client_reconnects_after_the_gateway_drops(
     fake: FakeDiscord, front_end: DiscordFrontEnd
 ) -> None:
