@@ -628,11 +628,16 @@ class DiscordFrontEnd:
             found = [t for t in tickers() if wanted in t.upper()] if wanted else list(tickers())
             return [app_commands.Choice(name=t, value=t) for t in found[:MAX_CHOICES]]
 
-        @app_commands.describe(ticker=_described("discord.opt_ticker"))
-        @app_commands.rename(ticker=_named("ticker"))
+        @app_commands.describe(
+            ticker=_described("discord.opt_ticker"), chart=_described("discord.opt_chart")
+        )
+        @app_commands.rename(ticker=_named("ticker"), chart=_named("chart"))
         @app_commands.autocomplete(ticker=complete)
-        async def stocks(interaction: discord.Interaction[Any], ticker: str = "") -> None:
-            await self.run_command(interaction, command.name, ticker, slow=True)
+        async def stocks(
+            interaction: discord.Interaction[Any], ticker: str = "", chart: bool = False
+        ) -> None:
+            args = f"chart {ticker}".strip() if chart else ticker
+            await self.run_command(interaction, command.name, args, slow=True)
 
         return app_commands.Command(
             name=_named(command.name), description=_described(command.summary), callback=stocks

@@ -488,3 +488,41 @@ async def test_the_token_never_appears_in_debug_logs(
     assert TOKEN.split(".")[-1] not in logged
     session = fake.sessions[0]
     assert session.identify is not None and session.identify["token"] == TOKEN
+
+
+# ---- /stocks ------------------------------------------------------------------------------
+
+
+async def test_stocks_ticker_autocompletes_from_the_dataset(
+    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+) -> None:
+    focused = {"name": "ticker", "type": 3, "value": "nv", "focused": True}
+    interaction = await fake.autocomplete("stocks", [focused])
+    call = await callback_for(fake, interaction)
+    values = [choice["value"] for choice in call.json["data"]["choices"]]
+    assert "NVDA" in values
+    assert set(values) <= set(services.facts.tickers())
+
+
+async def test_stocks_defers_first_then_edits_in_the_answer_for_any_ticker(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    interaction = await fake.slash("stocks", [option("ticker", "NVDA")])
+    call = await callback_for(fake, interaction)
+    (edit,) = await fake.wait_for_call("PATCH", ORIGINAL)
+    assert call.json["type"] == 5
+    assert "NVDA" in "".join(e.get("description", "") for e in edit.json["embeds"])
+    assert edit.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_an_error_after_deferring_replaces_the_placeholder_privately(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    results = subcommand("results", option("poll", 987654, kind=4))
+    interaction = await fake.slash("poll", [results])
+    call = await callback_for(fake, interaction)
+    await fake.wait_for_call("DELETE", ORIGINAL)
+    (followup,) = await fake.wait_for_call("POST", FOLLOWUP)
+    assert call.json["type"] == 5
+    assert followup.json["flags"] & EPHEMERAL
+    assert "987654" in followup.json["embeds"][0]["description"]

@@ -489,6 +489,9 @@ class FakeDiscord:
                 return _json(self._new_message(call.json or {}, token=token))
             if method == "PATCH" and which is not None:
                 return self._edit(self._message_id_for(token, which), call.json or {})
+            if method == "DELETE" and which is not None:
+                self.messages.pop(self._message_id_for(token, which), None)
+                return web.Response(status=204)
             if method == "GET" and which is not None:
                 return _json(self.messages[self._message_id_for(token, which)])
         if match := re.fullmatch(r"/channels/(\d+)/messages", path):
