@@ -1,4 +1,4 @@
-"""`dsbot discord-sync` and `dsbot run` with a Discord token, run as a user runs them.
+"""`dsbot discord-sync` and `dsbot run` (Discord alone, and both platforms) as a user runs them.
 
 The CLI runs in a child process; a few lines before `main` point discord.py at the fake
 Discord served by this test (there is no environment variable for that on purpose: a
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import telegram_api
 from tests.fakes.discord_api import GUILD_ID, FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +114,50 @@ async def test_run_serves_discord_and_stops_cleanly_on_sigterm(
     assert "stopped; database closed" in logged
     assert TOKEN not in logged
     assert fake.live_session is None
+
+
+async def test_run_with_both_tokens_counts_a_telegram_and_a_discord_vote_in_one_poll(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    telegram = await telegram_api.FakeBotApi().start()
+    group = -100_2025_0127
+    process = await start_dsbot(
+        fake,
+        tmp_path,
+        "run",
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+    )
+    try:
+        await fake.wait_until_connected(timeout=60)
+        telegram.send_command("/poll vote 1", chat_id=group)
+        vote = subcommand("vote", option("option", 2, kind=4))
+        discord_vote = await fake.slash("poll", [vote])
+        await fake.wait_for_call("POST", rf"/interactions/{discord_vote['id']}/[^/]+/callback")
+        await telegram.wait_for("sendMessage", timeout=30)
+
+        telegram.send_command("/poll results", chat_id=group)
+        discord_results = await fake.slash("poll", [subcommand("results")])
+        edited = rf"/webhooks/\d+/itoken-{discord_results['id']}/messages/@original"
+        (edit,) = await fake.wait_for_call("PATCH", edited)
+        await telegram.wait_until_idle(timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+        await telegram.close()
+    logged = stderr.decode()
+    assert process.returncode == 0, logged
+    shown = [m.plain for m in telegram.chat_messages(group) if "Results of poll" in m.plain]
+    discord_text = "\n".join(e.get("description", "") for e in edit.json["embeds"])
+    both = "Voters: 2 (Telegram 1 · Discord 1)"
+    assert len(shown) == 1 and both in shown[0], shown
+    assert both in discord_text
+    assert TOKEN not in logged and telegram.token not in logged
+
+
+def option(name: str, value: object, kind: int = 3) -> dict[str, object]:
+    return {"name": name, "type": kind, "value": value}
+
+
+def subcommand(name: str, *options: dict[str, object]) -> dict[str, object]:
+    return {"name": name, "type": 1, "options": list(options)}
