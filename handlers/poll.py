@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -154,13 +155,53 @@ def voters_line(lang: Lang, tally: Tally) -> str:
 
 
 def status_line(lang: Lang, poll: Poll, now: datetime, zone: ZoneInfo) -> str:
-    ended = poll.ended_at(now)
+    return status_text(lang, poll, poll.ended_at(now), zone)
+
+
+def status_text(lang: Lang, poll: Poll, ended: datetime | None, zone: ZoneInfo) -> str:
     if ended is not None:
         return text(lang, "poll.status_closed", when=when(ended, zone))
     kind = text(lang, "poll.kind_multi" if poll.multi else "poll.kind_single")
     if poll.closes_at is not None:
         return text(lang, "poll.status_open_until", kind=kind, when=when(poll.closes_at, zone))
     return text(lang, "poll.status_open", kind=kind)
+
+
+@lru_cache(maxsize=256)
+def rendered(
+    poll: Poll, tally: Tally, lang: Lang, zone: ZoneInfo, ended: datetime | None
+) -> tuple[str, tuple[str, ...], tuple[Button, ...]]:
+    """Title, paragraphs and buttons of a poll message.
+
+    Cached because every voter of one group-committed batch gets the same tally back, and
+    a burst of a thousand votes would otherwise render the same message a thousand times.
+    """
+    labels = labels_of(poll, lang)
+    lines = []
+    for number, (label, count) in enumerate(zip(labels, tally.counts, strict=True), start=1):
+        lines.append(f"{number}. {label}")
+        lines.append(
+            text(
+                lang,
+                "poll.bar",
+                bar=bar(count, tally.voters),
+                percent=percent(count, tally.voters),
+                count=count,
+            )
+        )
+    parts = ["\n".join(lines), voters_line(lang, tally), status_text(lang, poll, ended, zone)]
+    buttons: tuple[Button, ...] = ()
+    if ended is None:
+        parts.append(text(lang, "poll.hint"))
+        buttons = tuple(
+            Button(
+                label=shorten(f"{number}. {label}", MAX_BUTTON_LABEL),
+                action=f"{ACTION_PREFIX}:{poll.id}:{number - 1}",
+            )
+            for number, label in enumerate(labels, start=1)
+        )
+    title = text(lang, "poll.title", id=poll.id, question=question_of(poll, lang))
+    return title, tuple(parts), buttons
 
 
 def poll_message(
@@ -175,43 +216,10 @@ def poll_message(
     is_error: bool = False,
 ) -> Reply:
     """The poll with its tallies and bars, and a button per option while it is open."""
-    lang = request.lang
-    labels = labels_of(poll, lang)
-    lines = []
-    for number, (label, count) in enumerate(zip(labels, tally.counts, strict=True), start=1):
-        lines.append(f"{number}. {label}")
-        lines.append(
-            text(
-                lang,
-                "poll.bar",
-                bar=bar(count, tally.voters),
-                percent=percent(count, tally.voters),
-                count=count,
-            )
-        )
-    is_open = poll.is_open(now)
-    parts = [
-        *lead,
-        "\n".join(lines),
-        voters_line(lang, tally),
-        status_line(lang, poll, now, request.tz),
-    ]
-    if is_open:
-        parts.append(text(lang, "poll.hint"))
-    buttons = (
-        tuple(
-            Button(
-                label=shorten(f"{number}. {label}", MAX_BUTTON_LABEL),
-                action=f"{ACTION_PREFIX}:{poll.id}:{number - 1}",
-            )
-            for number, label in enumerate(labels, start=1)
-        )
-        if is_open
-        else ()
-    )
+    title, parts, buttons = rendered(poll, tally, request.lang, request.tz, poll.ended_at(now))
     return Reply(
-        title=text(lang, "poll.title", id=poll.id, question=question_of(poll, lang)),
-        parts=tuple(parts),
+        title=title,
+        parts=(*lead, *parts),
         buttons=buttons,
         edit=edit,
         notice=notice,

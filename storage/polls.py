@@ -409,17 +409,9 @@ class PollStore:
             _settle(pending.future, outcome)
 
     async def _apply(self, batch: list[_Pending]) -> list[VoteOutcome | PollError]:
-        polls: dict[int, Poll | None] = {}
-        held: list[tuple[Poll, frozenset[int], bool] | PollError] = []
+        ops = [pending.op for pending in batch]
         async with self.db.transaction() as connection:
-            for pending in batch:
-                op = pending.op
-                if op.poll_id not in polls:
-                    polls[op.poll_id] = await _load_poll(connection, op.poll_id)
-                try:
-                    held.append(await _apply_vote(connection, polls[op.poll_id], op))
-                except PollError as error:
-                    held.append(error)
+            held = await _apply_votes(connection, ops)
             touched = {item[0].id: item[0] for item in held if not isinstance(item, PollError)}
             tallies = {poll_id: await _tally(connection, poll) for poll_id, poll in touched.items()}
         self.batches += 1
@@ -443,9 +435,33 @@ def _settle(
         future.set_exception(result)
 
 
-async def _apply_vote(
-    connection: aiosqlite.Connection, poll: Poll | None, op: _VoteOp
-) -> tuple[Poll, frozenset[int], bool]:
+VoteKey = tuple[int, str, str]
+# Row values per statement stay far below SQLite's limit on bound parameters.
+_CHUNK = 300
+
+
+def _chunks(items: Sequence[tuple[object, ...]]) -> Iterable[Sequence[tuple[object, ...]]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+async def _fetch_matching(
+    connection: aiosqlite.Connection, select: str, columns: str, keys: Sequence[tuple[object, ...]]
+) -> list[aiosqlite.Row]:
+    """Rows whose `columns` equal one of `keys`: one statement per chunk, not one per key."""
+    rows: list[aiosqlite.Row] = []
+    for chunk in _chunks(keys):
+        placeholders = ", ".join("(" + ", ".join("?" * len(key)) + ")" for key in chunk)
+        parameters = [value for key in chunk for value in key]
+        rows.extend(
+            await connection.execute_fetchall(
+                f"{select} WHERE ({columns}) IN (VALUES {placeholders})", parameters
+            )
+        )
+    return rows
+
+
+def _check(poll: Poll | None, op: _VoteOp) -> Poll:
     if poll is None or not poll.belongs_to(op.platform, op.chat_id):
         raise PollNotFound(op.poll_id)
     if not poll.is_open(op.now):
@@ -453,59 +469,117 @@ async def _apply_vote(
     for index in op.options:
         if not 0 <= index < len(poll.options):
             raise NoSuchOption(poll, index)
-    key = (poll.id, op.platform, op.user_id)
-    async with connection.execute(
-        "SELECT choices FROM poll_votes WHERE poll_id = ? AND platform = ? AND user_id = ?", key
-    ) as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    if op.delivery_id:
-        cursor = await connection.execute(
-            "INSERT OR IGNORE INTO poll_presses (platform, delivery_id, pressed_at) "
-            "VALUES (?, ?, ?)",
-            (op.platform, op.delivery_id, _iso(op.now)),
+    if op.kind == "set" and not poll.multi and len(op.options) > 1:
+        raise TooManyChoices(poll)
+    return poll
+
+
+async def _apply_votes(
+    connection: aiosqlite.Connection, ops: Sequence[_VoteOp]
+) -> list[tuple[Poll, frozenset[int], bool] | PollError]:
+    """Apply a batch of votes in order, with a fixed number of statements per batch.
+
+    Each statement is a round trip to aiosqlite's thread, which costs more than the SQL:
+    the current votes and seen deliveries are read for the whole batch at once, the votes
+    are worked out here in arrival order, and the results are written with executemany.
+    """
+    polls: dict[int, Poll | None] = {}
+    for poll_id in dict.fromkeys(op.poll_id for op in ops):
+        polls[poll_id] = await _load_poll(connection, poll_id)
+    checked: list[Poll | PollError] = []
+    for op in ops:
+        try:
+            checked.append(_check(polls[op.poll_id], op))
+        except PollError as error:
+            checked.append(error)
+    valid = [op for op, poll in zip(ops, checked, strict=True) if isinstance(poll, Poll)]
+    keys: list[tuple[object, ...]] = list(
+        dict.fromkeys((op.poll_id, op.platform, op.user_id) for op in valid)
+    )
+    before: dict[VoteKey, int] = {
+        (int(row[0]), str(row[1]), str(row[2])): int(row[3])
+        for row in await _fetch_matching(
+            connection,
+            "SELECT poll_id, platform, user_id, choices FROM poll_votes",
+            "poll_id, platform, user_id",
+            keys,
         )
-        if cursor.rowcount == 0:
-            return poll, _indexes(current), False
-    wanted = _bits(op.options)
-    if op.kind == "set":
-        if not poll.multi and len(op.options) > 1:
-            raise TooManyChoices(poll)
-        new = wanted
-    elif poll.multi:
-        new = current ^ wanted
-    else:
-        new = 0 if current == wanted else wanted
-    if new == current:
-        return poll, _indexes(current), False
-    if new:
-        await connection.execute(
+    }
+    deliveries: list[tuple[object, ...]] = list(
+        dict.fromkeys((op.platform, op.delivery_id) for op in valid if op.delivery_id)
+    )
+    seen = {
+        (str(row[0]), str(row[1]))
+        for row in await _fetch_matching(
+            connection,
+            "SELECT platform, delivery_id FROM poll_presses",
+            "platform, delivery_id",
+            deliveries,
+        )
+    }
+    state = dict(before)
+    new_presses: list[tuple[str, str, str]] = []
+    held: list[tuple[Poll, frozenset[int], bool] | PollError] = []
+    for op, poll in zip(ops, checked, strict=True):
+        if isinstance(poll, PollError):
+            held.append(poll)
+            continue
+        key = (poll.id, op.platform, op.user_id)
+        current = state.get(key, 0)
+        if op.delivery_id:
+            if (op.platform, op.delivery_id) in seen:
+                held.append((poll, _indexes(current), False))
+                continue
+            seen.add((op.platform, op.delivery_id))
+            new_presses.append((op.platform, op.delivery_id, _iso(op.now)))
+        wanted = _bits(op.options)
+        if op.kind == "set":
+            new = wanted
+        elif poll.multi:
+            new = current ^ wanted
+        else:
+            new = 0 if current == wanted else wanted
+        state[key] = new
+        held.append((poll, _indexes(new), new != current))
+    now = _iso(max((op.now for op in ops), default=datetime.now(UTC)))
+    changed = [key for key, choices in state.items() if choices != before.get(key, 0)]
+    upserts = [(*key, state[key], now) for key in changed if state[key]]
+    deletes = [key for key in changed if not state[key]]
+    if new_presses:
+        await connection.executemany(
+            "INSERT INTO poll_presses (platform, delivery_id, pressed_at) VALUES (?, ?, ?)",
+            new_presses,
+        )
+    if upserts:
+        await connection.executemany(
             "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) "
             "DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at",
-            (*key, new, _iso(op.now)),
+            upserts,
         )
-    else:
-        await connection.execute(
-            "DELETE FROM poll_votes WHERE poll_id = ? AND platform = ? AND user_id = ?", key
+    if deletes:
+        await connection.executemany(
+            "DELETE FROM poll_votes WHERE poll_id = ? AND platform = ? AND user_id = ?", deletes
         )
-    return poll, _indexes(new), True
+    return held
 
 
 async def _load_poll(connection: aiosqlite.Connection, poll_id: int) -> Poll | None:
-    async with connection.execute(
-        f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    if row is None:
-        return None
-    async with connection.execute(
-        "SELECT idx, label, label_zh FROM poll_options WHERE poll_id = ? ORDER BY idx", (poll_id,)
-    ) as cursor:
-        options = tuple(
-            PollOption(int(index), str(label), label_zh)
-            for index, label, label_zh in await cursor.fetchall()
+    rows = list(
+        await connection.execute_fetchall(
+            f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,)
         )
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    options = tuple(
+        PollOption(int(index), str(label), label_zh)
+        for index, label, label_zh in await connection.execute_fetchall(
+            "SELECT idx, label, label_zh FROM poll_options WHERE poll_id = ? ORDER BY idx",
+            (poll_id,),
+        )
+    )
     created_at = _parse(row[7])
     assert created_at is not None
     return Poll(
@@ -528,12 +602,11 @@ async def _tally(connection: aiosqlite.Connection, poll: Poll) -> Tally:
     counts = [0] * width
     per_platform: dict[str, list[int]] = {}
     voters_per_platform: dict[str, int] = {}
-    async with connection.execute(
+    rows = await connection.execute_fetchall(
         "SELECT platform, choices, COUNT(*) FROM poll_votes WHERE poll_id = ? "
         "GROUP BY platform, choices",
         (poll.id,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     for platform, choices, number in rows:
         platform_counts = per_platform.setdefault(str(platform), [0] * width)
         voters_per_platform[str(platform)] = voters_per_platform.get(str(platform), 0) + number
