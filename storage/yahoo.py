@@ -47,11 +47,12 @@ class LivePrice:
 
 _setup_lock = threading.Lock()
 _configured = False
+_cache_dir: Path | None = None
 
 
 def _configure(cache_dir: Path | None) -> Any:
     """Import yfinance once, point its caches at our directory and make it raise, not log."""
-    global _configured
+    global _configured, _cache_dir
     with _setup_lock:
         import yfinance as yf
 
@@ -64,6 +65,7 @@ def _configure(cache_dir: Path | None) -> Any:
                     log.warning("yfinance cache directory %s is not usable: %s", cache_dir, error)
                 # Must happen before the first fetch: yfinance ignores it once a cache is open.
                 yf.set_tz_cache_location(str(cache_dir))
+                _cache_dir = cache_dir
             # Raised exceptions are the only reliable way to tell a bad symbol from a dead
             # network: with the default, both come back as the same empty frame.
             yf.config.debug.hide_exceptions = False
@@ -164,6 +166,11 @@ def classify(error: Exception) -> Exception:
     if isinstance(error, YFPricesMissingError) and error.yahoo_reason:
         return UnknownSymbol(str(error))
     return UpstreamError(f"{type(error).__name__}: {error}")
+
+
+def configured_cache_dir() -> Path | None:
+    """Where yfinance keeps its caches in this process (fixed by the first fetch)."""
+    return _cache_dir
 
 
 def reset_yfinance_state() -> None:

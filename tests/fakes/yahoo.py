@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,16 @@ class FakeYahooState:
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release_slow: threading.Event = field(default_factory=threading.Event)
+
+    def price_requests(self, symbol: str | None = None) -> list[str]:
+        """Chart calls that fetch prices, without yfinance's time-zone lookups."""
+        with self.lock:
+            found = [
+                path.split("/v8/finance/chart/")[1].split("?")[0]
+                for host, path in self.requests
+                if "/v8/finance/chart/" in path and "events=" in path
+            ]
+        return [name for name in found if symbol is None or name == symbol]
 
     def chart_requests(self, symbol: str | None = None) -> list[str]:
         """The chart endpoint calls seen, as symbols (tz lookups included)."""
@@ -260,7 +270,7 @@ def running_fake_yahoo(series: dict[str, list[Bar]], cert_folder: Path) -> Itera
     server = _ProxyServer(("127.0.0.1", 0), _Handler)
     server.state = FakeYahooState(series=series)
     server.tls = context
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield FakeYahoo(server.state, f"http://127.0.0.1:{server.server_address[1]}")
@@ -278,3 +288,30 @@ def proxied_session(proxy_url: str) -> Any:
     return requests.Session(
         impersonate="chrome", proxies={"http": proxy_url, "https": proxy_url}, verify=False
     )
+
+
+def series_from_dataset(
+    bars: Any, extra: Mapping[str, list[Bar]] | None = None
+) -> dict[str, list[Bar]]:
+    """What the fake serves: the dataset's closes, plus later bars standing for "today"."""
+    series: dict[str, list[Bar]] = {}
+    for bar in bars:
+        series.setdefault(bar.ticker, []).append(Bar(bar.day, bar.close))
+    for ticker, more in (extra or {}).items():
+        series.setdefault(ticker, []).extend(more)
+    for found in series.values():
+        found.sort(key=lambda bar: bar.day)
+    return series
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -1,0 +1,243 @@
+"""`/stocks` through dispatch: the sell-off table, one ticker since the event, and charts."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import handlers.stock_chart
+from bot.dispatch import dispatch
+from handlers.model import Reply, Services, Table
+from handlers.stocks import BEFORE, SELLOFF, day_move, parse_tickers
+from storage.facts import Facts
+from storage.market import MarketData
+from storage.yahoo import reset_yfinance_state
+from tests.conftest import NOW, make_request
+from tests.fakes.yahoo import (
+    Bar,
+    Clock,
+    FakeYahoo,
+    free_port,
+    proxied_session,
+    running_fake_yahoo,
+    series_from_dataset,
+)
+
+RECENT = {
+    "NVDA": [Bar(date(2026, 11, 25), 175.0), Bar(date(2026, 11, 27), 180.0)],
+    "MSFT": [Bar(date(2026, 11, 25), 440.0), Bar(date(2026, 11, 27), 450.0)],
+}
+
+
+@pytest.fixture(scope="session")
+def yf_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("yfinance-cache-handlers")
+
+
+@pytest.fixture
+def fake_yahoo(facts: Facts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeYahoo]:
+    reset_yfinance_state()
+    certs = tmp_path_factory.getbasetemp() / "certs"
+    certs.mkdir(exist_ok=True)
+    with running_fake_yahoo(series_from_dataset(facts.bars, RECENT), certs) as fake:
+        yield fake
+    reset_yfinance_state()
+
+
+def with_yahoo(services: Services, proxy_url: str, cache_dir: Path) -> Services:
+    market = MarketData(
+        services.facts,
+        services.db,
+        clock=Clock(NOW),
+        cache_dir=cache_dir,
+        session_factory=lambda: proxied_session(proxy_url),
+    )
+    return dataclasses.replace(services, market=market)
+
+
+async def ask(services: Services, line: str, lang: str = "en") -> Reply:
+    return await dispatch(make_request(line, locale=lang), services)
+
+
+def table_of(reply: Reply) -> Table:
+    return next(part for part in reply.parts if isinstance(part, Table))
+
+
+async def test_the_selloff_table_shows_nvidia_and_meta_computed_from_the_dataset(
+    services: Services,
+) -> None:
+    reply = await ask(services, "/stocks")
+
+    text = reply.plain_text()
+    assert "142.62 -> 118.42 (-16.97%)" in text
+    assert "$589B" in text and "$593B" in text
+    rows = {row[0]: row for row in table_of(reply).rows}
+    assert rows["NVDA"][2:] == ("142.62", "118.42", "-24.20", "-16.97%")
+    assert rows["META"][-1] == "+1.91%"
+    assert rows["^IXIC"][-2:] == ("-612.47", "-3.07%")
+
+
+async def test_the_selloff_table_lists_every_named_ticker_and_index_worst_first(
+    services: Services,
+) -> None:
+    rows = table_of(await ask(services, "/stocks")).rows
+
+    assert {row[0] for row in rows} == {*SELLOFF, "^IXIC", "^GSPC", "^DJI"}
+    changes = [float(row[-1].rstrip("%")) for row in rows]
+    assert changes == sorted(changes)
+    assert rows[0][0] == "VST"
+
+
+async def test_the_selloff_table_speaks_chinese(services: Services) -> None:
+    reply = await ask(services, "/stocks", lang="zh-CN")
+
+    text = reply.plain_text()
+    assert "英伟达" in text and "142.62 -> 118.42（-16.97%）" in text
+    assert "+1.91%" in text
+    assert table_of(reply).headers[0] == "代码"
+
+
+async def test_one_ticker_offline_shows_the_event_and_the_latest_snapshot_close(
+    services: Services,
+) -> None:
+    reply = await ask(services, "/stocks $nvda")
+
+    row = table_of(reply).rows[0]
+    assert row[0] == "NVDA"
+    assert "-16.97%" in row[1]
+    # 7 Feb 2025 close 129.84 against the 27 Jan close 118.42.
+    assert row[2:] == ("129.84", "+9.64%")
+    assert "switched off" in reply.plain_text()
+
+
+async def test_one_ticker_with_live_yahoo_compares_todays_price_with_the_event_close(
+    services: Services, fake_yahoo: FakeYahoo, yf_cache_dir: Path
+) -> None:
+    live = with_yahoo(services, fake_yahoo.proxy_url, yf_cache_dir)
+
+    reply = await ask(live, "/stocks NVDA")
+
+    row = table_of(reply).rows[0]
+    assert row[2:] == ("180.00", "+52.00%")
+    assert "live from Yahoo Finance" in reply.plain_text()
+    live.market.close()
+
+
+async def test_with_yahoo_unreachable_one_ticker_answers_within_3_s_from_the_snapshot(
+    services: Services, yf_cache_dir: Path
+) -> None:
+    reset_yfinance_state()
+    down = with_yahoo(services, f"http://127.0.0.1:{free_port()}", yf_cache_dir)
+    started = time.monotonic()
+
+    reply = await ask(down, "/stocks NVDA", lang="zh")
+
+    assert time.monotonic() - started < 3
+    assert not reply.is_error
+    assert "目前无法连接雅虎财经" in reply.plain_text()
+    assert table_of(reply).rows[0][2] == "129.84"
+    down.market.close()
+    reset_yfinance_state()
+
+
+async def test_an_unknown_ticker_says_yahoo_has_no_such_symbol(
+    services: Services, fake_yahoo: FakeYahoo, yf_cache_dir: Path
+) -> None:
+    live = with_yahoo(services, fake_yahoo.proxy_url, yf_cache_dir)
+
+    reply = await ask(live, "/stocks ZZZZQ")
+
+    assert reply.is_error
+    assert "Yahoo Finance has no ticker ZZZZQ" in reply.plain_text()
+    live.market.close()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/stocks @everyone",
+        "/stocks '; DROP TABLE market_latest;--",
+        "/stocks <b>NVDA</b>",
+        "/stocks " + "X" * 5000,
+        "/stocks 英伟达",
+        "/stocks \u202envda",
+    ],
+)
+async def test_a_bad_ticker_gets_a_catalogued_reply(services: Services, line: str) -> None:
+    reply = await ask(services, line)
+
+    assert reply.is_error
+    assert "is not a ticker symbol" in reply.plain_text()
+    assert len(reply.plain_text()) < 300
+
+
+async def test_too_many_tickers_are_refused_before_any_fetch(services: Services) -> None:
+    reply = await ask(services, "/stocks " + " ".join(f"T{n}" for n in range(20)))
+
+    assert reply.is_error
+    assert "at most" in reply.plain_text()
+
+
+def test_tickers_may_be_separated_by_commas_and_repeat() -> None:
+    assert parse_tickers(("nvda,msft", "$NVDA", "^gspc")) == ("NVDA", "MSFT", "^GSPC")
+
+
+async def test_the_chart_is_a_png_of_the_event_window_with_localized_alt_text(
+    services: Services,
+) -> None:
+    reply = await ask(services, "/stocks chart nvda msft", lang="zh")
+
+    assert len(reply.images) == 1
+    image = reply.images[0]
+    assert image.png.startswith(b"\x89PNG")
+    assert "NVDA MSFT" in image.alt and "折线图" in image.alt
+    assert "没有实时数据" in reply.plain_text()
+
+
+async def test_an_identical_chart_comes_from_the_cache(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await ask(services, "/stocks chart NVDA AVGO")
+    drawn: list[object] = []
+    monkeypatch.setattr(handlers.stock_chart, "draw", lambda *a, **k: drawn.append(a) or b"")
+
+    second = await ask(services, "/stocks chart nvda avgo", lang="zh")
+
+    assert drawn == []
+    assert second.images[0].png == first.images[0].png
+
+
+async def test_with_live_data_a_second_chart_runs_from_the_event_to_today(
+    services: Services, fake_yahoo: FakeYahoo, yf_cache_dir: Path
+) -> None:
+    live = with_yahoo(services, fake_yahoo.proxy_url, yf_cache_dir)
+
+    reply = await ask(live, "/stocks chart NVDA MSFT")
+
+    assert [image.filename for image in reply.images] == [
+        "stocks-2025-01.png",
+        "stocks-since-2025-01-27.png",
+    ]
+    assert all(image.png.startswith(b"\x89PNG") for image in reply.images)
+    assert "27 Nov 2026" in reply.plain_text()
+    live.market.close()
+
+
+async def test_a_chart_of_a_ticker_nobody_has_data_for_says_so(services: Services) -> None:
+    reply = await ask(services, "/stocks chart AAPL")
+
+    assert reply.is_error
+    assert "No price for AAPL" in reply.plain_text()
+
+
+def test_the_event_day_move_is_computed_from_the_closes(facts: Facts) -> None:
+    move = day_move(facts, "NVDA")
+
+    assert move is not None
+    assert (move.before, move.after) == (facts.closes("NVDA")[BEFORE], 118.42)
+    assert round(move.pct, 2) == -16.97
