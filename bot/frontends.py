@@ -48,17 +48,35 @@ def build_front_ends(settings: Settings, services: Services) -> list[FrontEnd]:
     return front_ends
 
 
-async def wait_for_stop_signal() -> None:
-    """Return on SIGINT or SIGTERM."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def listen_for_stop_signals() -> asyncio.Event:
+    """An event set on SIGINT or SIGTERM from now on; undo with `stop_listening`.
+
+    run_front_ends listens before starting anything, so a signal that arrives during a slow
+    start-up also stops cleanly instead of killing the process with the database open.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def stop_listening() -> None:
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.remove_signal_handler(signum)
+
+
+async def wait_for_stop_signal() -> None:
+    """Return on SIGINT or SIGTERM."""
+    stop = listen_for_stop_signals()
     try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+        stop_listening()
 
 
 async def run_front_ends(settings: Settings) -> int:
@@ -66,14 +84,28 @@ async def run_front_ends(settings: Settings) -> int:
     async with build_services(settings) as services:
         front_ends = build_front_ends(settings, services)
         started: list[FrontEnd] = []
+        # Imported here: bot.scheduler delivers through this module's FrontEnd.
+        from bot.scheduler import RecapScheduler
+
+        recaps: RecapScheduler | None = None
+        stop = listen_for_stop_signals()
         try:
             for front_end in front_ends:
                 await front_end.start()
                 started.append(front_end)
                 log.info("%s front end started", front_end.platform)
-            await wait_for_stop_signal()
+            # Recaps go out through the front ends, so they start after them and stop first.
+            recaps = RecapScheduler(services, started)
+            await recaps.start()
+            await stop.wait()
             log.info("stopping")
         finally:
+            stop_listening()
+            if recaps is not None:
+                try:
+                    await recaps.stop()
+                except Exception:
+                    log.exception("the recap scheduler did not stop cleanly")
             for front_end in reversed(started):
                 try:
                     await front_end.stop()

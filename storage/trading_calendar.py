@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -80,7 +81,11 @@ def nyse_calendar() -> TradingCalendar:
     """The NYSE calendar from exchange_calendars; loaded once per process (about a second)."""
     import exchange_calendars
 
-    calendar = exchange_calendars.get_calendar("XNYS", start=FIRST_DAY)
+    with warnings.catch_warnings():
+        # pandas deprecation notices about exchange_calendars' internals, not about us.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        calendar = exchange_calendars.get_calendar("XNYS", start=FIRST_DAY)
     sessions = [
         Session(label.date(), close.to_pydatetime().astimezone(UTC))
         for label, close in calendar.closes.items()
