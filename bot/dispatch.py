@@ -65,6 +65,8 @@ async def dispatch(request: Request, services: Services) -> Reply:
         request = await resolve_context(request, services)
     except Exception:
         log.exception("could not read chat settings for %s/%s", request.platform, request.chat_id)
+    if services.cooldowns is not None and not await services.cooldowns.admit(request):
+        return Reply(parts=(text(request.lang, "core.slow_down"),), ephemeral=True, is_error=True)
     try:
         if request.action is not None:
             prefix = request.action.partition(":")[0]

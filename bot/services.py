@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from handlers.cooldowns import Cooldowns
 from handlers.model import Services
 from storage.db import Database, open_database
 from storage.facts import Facts, load_facts
@@ -47,4 +48,5 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 market=market,
                 default_lang=settings.dsbot_lang,
                 default_tz=ZoneInfo(settings.dsbot_tz),
+                cooldowns=Cooldowns(),
             )

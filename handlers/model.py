@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from handlers.cooldowns import Cooldowns
     from storage.db import Database
     from storage.facts import Facts
     from storage.market import MarketData
@@ -152,6 +153,8 @@ class Services:
     market: MarketData
     default_lang: Lang = "en"
     default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # None admits everything (tests, benchmarks); the composition root sets real cooldowns.
+    cooldowns: Cooldowns | None = None
 
 
 Handler = Callable[[Request, Services], Awaitable[Reply]]

@@ -1,0 +1,89 @@
+"""Cooldowns: a flooding member gets a polite reply, others are unaffected."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from bot.dispatch import dispatch
+from handlers.cooldowns import Cooldowns, Rate
+from handlers.model import Services
+from tests.conftest import make_request
+
+
+@pytest.fixture
+def guarded(services: Services) -> Services:
+    return dataclasses.replace(services, cooldowns=Cooldowns())
+
+
+async def test_the_eleventh_command_in_ten_seconds_gets_a_polite_refusal(
+    guarded: Services,
+) -> None:
+    replies = [await dispatch(make_request("/help"), guarded) for _ in range(11)]
+
+    assert not any(reply.is_error for reply in replies[:10])
+    assert replies[10].is_error and replies[10].ephemeral
+    assert "Please wait a few seconds" in replies[10].plain_text()
+
+
+async def test_the_refusal_is_in_the_users_language(guarded: Services) -> None:
+    for _ in range(10):
+        await dispatch(make_request("/help", locale="zh"), guarded)
+
+    reply = await dispatch(make_request("/help", locale="zh"), guarded)
+
+    assert "请稍等几秒" in reply.plain_text()
+
+
+async def test_one_member_flooding_does_not_silence_another(guarded: Services) -> None:
+    for _ in range(15):
+        await dispatch(make_request("/help", user_id="flooder"), guarded)
+
+    reply = await dispatch(make_request("/help", user_id="calm"), guarded)
+
+    assert not reply.is_error
+
+
+async def test_a_whole_chat_is_limited_too(services: Services) -> None:
+    guarded = dataclasses.replace(services, cooldowns=Cooldowns(per_chat=Rate(5, 10.0)))
+    for number in range(5):
+        await dispatch(make_request("/help", user_id=f"member-{number}"), guarded)
+
+    reply = await dispatch(make_request("/help", user_id="member-6"), guarded)
+
+    assert reply.is_error
+
+
+async def test_capacity_returns_as_time_passes(
+    guarded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    monkeypatch.setattr(loop, "time", lambda: now)
+    for _ in range(10):
+        await dispatch(make_request("/help"), guarded)
+    assert (await dispatch(make_request("/help"), guarded)).is_error
+
+    monkeypatch.setattr(loop, "time", lambda: now + 2.0)
+
+    assert not (await dispatch(make_request("/help"), guarded)).is_error
+
+
+async def test_button_presses_do_not_use_up_the_chat(services: Services) -> None:
+    guarded = dataclasses.replace(services, cooldowns=Cooldowns(per_chat=Rate(2, 10.0)))
+    for number in range(5):
+        await dispatch(make_request(action="nothing:1", user_id=f"voter-{number}"), guarded)
+
+    reply = await dispatch(make_request("/help", user_id="reader"), guarded)
+
+    assert not reply.is_error
+
+
+def test_forgotten_keys_are_bounded() -> None:
+    cooldowns = Cooldowns(max_keys=3)
+    for number in range(10):
+        cooldowns._limiter(("user", "console", str(number)), cooldowns.per_user)
+
+    assert len(cooldowns._limiters) == 3
