@@ -176,7 +176,10 @@ class RecapScheduler:
         )
         scheduler.start()
         self._scheduler = scheduler
-        log.info("recap scheduler started")
+        # The timers now; the catch-up sweep runs in the sync job, so a long fan-out
+        # does not hold up start-up.
+        await self._reconcile()
+        log.info("recap scheduler started with %d timers", len(self._jobs))
 
     async def stop(self) -> None:
         """Stop the timers and cancel a fan-out in progress; what was not sent is released."""
@@ -197,7 +200,9 @@ class RecapScheduler:
         try:
             await work()
         except asyncio.CancelledError:
-            raise
+            # stop() cancelled it (deliveries cleaned up after themselves); a leaf task, so
+            # finishing quietly keeps APScheduler from reporting the shutdown as a failure.
+            log.info("recap job cancelled by shutdown")
         except Exception:
             log.exception("recap job failed; the next sweep tries again")
         finally:
@@ -207,6 +212,11 @@ class RecapScheduler:
 
     async def sync(self) -> SweepReport:
         """Match the timers to the subscriptions in the database, then sweep."""
+        await self._reconcile()
+        return await self.run_due()
+
+    async def _reconcile(self) -> None:
+        """One timer per distinct (time, zone) in use, none for a schedule nobody uses."""
         if self._scheduler is not None and self.calendar is not None:
             wanted = await self.store.schedules()
             for key in wanted - self._jobs.keys():
@@ -225,7 +235,6 @@ class RecapScheduler:
                 job_id = self._jobs.pop(key)
                 if self._scheduler.get_job(job_id) is not None:
                     self._scheduler.remove_job(job_id)
-        return await self.run_due()
 
     def next_wakeups(self) -> dict[tuple[str, str], datetime | None]:
         """When each recap timer fires next (wall clock, UTC): for status and tests."""

@@ -1,0 +1,91 @@
+"""End to end: a recap falls due, APScheduler wakes, the real Telegram front end posts it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.scheduler import RecapScheduler
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.model import Services
+from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.trading_calendar import nyse_calendar
+from tests.fakes.telegram_api import FakeBotApi
+
+GROUP = -1001_777_000_001
+# Monday 30 November 2026: 16:15 in New York is 21:15 UTC.
+DUE = datetime(2026, 11, 30, 21, 15, tzinfo=UTC)
+LEAD = timedelta(seconds=2)
+
+
+class ShiftedClock:
+    """The wall clock moved so that "now" is `LEAD` before the recap is due."""
+
+    def __init__(self, target: datetime) -> None:
+        self.offset = target - datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = await FakeBotApi().start()
+    yield api
+    await api.close()
+
+
+async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_a_photo(
+    fake: FakeBotApi, services: Services
+) -> None:
+    calendar = nyse_calendar()
+    settings = Settings(
+        telegram_bot_token=SecretStr(fake.token),
+        telegram_api_base_url=fake.base_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
+    await front_end.start()
+    await RecapSubscriptions(services.db).subscribe(
+        "telegram",
+        str(GROUP),
+        Schedule(time(16, 15), ZoneInfo("America/New_York")),
+        "en",
+        "42",
+        DUE - timedelta(hours=1),
+    )
+    clock = ShiftedClock(DUE - LEAD)
+    scheduler = RecapScheduler(
+        dataclasses.replace(services, clock=clock), [front_end], calendar=calendar
+    )
+    try:
+        await scheduler.start()
+        armed = scheduler.next_wakeups()[("16:15", "America/New_York")]
+        await fake.wait_for("sendPhoto", 1, timeout=15)
+        await fake.wait_until_idle(quiet=0.5)
+        rearmed = scheduler.next_wakeups()[("16:15", "America/New_York")]
+    finally:
+        await scheduler.stop()
+        await front_end.stop()
+
+    messages = fake.chat_messages(GROUP)
+    assert len(messages) == 1
+    assert messages[0].photo
+    assert messages[0].plain.startswith("Market recap: NYSE close of Mon 30 Nov 2026")
+    assert fake.sent("sendMessage") == []
+    record = await RecapSubscriptions(services.db).get("telegram", str(GROUP))
+    assert record is not None and record.last_sent_session == date(2026, 11, 30)
+    # Not early (the start-up sweep ran before it was due), and well before the next
+    # minute's sync: the recap timer, armed for the due instant, sent it...
+    assert record.last_sent_at is not None
+    assert DUE <= record.last_sent_at < DUE + timedelta(seconds=30)
+    assert armed is not None and abs(armed + clock.offset - DUE) < timedelta(seconds=0.1)
+    # ...which then re-armed itself for the next session, Tuesday 1 December.
+    assert rearmed is not None
+    assert abs(rearmed + clock.offset - (DUE + timedelta(days=1))) < timedelta(seconds=0.1)
