@@ -526,3 +526,56 @@ async def test_an_error_after_deferring_replaces_the_placeholder_privately(
     assert call.json["type"] == 5
     assert followup.json["flags"] & EPHEMERAL
     assert "987654" in followup.json["embeds"][0]["description"]
+
+
+async def test_two_members_pressing_buttons_end_with_both_votes_in_the_message(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    shown = await fake.slash("poll", [subcommand("show")])
+    await callback_for(fake, shown)
+    (message_id,) = [key for key, message in fake.messages.items() if custom_ids(message)]
+    message = fake.messages[message_id]
+    first, second = custom_ids(message)[:2]
+    await fake.press(message, first, user_id=1_000_000_000_000_000_001)
+    await fake.press(message, second, user_id=1_000_000_000_000_000_002)
+    edited = rf"/channels/{CHANNEL_ID}/messages/{message_id}"
+    await fake.wait_for(lambda: "Voters: 2" in str(fake.messages[message_id]["embeds"]))
+    assert len(fake.calls_to("POST", CALLBACK)) == 3
+    assert all(c.json["allowed_mentions"] == {"parse": []} for c in fake.calls_to("PATCH", edited))
+
+
+# ---- platforms details --------------------------------------------------------------------
+
+
+async def test_commands_added_later_are_offered_with_a_text_option(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
+    by_name = {command["name"]: command for command in put.json}
+    assert [o["name"] for o in by_name["recap"]["options"]] == ["text"]
+    assert by_name["about"].get("options", []) == []
+    interaction = await fake.slash("recap", [option("text", "no-such-subcommand")])
+    deferred = await callback_for(fake, interaction)
+    (answer,) = await fake.wait_for_call("POST", FOLLOWUP)
+    assert deferred.json["type"] == 5
+    assert answer.json["flags"] & EPHEMERAL
+    assert "/recap on" in answer.json["embeds"][0]["description"]
+
+
+async def test_in_a_direct_message_the_member_may_change_their_own_settings(
+    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+) -> None:
+    interaction = await fake.slash("settings", [option("lang", "zh")], guild=False)
+    call = await callback_for(fake, interaction)
+    assert not call.json["data"].get("flags", 0) & EPHEMERAL
+    assert (await services.db.chat_settings("discord", str(CHANNEL_ID))).lang == "zh"
+
+
+async def test_a_429_on_a_channel_post_is_waited_out_and_retried(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    fake.rate_limits[rf"/channels/{CHANNEL_ID}/messages"] = 1
+    await front_end.send(str(CHANNEL_ID), Reply(parts=("recap",)))
+    posts = fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
+    assert len(posts) == 2
+    assert posts[0].json == posts[1].json
