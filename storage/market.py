@@ -54,6 +54,7 @@ DEFAULT_DEADLINE = 2.5
 DEFAULT_MAX_FETCHES = 4
 UNKNOWN_FOR = timedelta(days=1)
 MAX_TICKERS = 12
+MAX_FRESH = 500
 # Yahoo symbols: letters, digits, dots, dashes, "=" (FX, futures), an optional leading ^.
 _SYMBOL = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,11}$")
 
@@ -247,7 +248,7 @@ class MarketData:
         cached = await self.cache.latest(ticker)
         if cached is not None and now - cached.fetched_at < self.ttl:
             quote = Quote(ticker, cached.price, cached.at, "cache", fetched_at=cached.fetched_at)
-            self._fresh[ticker] = quote
+            self._remember_fresh(quote)
             return quote
         if self.mode == "offline":
             return self._latest_fallback(ticker, cached, "offline")
@@ -263,8 +264,19 @@ class MarketData:
         fetched_at = self.clock()
         await self.cache.store_latest(ticker, CachedLatest(live.price, live.at, fetched_at))
         quote = Quote(ticker, live.price, live.at, "live", fetched_at=fetched_at)
-        self._fresh[ticker] = quote
+        self._remember_fresh(quote)
         return quote
+
+    def _remember_fresh(self, quote: Quote) -> None:
+        # Bounded: expired prices are dropped once the map grows past a few hundred symbols.
+        if len(self._fresh) >= MAX_FRESH:
+            now = self.clock()
+            self._fresh = {
+                ticker: fresh
+                for ticker, fresh in self._fresh.items()
+                if fresh.fetched_at is not None and now - fresh.fetched_at < self.ttl
+            }
+        self._fresh[quote.ticker] = quote
 
     def _latest_fallback(
         self, ticker: str, cached: CachedLatest | None, why: Fallback

@@ -29,6 +29,11 @@ from tests.fakes.yahoo import (
 )
 
 RECENT = {
+    "AAPL": [
+        Bar(date(2025, 1, 24), 222.78),
+        Bar(date(2025, 1, 27), 229.86),
+        Bar(date(2026, 11, 27), 252.0),
+    ],
     "NVDA": [Bar(date(2026, 11, 25), 175.0), Bar(date(2026, 11, 27), 180.0)],
     "MSFT": [Bar(date(2026, 11, 25), 440.0), Bar(date(2026, 11, 27), 450.0)],
 }
@@ -125,6 +130,19 @@ async def test_one_ticker_with_live_yahoo_compares_todays_price_with_the_event_c
     row = table_of(reply).rows[0]
     assert row[2:] == ("180.00", "+52.00%")
     assert "live from Yahoo Finance" in reply.plain_text()
+    live.market.close()
+
+
+async def test_a_ticker_outside_the_dataset_gets_its_event_move_from_yahoo(
+    services: Services, fake_yahoo: FakeYahoo, yf_cache_dir: Path
+) -> None:
+    live = with_yahoo(services, fake_yahoo.proxy_url, yf_cache_dir)
+
+    reply = await ask(live, "/stocks aapl")
+
+    row = table_of(reply).rows[0]
+    assert row == ("AAPL", "+3.18% (222.78 → 229.86)", "252.00", "+9.63%")
+    assert "not in the bot's dataset" in reply.plain_text()
     live.market.close()
 
 
