@@ -23,7 +23,8 @@ _PRUNE_AT = 256
 
 
 class TallyRefresher:
-    """Per-key throttle: at most one refresh per `interval`, never two in flight for a key."""
+    """Per-key throttle: a refresh starts at least `interval` after the previous one of the
+    same key finished, and never two are in flight for a key."""
 
     def __init__(
         self,
@@ -36,7 +37,7 @@ class TallyRefresher:
         self._sleep = sleep
         self._pending: dict[Hashable, Refresh] = {}
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
-        self._last_start: dict[Hashable, float] = {}
+        self._last_done: dict[Hashable, float] = {}
 
     def request(self, key: Hashable, refresh: Refresh) -> None:
         """Ask for `refresh` to run for `key` soon; a newer request replaces a waiting one."""
@@ -53,27 +54,29 @@ class TallyRefresher:
     async def _run(self, key: Hashable) -> None:
         try:
             while key in self._pending:
-                last = self._last_start.get(key)
+                last = self._last_done.get(key)
                 if last is not None:
                     wait = last + self.interval - self._clock()
                     if wait > 0:
                         await self._sleep(wait)
                 refresh = self._pending.pop(key)
-                self._last_start[key] = self._clock()
                 try:
                     await refresh()
                 except Exception:
                     # One failed edit (message deleted, rate limited) must not stop later ones.
                     log.exception("refreshing the tally message %r failed", key)
+                # Counted from the end: a slow edit must not let the next one reach the
+                # platform less than an interval after it.
+                self._last_done[key] = self._clock()
         finally:
             if self._tasks.get(key) is asyncio.current_task():
                 del self._tasks[key]
             self._forget_idle()
 
     def _forget_idle(self) -> None:
-        if len(self._last_start) <= _PRUNE_AT:
+        if len(self._last_done) <= _PRUNE_AT:
             return
         horizon = self._clock() - self.interval
-        for key in [key for key, start in self._last_start.items() if start <= horizon]:
+        for key in [key for key, start in self._last_done.items() if start <= horizon]:
             if key not in self._tasks and key not in self._pending:
-                del self._last_start[key]
+                del self._last_done[key]

@@ -180,3 +180,19 @@ async def test_drain_waits_for_requests_made_while_draining() -> None:
     await refresher.drain()
 
     assert [label for label, _ in recorder.runs] == ["chain", "follow-up"]
+
+
+async def test_the_interval_counts_from_the_end_of_a_slow_refresh() -> None:
+    time = FakeTime()
+    refresher, recorder = make(time), Recorder(time)
+
+    async def slow() -> None:
+        recorder.runs.append(("slow", time.now))
+        time.now += 0.7  # the platform took 0.7 s to answer the edit
+
+    refresher.request("m", slow)
+    await asyncio.sleep(0)
+    refresher.request("m", recorder.refresh("next"))
+    await refresher.drain()
+
+    assert recorder.runs == [("slow", 100.0), ("next", 101.7)]
