@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 import threading
+import urllib.request
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 NEW_YORK = ZoneInfo("America/New_York")
 US_CLOSE = time(16, 0)
+YAHOO_HOST = "query2.finance.yahoo.com"
 
 SessionFactory = Callable[[], Any]
 
@@ -93,7 +96,22 @@ class YahooClient:
         self._session: Any = None
         self._session_lock = threading.Lock()
 
+    def _check_name_resolves(self) -> None:
+        """Fail in milliseconds when Yahoo's name does not resolve (no network at all).
+
+        Without this, a machine with no internet pays for importing yfinance and pandas
+        (a second or more) before learning that nothing can be fetched. Skipped when a
+        session was injected or a proxy is configured: the proxy resolves names then.
+        """
+        if self.session_factory is not None or urllib.request.getproxies().get("https"):
+            return
+        try:
+            socket.getaddrinfo(YAHOO_HOST, 443, type=socket.SOCK_STREAM)
+        except OSError as error:
+            raise UpstreamError(f"cannot resolve {YAHOO_HOST}: {error}") from error
+
     def _ticker(self, symbol: str) -> Any:
+        self._check_name_resolves()
         yf = _configure(self.cache_dir)
         with self._session_lock:
             if self._session is None and self.session_factory is not None:

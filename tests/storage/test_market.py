@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from storage import yahoo
 from storage.db import Database, open_database
 from storage.facts import Facts
 from storage.market import CircuitBreaker, MarketData, normalise_ticker
@@ -339,3 +341,22 @@ def test_the_breaker_pause_doubles_with_each_failure_up_to_its_ceiling() -> None
 
     assert pauses == [10, 20, 25]
     assert breaker.allows()
+
+
+def test_without_name_resolution_the_default_session_fails_before_importing_yfinance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_dns(*args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    def configure(cache_dir: Path | None) -> Any:
+        raise AssertionError("yfinance was set up although Yahoo's name does not resolve")
+
+    monkeypatch.setattr(yahoo.socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(yahoo, "_configure", configure)
+    monkeypatch.delenv("https_proxy", raising=False)
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    client = yahoo.YahooClient(cache_dir=None, session_factory=None, timeout=1)
+
+    with pytest.raises(yahoo.UpstreamError, match="cannot resolve"):
+        client.latest("NVDA")
