@@ -48,14 +48,12 @@ MAX_CUSTOM_ID = 100
 MAX_BUTTONS = 25
 MAX_CHOICES = 25
 MAX_COMMAND_DESCRIPTION = 100
-MAX_CONTENT = 2000
 # Past this many messages a reply is trimmed, with a note saying so, rather than flooding.
 MAX_MESSAGES = 5
 # Discord drops an interaction not answered within 3 s; a slower answer must defer first.
 DEFER_AFTER = 2.0
 # Commands whose answer may wait on live data or chart drawing: defer at once.
 SLOW_COMMANDS = frozenset({"stocks", "chart", "charts", "recap"})
-SLOW_POLL_SUBCOMMANDS = frozenset({"results"})
 # Discord error codes that mean the bot can no longer post to a channel.
 UNREACHABLE_CODES = frozenset({50001, 50013, 10003})
 COMMAND_HASH_KEY = "discord.command_tree_hash"
@@ -351,18 +349,23 @@ class DiscordFrontEnd:
 
     async def start(self) -> None:
         """Log in, sync commands if the tree changed since the last sync, connect."""
-        await self.client.login(self.token.get_secret_value())
-        await self.sync_if_changed()
-        self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
-        connected = asyncio.create_task(self.client.connected.wait())
-        done, _ = await asyncio.wait(
-            {self._connection, connected}, return_when=asyncio.FIRST_COMPLETED
-        )
-        if connected not in done:
-            connected.cancel()
-            # The gateway task ended before READY: surface why (bad token, no network...).
-            await self._connection
-            raise ConnectionError("the Discord gateway closed before the bot was ready")
+        try:
+            await self.client.login(self.token.get_secret_value())
+            await self.sync_if_changed()
+            self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
+            connected = asyncio.create_task(self.client.connected.wait())
+            done, _ = await asyncio.wait(
+                {self._connection, connected}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if connected not in done:
+                connected.cancel()
+                # The gateway task ended before READY: surface why (bad token, no network...).
+                await self._connection
+                raise ConnectionError("the Discord gateway closed before the bot was ready")
+        except BaseException:
+            # run_front_ends stops only front ends that started: release the HTTP session.
+            await self.client.close()
+            raise
 
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -378,7 +381,12 @@ class DiscordFrontEnd:
         digest = await command_tree_hash(self.client.tree)
         if await state.get(COMMAND_HASH_KEY) == digest:
             return False
-        synced = await self.client.tree.sync()
+        try:
+            synced = await self.client.tree.sync()
+        except discord.HTTPException as error:
+            # Old commands still work: serve them, and try again at the next start.
+            log.warning("Discord refused the command sync (%s %s)", error.status, error.text)
+            return False
         await state.put(COMMAND_HASH_KEY, digest, now=self.services.clock())
         log.info("synced %d Discord commands globally (the command tree changed)", len(synced))
         return True
@@ -520,17 +528,23 @@ class DiscordFrontEnd:
 
     async def on_button(self, interaction: discord.Interaction[Any], action: str) -> None:
         request = await resolve_context(self.to_request(interaction, action=action), self.services)
-        reply = await dispatch(request, self.services)
+        answer = asyncio.ensure_future(dispatch(request, self.services))
+        done, _ = await asyncio.wait({answer}, timeout=self.defer_after)
+        if not done:
+            # Acknowledge without changing the message; the answer follows up.
+            await interaction.response.defer()
+        reply = await answer
         message = interaction.message
         if not reply.edit or reply.is_error or message is None:
-            await self._deliver(interaction, reply, request.lang, deferred=False)
+            if done:
+                await self._deliver(interaction, reply, request.lang, deferred=False)
+            else:
+                await self._follow_up(interaction, reply, request.lang)
             return
         if reply.refresh_action:
             if reply.notice:
-                await interaction.response.send_message(
-                    escape(reply.notice), ephemeral=True, allowed_mentions=NO_MENTIONS
-                )
-            else:
+                await self._tell_privately(interaction, reply.notice)
+            elif done:
                 await interaction.response.defer()
             refresh = dataclasses.replace(request, action=reply.refresh_action, delivery_id="")
             channel_id, message_id = message.channel.id, message.id
@@ -541,16 +555,39 @@ class DiscordFrontEnd:
             return
         rendered = render(reply, request.lang)
         first = rendered[0] if rendered else Outgoing([], [])
-        await interaction.response.edit_message(
-            embeds=first.embeds,
-            attachments=first.files,
-            view=first.view,
-            allowed_mentions=NO_MENTIONS,
-        )
+        edit: dict[str, Any] = {
+            "embeds": first.embeds,
+            "attachments": first.files,
+            "view": first.view,
+            "allowed_mentions": NO_MENTIONS,
+        }
+        if done:
+            await interaction.response.edit_message(**edit)
+        else:
+            await interaction.edit_original_response(**edit)
         if reply.notice:
+            await self._tell_privately(interaction, reply.notice)
+
+    async def _tell_privately(self, interaction: discord.Interaction[Any], notice: str) -> None:
+        """A short line only the presser sees ("your vote: ..."), in whichever way is left."""
+        if interaction.response.is_done():
             await interaction.followup.send(
-                escape(reply.notice), ephemeral=True, allowed_mentions=NO_MENTIONS
+                escape(notice), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
+        else:
+            await interaction.response.send_message(
+                escape(notice), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+    async def _follow_up(
+        self, interaction: discord.Interaction[Any], reply: Reply, lang: Lang
+    ) -> None:
+        """The reply as follow-up messages, after a deferral that left the message alone."""
+        ephemeral = reply.ephemeral or reply.is_error
+        for message in render(reply, lang):
+            await interaction.followup.send(**message.kwargs(), ephemeral=ephemeral)
+        if reply.notice:
+            await self._tell_privately(interaction, reply.notice)
 
     async def _refresh(self, request: Request, channel_id: int, message_id: int) -> None:
         """Re-render a tally message from fresh data (throttled by the TallyRefresher)."""

@@ -579,3 +579,25 @@ async def test_a_429_on_a_channel_post_is_waited_out_and_retried(
     posts = fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
     assert len(posts) == 2
     assert posts[0].json == posts[1].json
+
+
+async def test_a_slow_button_press_is_acknowledged_first_and_the_notice_follows(
+    fake: FakeDiscord, services: Services, tmp_path: Path
+) -> None:
+    running = DiscordFrontEnd(
+        discord_settings(tmp_path), services, tally=no_throttle(), defer_after=0.0
+    )
+    await running.start()
+    try:
+        await fake.slash("poll", [subcommand("show")])
+        await fake.wait_for_call("PATCH", ORIGINAL)
+        (message_id,) = [key for key, message in fake.messages.items() if custom_ids(message)]
+        message = fake.messages[message_id]
+        press = await fake.press(message, custom_ids(message)[0])
+        acknowledged = await callback_for(fake, press)
+        (notice,) = await fake.wait_for_call("POST", FOLLOWUP)
+        await fake.wait_for_call("PATCH", rf"/channels/{CHANNEL_ID}/messages/{message_id}")
+    finally:
+        await running.stop()
+    assert acknowledged.json["type"] == 6
+    assert notice.json["flags"] & EPHEMERAL
