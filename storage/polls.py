@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import aiosqlite
@@ -23,6 +23,9 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 DEEPSEEK_POLL_ID = 1
+# Telegram redelivers an unconfirmed update for up to a day; delivery ids are kept twice as long.
+PRESS_MEMORY = timedelta(days=2)
+_PRUNE_EVERY = timedelta(hours=1)
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
 PLATFORMS = ("telegram", "discord", "console")
 
@@ -189,6 +192,7 @@ class PollStore:
         # Figures for the benchmark and tests: how many vote transactions carried how many votes.
         self.batches = 0
         self.batched_votes = 0
+        self._pruned_at: datetime | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -333,14 +337,6 @@ class PollStore:
             polls = [await _load_poll(connection, poll_id) for poll_id in ids]
             return [poll for poll in polls if poll is not None]
 
-    async def forget_presses(self, before: datetime) -> int:
-        """Drop delivery ids older than any platform would redeliver; returns how many."""
-        async with self.db.transaction() as connection:
-            cursor = await connection.execute(
-                "DELETE FROM poll_presses WHERE pressed_at < ?", (_iso(before),)
-            )
-            return cursor.rowcount
-
     # -- voting ----------------------------------------------------------------------------
 
     async def press(
@@ -410,8 +406,14 @@ class PollStore:
 
     async def _apply(self, batch: list[_Pending]) -> list[VoteOutcome | PollError]:
         ops = [pending.op for pending in batch]
+        now = max(op.now for op in ops)
         async with self.db.transaction() as connection:
             held = await _apply_votes(connection, ops)
+            if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
+                await connection.execute(
+                    "DELETE FROM poll_presses WHERE pressed_at < ?", (_iso(now - PRESS_MEMORY),)
+                )
+                self._pruned_at = now
             touched = {item[0].id: item[0] for item in held if not isinstance(item, PollError)}
             tallies = {poll_id: await _tally(connection, poll) for poll_id, poll in touched.items()}
         self.batches += 1

@@ -13,6 +13,7 @@ import pytest
 from storage.db import Database, migrations, open_database
 from storage.polls import (
     DEEPSEEK_POLL_ID,
+    PRESS_MEMORY,
     ChatHasOpenPoll,
     GlobalPollFixed,
     NoSuchOption,
@@ -477,3 +478,19 @@ async def test_votes_interleave_safely_with_other_features_transactions(
     found = await store.get_with_tally(poll_id)
     assert found is not None and found[1].counts == (1, 0, 0)
     assert (await db.chat_settings("telegram", "y")).tz == "UTC"
+
+
+async def test_delivery_ids_are_forgotten_once_no_platform_would_redeliver_them(
+    store: PollStore,
+) -> None:
+    poll_id = await make_poll(store)
+    await press(store, poll_id, "u1", 1, delivery="cbq-1")
+    later = NOW + PRESS_MEMORY + HOUR
+
+    # Any vote after that long prunes old delivery ids in its own transaction.
+    await store.press(
+        poll_id, platform="telegram", chat_id="chat-1", user_id="u2", option=0, now=later
+    )
+
+    async with store.db.connection.execute("SELECT delivery_id FROM poll_presses") as cursor:
+        assert await cursor.fetchall() == []
