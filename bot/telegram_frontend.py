@@ -297,13 +297,15 @@ class TelegramFrontEnd:
         self.clock = clock
         self.username = ""
         self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
-        self._tally = TallyRefresher(interval=self.tuning.tally_interval)
+        self.tally = TallyRefresher(interval=self.tuning.tally_interval)
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
             .rate_limiter(PatientRateLimiter(self.tuning))
             # A reply waiting out a 429 or an outage must not hold up everyone else's.
             .concurrent_updates(True)
+            # dsbot schedules its own jobs; PTB would otherwise start an idle JobQueue.
+            .job_queue(None)
         )
         if settings.telegram_api_base_url:
             base = settings.telegram_api_base_url
@@ -349,7 +351,7 @@ class TelegramFrontEnd:
             await updater.stop()
         if self.app.running:
             await self.app.stop()
-        await self._tally.drain()
+        await self.tally.drain()
         await self.app.shutdown()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
@@ -476,7 +478,7 @@ class TelegramFrontEnd:
                 return
             await self._edit(chat_id, message_id, reply, photo)
 
-        self._tally.request(f"{chat_id}:{message_id}", refresh)
+        self.tally.request(f"{chat_id}:{message_id}", refresh)
 
     async def _is_moderator(self, chat: Chat, user: User, message: Message | None) -> bool:
         """Everyone moderates their own private chat; in a group, its creator and admins."""

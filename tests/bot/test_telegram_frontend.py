@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import itertools
 import logging
 from collections.abc import AsyncIterator
 
@@ -11,9 +12,10 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.dispatch import dispatch
 from bot.frontends import ChatUnreachable
 from bot.logs import REDACTED, configure_logging
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning, render_html
 from handlers.i18n import text
 from handlers.model import Image, Reply, Request, Services, Table
 from handlers.registry import COMMANDS
@@ -320,13 +322,12 @@ async def test_stop_lets_a_reply_in_flight_finish(fake: FakeBotApi, services: Se
     await front_end.start()
     fake.inject("sendMessage", delay=0.5)
     fake.send_command("/about")
-    await asyncio.sleep(0)
-    while not any(call.method == "getUpdates" and call.result for call in fake.calls):
-        await asyncio.sleep(0.01)
+    await fake.wait_for_arrival("sendMessage")
 
     await front_end.stop()
 
-    assert len(fake.sent("sendMessage")) == 1
+    (delivered,) = fake.attempts("sendMessage")
+    assert delivered.status == 200
 
 
 # -- secrets --------------------------------------------------------------------------------
@@ -354,3 +355,96 @@ async def test_the_token_never_reaches_the_logs(
     assert fake.token not in logged
     assert fake.token.split(":")[1] not in logged
     assert f"/bot{REDACTED}/getMe" in logged  # URLs were logged, with the token redacted
+
+
+# -- polls ----------------------------------------------------------------------------------
+
+
+async def new_group_poll(fake: FakeBotApi, line: str) -> StoredMessage:
+    message = await reply_to(fake, line, chat_id=GROUP, user_id=ADMIN)
+    assert message.buttons(), message.plain
+    return message
+
+
+async def final_rendering(services: Services, message: StoredMessage, action: str) -> str:
+    """What the message must end as: the refresh action rendered from the stored votes."""
+    request = Request(
+        platform="telegram", user_id="1", chat_id=str(GROUP), chat_kind="group", action=action
+    )
+    (piece,) = render_html(await dispatch(request, services))
+    return piece
+
+
+async def test_fifty_people_pressing_a_poll_button_are_all_answered_and_counted(
+    fake: FakeBotApi, telegram: TelegramFrontEnd, services: Services
+) -> None:
+    poll = await new_group_poll(fake, "/poll new Lunch? | Pizza | Sushi")
+    (_, pizza_action), (_, sushi_action) = poll.buttons()
+
+    queries = [
+        fake.press(poll, pizza_action if user % 2 else sushi_action, user_id=10_000 + user)
+        for user in range(50)
+    ]
+    answers = await fake.wait_for("answerCallbackQuery", 50)
+    await telegram.tally.drain()
+    await fake.wait_until_idle()
+
+    assert all(fake.answered(query) for query in queries)
+    assert {answer["text"] for answer in answers} == {
+        text("en", "poll.notice_vote", id=pizza_action.split(":")[1], choice=choice)
+        for choice in ("Pizza", "Sushi")
+    }
+    refresh = pizza_action.rsplit(":", 1)[0] + ":r"
+    assert poll.html == await final_rendering(services, poll, refresh)
+    assert "25" in poll.plain
+    assert 1 <= poll.edits <= 5
+
+
+async def test_an_edit_storm_edits_a_poll_at_most_once_a_second_and_ends_exact(
+    fake: FakeBotApi, services: Services
+) -> None:
+    tuning = TelegramTuning(poll_timeout=1, tally_interval=1.0)
+    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=tuning)
+    await front_end.start()
+    try:
+        poll = await new_group_poll(fake, "/poll new Best model? | R1 | o1 | V3")
+        actions = [action for _, action in poll.buttons()]
+        for user in range(40):
+            fake.press(poll, actions[user % 3], user_id=20_000 + user)
+            await asyncio.sleep(0.06)
+        await fake.wait_for("answerCallbackQuery", 40)
+        await front_end.tally.drain()
+        await fake.wait_until_idle()
+    finally:
+        await front_end.stop()
+
+    edits = [call.received for call in fake.attempts("editMessageText")]
+    assert 2 <= len(edits) <= 5
+    assert all(later - earlier >= 0.9 for earlier, later in itertools.pairwise(edits))
+    refresh = actions[0].rsplit(":", 1)[0] + ":r"
+    assert poll.html == await final_rendering(services, poll, refresh)
+
+
+async def test_a_poll_option_full_of_html_is_shown_escaped(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    poll = await new_group_poll(fake, "/poll new Is <b>R1</b> good? | <script>x</script> | R1 & o1")
+
+    assert "<script>x</script>" in poll.plain
+    assert "&lt;script&gt;x&lt;/script&gt;" in poll.html
+    assert "&lt;b&gt;R1&lt;/b&gt;" in poll.html
+    assert "R1 &amp; o1" in poll.html
+    assert poll.buttons()[0][0].endswith("<script>x</script>")
+
+
+async def test_a_member_who_is_not_an_administrator_cannot_start_a_poll(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.admins[GROUP] = {43}
+
+    refused = await reply_to(fake, "/poll new Lunch? | Pizza | Sushi", chat_id=GROUP, user_id=7)
+    allowed = await reply_to(fake, "/poll new Lunch? | Pizza | Sushi", chat_id=GROUP, user_id=43)
+
+    assert refused.plain == text("en", "core.moderators_only")
+    assert refused.buttons() == []
+    assert allowed.buttons()

@@ -109,6 +109,7 @@ class Call:
     params: Json
     status: int
     at: float  # time.monotonic() when the answer was sent
+    received: float  # time.monotonic() when the request arrived
     result: Any = None
 
 
@@ -159,6 +160,8 @@ class FakeBotApi:
     blocked: set[int] = field(default_factory=set)
     missing: set[int] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
+    # Methods in the order their requests arrived (a call is in `calls` once answered).
+    arrived: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._updates: list[Json] = []
@@ -312,6 +315,11 @@ class FakeBotApi:
                 await self._changed.wait_for(lambda: len(self.sent(method)) >= count)
         return self.sent(method)
 
+    async def wait_for_arrival(self, method: str, timeout: float = 10.0) -> None:
+        """Wait until a request for `method` has arrived, answered or not."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: method in self.arrived)
+
     async def wait_until_idle(self, quiet: float = 0.2, timeout: float = 10.0) -> None:
         """Wait until no call arrived for `quiet` seconds (the bot has nothing left to say)."""
         async with asyncio.timeout(timeout):
@@ -333,8 +341,11 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        received = time.monotonic()
+        self.arrived.append(method)
+        self._notify()
         if request.match_info["token"] != self.token:
-            return self._answer(method, params, 401, {"description": "Unauthorized"})
+            return self._answer(method, params, 401, {"description": "Unauthorized"}, received)
         fault = self._fault_for(method)
         if fault is not None:
             if fault.delay:
@@ -344,17 +355,22 @@ class FakeBotApi:
                     "description": f"Too Many Requests: retry after {fault.retry_after}",
                     "parameters": {"retry_after": fault.retry_after},
                 }
-                return self._answer(method, params, 429, body)
+                return self._answer(method, params, 429, body, received)
             if fault.status is not None:
                 description = fault.description or "Internal Server Error"
-                return self._answer(method, params, fault.status, {"description": description})
+                return self._answer(
+                    method, params, fault.status, {"description": description}, received
+                )
         if method == "getUpdates":
-            return self._answer(method, params, 200, {"result": await self._get_updates(params)})
+            updates = await self._get_updates(params)
+            return self._answer(method, params, 200, {"result": updates}, received)
         try:
             result = self._call(method, params)
         except _ApiError as error:
-            return self._answer(method, params, error.status, {"description": error.description})
-        return self._answer(method, params, 200, {"result": result})
+            return self._answer(
+                method, params, error.status, {"description": error.description}, received
+            )
+        return self._answer(method, params, 200, {"result": result}, received)
 
     def _fault_for(self, method: str) -> Fault | None:
         now = time.monotonic()
@@ -365,10 +381,13 @@ class FakeBotApi:
                 return fault
         return None
 
-    def _answer(self, method: str, params: Json, status: int, body: Json) -> web.Response:
+    def _answer(
+        self, method: str, params: Json, status: int, body: Json, received: float
+    ) -> web.Response:
         ok = status == 200
         payload: Json = {"ok": ok, **body} if ok else {"ok": False, "error_code": status, **body}
-        self.calls.append(Call(method, params, status, time.monotonic(), body.get("result")))
+        now = time.monotonic()
+        self.calls.append(Call(method, params, status, now, received, body.get("result")))
         self._notify()
         return web.json_response(payload, status=status)
 

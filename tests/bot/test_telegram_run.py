@@ -1,0 +1,92 @@
+"""`dsbot run` as a process against the fake Bot API: replies arrive, SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.telegram_api import FakeBotApi
+
+GROUP = -1001_234_567_890
+ADMIN = 42
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = await FakeBotApi().start()
+    api.owners[GROUP] = ADMIN
+    yield api
+    await api.close()
+
+
+def environment(fake: FakeBotApi, database: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DSBOT_", "TELEGRAM_", "DISCORD_"))
+    }
+    env.update(
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_API_BASE_URL=fake.base_url,
+        DSBOT_MARKET="offline",
+        DSBOT_DATABASE=str(database),
+    )
+    return env
+
+
+async def test_dsbot_run_answers_on_telegram_and_stops_cleanly_on_sigterm(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    database = tmp_path / "dsbot.sqlite3"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=environment(fake, database),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake.wait_for("setMyCommands", 2, timeout=60)
+        fake.send_command("/cost training")
+        fake.send_command("/poll new Lunch? | Pizza | Sushi", chat_id=GROUP, user_id=ADMIN)
+        await fake.wait_for("sendMessage", 2, timeout=30)
+        (poll,) = (m for m in fake.chat_messages(GROUP) if m.buttons())
+
+        # A vote and a slow reply are still in hand when the stop signal comes.
+        fake.inject("answerCallbackQuery", delay=0.5)
+        fake.inject("sendMessage", delay=0.5)
+        fake.press(poll, poll.buttons()[0][1], user_id=7)
+        fake.send_command("/about")
+        while not any(len(call.result or []) >= 2 for call in fake.attempts("getUpdates")):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    logged = stderr.decode()
+    assert process.returncode == 0, logged
+    assert len(fake.sent("sendMessage")) == 3
+    assert len(fake.sent("answerCallbackQuery")) == 1
+    assert poll.edits == 1 and "1" in poll.plain
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM poll_votes").fetchone() == (1,)
+    assert "stopped; database closed" in logged
+    telegram_errors = [
+        line for line in logged.splitlines() if " ERROR " in line and "telegram" in line
+    ]
+    assert telegram_errors == []
+    assert fake.token not in logged and fake.token.split(":")[1] not in logged
