@@ -405,6 +405,10 @@ async def test_poll_results_defer_first_then_edit_the_original_response(
     assert call.json["type"] == 5
     assert edit.json["embeds"][0]["title"]
     assert edit.json["allowed_mentions"] == {"parse": []}
+    ((name, png),) = edit.files
+    assert png.startswith(b"\x89PNG")
+    assert edit.json["embeds"][-1]["image"]["url"] == f"attachment://{name}"
+    assert edit.json["attachments"][0]["description"].startswith("Bar chart of poll")
 
 
 # ---- rendering within Discord's limits ----------------------------------------------------
