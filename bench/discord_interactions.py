@@ -114,7 +114,11 @@ async def main_async(count: int) -> None:
                 )
                 shown = await fake.slash("poll", [{"name": "show", "type": 1, "options": []}])
                 await fake.wait_for_call("POST", CALLBACK.format(id=shown["id"]))
-                message = next(m for m in fake.messages.values() if m["components"])
+                # Under load the answer may be deferred: wait for the message with buttons.
+                message = await fake.wait_for(
+                    lambda: next((m for m in fake.messages.values() if m["components"]), None),
+                    timeout=60,
+                )
                 option = message["components"][0]["components"][0]["custom_id"]
 
                 def press(number: int) -> Awaitable[dict[str, Any]]:
