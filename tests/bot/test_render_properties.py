@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 from bot.render import display_width, format_table, split_text
 from handlers.model import Table
 
+# Marks are left out: terminals disagree on the width of a mark with no base character, so
+# no width function can promise alignment for them.
 cells = st.text(
     alphabet=st.characters(
-        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\n"
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp", "Mn", "Mc", "Me"), blacklist_characters="\n"
     ),
     max_size=12,
 )
