@@ -494,3 +494,31 @@ async def test_delivery_ids_are_forgotten_once_no_platform_would_redeliver_them(
 
     async with store.db.connection.execute("SELECT delivery_id FROM poll_presses") as cursor:
         assert await cursor.fetchall() == []
+
+
+async def test_a_poll_that_expired_while_the_bot_was_stopped_is_closed_on_restart(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with open_database(path) as db:
+        store = PollStore(db)
+        poll_id = await make_poll(store, closes_at=NOW + HOUR)
+        await press(store, poll_id, "u1", 2)
+
+    # The bot comes back three hours later.
+    later = NOW + 3 * HOUR
+    async with open_database(path) as db:
+        store = PollStore(db)
+        with pytest.raises(PollClosed):
+            await store.press(
+                poll_id, platform="telegram", chat_id="chat-1", user_id="u2", option=0, now=later
+            )
+        current, _ = await store.current("telegram", "chat-1", later)
+        closed = await store.close_expired(later)
+        found = await store.get_with_tally(poll_id)
+
+    assert current.id == DEEPSEEK_POLL_ID
+    assert [poll.id for poll in closed] == [poll_id]
+    assert found is not None
+    assert found[0].closed_at == NOW + HOUR
+    assert found[1].counts == (0, 0, 1)
