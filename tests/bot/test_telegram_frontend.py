@@ -448,3 +448,29 @@ async def test_a_member_who_is_not_an_administrator_cannot_start_a_poll(
     assert refused.plain == text("en", "core.moderators_only")
     assert refused.buttons() == []
     assert allowed.buttons()
+
+
+async def test_dropped_connections_are_retried_until_the_reply_is_delivered(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.inject("sendMessage", drop=True, times=2)
+
+    fake.send_command("/about")
+    await fake.wait_for("sendMessage", timeout=10)
+
+    assert [call.status for call in fake.attempts("sendMessage")] == [0, 0, 200]
+
+
+async def test_start_waits_for_telegram_to_come_back(fake: FakeBotApi, services: Services) -> None:
+    fake.inject("getMe", status=502, seconds=0.5)
+    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+
+    await front_end.start()
+    try:
+        message = await reply_to(fake, "/about")
+    finally:
+        await front_end.stop()
+
+    statuses = [call.status for call in fake.attempts("getMe")]
+    assert statuses[0] == 502 and statuses[-1] == 200
+    assert message.plain.startswith(text("en", "about.title"))

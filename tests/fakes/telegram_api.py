@@ -124,6 +124,7 @@ class Fault:
     remaining: int | None = 1
     until: float | None = None
     description: str = ""
+    drop: bool = False  # close the connection without an answer (a network error)
 
     def active(self, now: float) -> bool:
         if self.until is not None:
@@ -211,6 +212,7 @@ class FakeBotApi:
         times: int | None = 1,
         seconds: float | None = None,
         description: str = "",
+        drop: bool = False,
     ) -> Fault:
         """Make the next `times` calls (or all calls for `seconds`) to `method` misbehave."""
         fault = Fault(
@@ -221,6 +223,7 @@ class FakeBotApi:
             remaining=None if seconds is not None else times,
             until=time.monotonic() + seconds if seconds is not None else None,
             description=description,
+            drop=drop,
         )
         self.faults.append(fault)
         return fault
@@ -350,6 +353,10 @@ class FakeBotApi:
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.drop and request.transport is not None:
+                request.transport.close()
+                self.calls.append(Call(method, params, 0, time.monotonic(), received))
+                return web.Response(status=500)  # never reaches the bot
             if fault.status == 429:
                 body = {
                     "description": f"Too Many Requests: retry after {fault.retry_after}",
