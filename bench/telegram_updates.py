@@ -1,0 +1,302 @@
+"""What dsbot's handlers add per Telegram update, against a handler that does nothing.
+
+The same 2,000 updates (half `/cost` commands in private chats, half poll-button presses by
+1,000 different members of a group) go through the real python-telegram-bot Application
+and TelegramFrontEnd: getUpdates, update parsing, the concurrent update processor, the
+adapter's request building (and each group member's getChatMember), bot.dispatch (chat
+settings from SQLite, cooldowns), HTML rendering, and the outgoing sendMessage or
+answerCallbackQuery, answered by an in-process Bot API (a python-telegram-bot BaseRequest
+that answers from memory, so no socket time hides the Python work).
+
+* "do-nothing handler": dispatch and everything around it as in dsbot, but /cost and the
+  poll action are replaced by handlers that return a fixed one-line reply or toast.
+* "dsbot": the real /cost (tables from the dataset) and real votes (written to a SQLite
+  file with the bot's own settings, then a throttled tally edit).
+* "bare python-telegram-bot" (context only): a PTB handler that sends a fixed text.
+
+Flood limits are switched off in every case (they would measure Telegram's 30 messages a
+second, not the code). Each case runs `--rounds` times on a fresh database; the best round
+counts. Usage: .venv/bin/python -m bench.telegram_updates [--updates 2000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import itertools
+import json
+import logging
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from telegram import Update
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, RequestData
+
+from bot.config import Settings
+from bot.services import build_services
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.model import Reply, Request, Services
+from handlers.registry import ACTIONS, COMMANDS_BY_NAME
+from storage.polls import DEEPSEEK_POLL_ID
+
+TOKEN = "7000000001:AAbenchTokenNotSecret-0123456789abcdefg"
+BOT_USER = {"id": 7_000_000_001, "is_bot": True, "first_name": "dsbot", "username": "dsbot_bot"}
+GROUP = -1001_000_000_001
+NO_FLOOD_LIMITS = TelegramTuning(
+    poll_timeout=1, messages_per_second=0, messages_per_minute_per_group=0
+)
+Json = dict[str, Any]
+
+
+def make_updates(count: int) -> list[Json]:
+    """Alternating /cost commands and poll votes, every sender a different user."""
+    updates: list[Json] = []
+    for number in range(count):
+        user = {"id": 100_000 + number, "is_bot": False, "first_name": "u", "language_code": "en"}
+        if number % 2 == 0:
+            line = "/cost" if number % 4 == 0 else "/cost 2M in 500k out cache 30%"
+            message = {
+                "message_id": number + 1,
+                "date": 1_738_000_000,
+                "chat": {"id": user["id"], "type": "private", "first_name": "u"},
+                "from": user,
+                "text": line,
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            }
+            updates.append({"update_id": number + 1, "message": message})
+        else:
+            poll_message = {
+                "message_id": 1,
+                "date": 1_738_000_000,
+                "chat": {"id": GROUP, "type": "supergroup", "title": "bench"},
+                "from": BOT_USER,
+                "text": "poll",
+            }
+            query = {
+                "id": str(number),
+                "from": user,
+                "chat_instance": "1",
+                "data": f"poll:{DEEPSEEK_POLL_ID}:{number % 4}",
+                "message": poll_message,
+            }
+            updates.append({"update_id": number + 1, "callback_query": query})
+    return updates
+
+
+class InProcessBotApi(BaseRequest):
+    """The Bot API answered from memory; counts the updates that got their answer."""
+
+    def __init__(self, updates: list[Json]) -> None:
+        self.updates = updates
+        self.go = asyncio.Event()
+        self.done = asyncio.Event()
+        self.answers = 0
+        self.calls: dict[str, int] = {}
+        self._message_ids = itertools.count(1000)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[1]
+        self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        result = await self._answer(endpoint, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _counted(self) -> None:
+        self.answers += 1
+        if self.answers >= len(self.updates):
+            self.done.set()
+
+    async def _answer(self, endpoint: str, params: Json) -> Any:
+        if endpoint == "getMe":
+            return BOT_USER
+        if endpoint == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            if not self.go.is_set() and params.get("timeout"):
+                # A long poll that answers the moment the updates are released.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.go.wait(), 0.05)
+            if not self.go.is_set() or offset > len(self.updates):
+                if params.get("timeout"):
+                    await asyncio.sleep(0.05)
+                return []
+            return self.updates[max(offset - 1, 0) : max(offset - 1, 0) + 100]
+        if endpoint == "getChatMember":
+            user = {"id": params["user_id"], "is_bot": False, "first_name": "u"}
+            return {"status": "member", "user": user}
+        if endpoint == "answerCallbackQuery":
+            self._counted()
+            return True
+        if endpoint in ("sendMessage", "editMessageText"):
+            if endpoint == "sendMessage":
+                self._counted()
+            chat_id = int(params["chat_id"])
+            chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+            return {
+                "message_id": next(self._message_ids),
+                "date": 1_738_000_000,
+                "chat": {**chat, "first_name": "u", "title": "bench"},
+                "from": BOT_USER,
+                "text": "sent",
+            }
+        return True
+
+
+async def run_updates(api: InProcessBotApi) -> float:
+    """Seconds from releasing the updates to the last one answered."""
+    started = time.perf_counter()
+    api.go.set()
+    await asyncio.wait_for(api.done.wait(), timeout=600)
+    return time.perf_counter() - started
+
+
+@asynccontextmanager
+async def fresh_services() -> AsyncIterator[Services]:
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(
+            dsbot_database=Path(folder) / "bench.sqlite3",
+            dsbot_market="offline",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        async with build_services(settings) as services:
+            # Every sender is a different user; per-chat cooldowns would refuse a bench.
+            yield dataclasses.replace(services, cooldowns=None)
+
+
+async def through_front_end(updates: list[Json]) -> tuple[float, dict[str, int]]:
+    api = InProcessBotApi(updates)
+    async with fresh_services() as services:
+        settings = Settings(telegram_bot_token=SecretStr(TOKEN), _env_file=None)  # type: ignore[call-arg]
+        front_end = TelegramFrontEnd(settings, services, tuning=NO_FLOOD_LIMITS, request=api)
+        await front_end.start()
+        try:
+            seconds = await run_updates(api)
+        finally:
+            await front_end.stop()
+    return seconds, api.calls
+
+
+async def bare_ptb(updates: list[Json]) -> tuple[float, dict[str, int]]:
+    api = InProcessBotApi(updates)
+
+    async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, "ok")
+
+    async def toast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer("ok")
+
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .request(api)
+        .get_updates_request(api)
+        .concurrent_updates(True)
+        .job_queue(None)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, reply))
+    app.add_handler(CallbackQueryHandler(toast))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=1)
+        try:
+            seconds = await run_updates(api)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    return seconds, api.calls
+
+
+@contextmanager
+def do_nothing_handlers() -> Iterator[None]:
+    """Swap /cost and the poll action for handlers that return at once, then put them back."""
+
+    async def command(request: Request, services: Services) -> Reply:
+        return Reply(parts=("ok",))
+
+    async def action(request: Request, services: Services) -> Reply:
+        return Reply(notice="ok")
+
+    cost, poll = COMMANDS_BY_NAME["cost"], ACTIONS["poll"]
+    COMMANDS_BY_NAME["cost"] = dataclasses.replace(cost, handler=command)
+    ACTIONS["poll"] = action
+    try:
+        yield
+    finally:
+        COMMANDS_BY_NAME["cost"], ACTIONS["poll"] = cost, poll
+
+
+async def do_nothing(updates: list[Json]) -> tuple[float, dict[str, int]]:
+    with do_nothing_handlers():
+        return await through_front_end(updates)
+
+
+async def main(count: int, rounds: int) -> None:
+    updates = make_updates(count)
+    cases = {
+        "bare python-telegram-bot": bare_ptb,
+        "do-nothing handler": do_nothing,
+        "dsbot (/cost and poll votes)": through_front_end,
+    }
+    best: dict[str, float] = {}
+    calls: dict[str, dict[str, int]] = {}
+    for _ in range(rounds):
+        for name, case in cases.items():
+            seconds, made = await case(updates)
+            if seconds < best.get(name, float("inf")):
+                best[name], calls[name] = seconds, made
+    print(f"{count} updates through the real Application, best of {rounds} rounds")
+    for name, seconds in best.items():
+        shown = {k: v for k, v in sorted(calls[name].items()) if k not in ("getUpdates",)}
+        print(
+            f"  {name:30s} {seconds:6.3f} s  {seconds / count * 1e6:7.1f} µs/update  "
+            f"{count / seconds:6.0f} updates/s  calls {shown}"
+        )
+    ratio = best["dsbot (/cost and poll votes)"] / best["do-nothing handler"]
+    adapter = best["do-nothing handler"] / best["bare python-telegram-bot"]
+    print(f"dsbot / do-nothing handler, per update: {ratio:.2f}x (goal <= 1.5x)")
+    print(f"do-nothing handler / bare python-telegram-bot (adapter + dispatch): {adapter:.2f}x")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(options.updates, options.rounds))
