@@ -112,9 +112,13 @@ async def _run(settings: Settings) -> int:
         async with build_services(settings) as services:
             await interactive(ConsoleUser(), services)
         return 0
-    from bot.frontends import run_front_ends
+    from bot.frontends import TokenRejected, run_front_ends
 
-    return await run_front_ends(settings)
+    try:
+        return await run_front_ends(settings)
+    except TokenRejected as error:
+        sys.stderr.write(f"dsbot: {error}\n")
+        return EXIT_CONFIG
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,13 @@ class ChatUnreachable(Exception):
     """The bot was removed from the chat or lost permission to post there: stop sending."""
 
 
+class TokenRejected(Exception):
+    """The platform refused the bot's token: a configuration error, not an outage to wait out.
+
+    Its message names the environment variable, never the token itself.
+    """
+
+
 class FrontEnd(Protocol):
     platform: Platform
 

@@ -52,7 +52,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.dispatch import dispatch, parse_command
-from bot.frontends import ChatUnreachable
+from bot.frontends import ChatUnreachable, TokenRejected
 from bot.render import format_table
 from bot.tally import TallyRefresher
 from handlers.i18n import text
@@ -327,7 +327,10 @@ class TelegramFrontEnd:
                 await self.app.initialize()
                 break
             except InvalidToken:
-                raise
+                # python-telegram-bot's message quotes the token: raise one that does not.
+                raise TokenRejected(
+                    "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
+                ) from None
             except TelegramError as error:
                 # Retries with backoff already happened inside the rate limiter.
                 log.error("cannot reach Telegram (%s); trying again", error)

@@ -90,3 +90,29 @@ async def test_dsbot_run_answers_on_telegram_and_stops_cleanly_on_sigterm(
     ]
     assert telegram_errors == []
     assert fake.token not in logged and fake.token.split(":")[1] not in logged
+
+
+async def test_a_rejected_token_stops_dsbot_run_with_a_configuration_error_that_hides_it(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    env = environment(fake, tmp_path / "dsbot.sqlite3")
+    wrong = "7000000001:AAwrongTokenForTests-9876543210zyxwvutsr"
+    env["TELEGRAM_BOT_TOKEN"] = wrong
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    logged = stderr.decode()
+    assert process.returncode == 3, logged
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in logged
+    assert wrong not in logged and wrong.split(":")[1] not in logged
+    assert "Traceback" not in logged
