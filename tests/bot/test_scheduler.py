@@ -552,3 +552,34 @@ async def test_a_thousand_chats_due_together_cost_one_market_fetch_per_ticker(
     english = next(reply for _, reply in telegram.sent if reply.title.startswith("Market"))
     assert "101.00" in english.plain_text() and "+1.0%" in english.plain_text()
     assert english.images and english.images[0].png.startswith(b"\x89PNG")
+
+
+async def test_the_fan_out_is_paced_not_sent_in_one_burst(
+    services: Services, clock: Clock, calendar: TradingCalendar
+) -> None:
+    sent_at: list[float] = []
+
+    class Timed(FakeFrontEnd):
+        async def send(self, chat_id: str, reply: Reply) -> None:
+            sent_at.append(asyncio.get_running_loop().time())
+            await super().send(chat_id, reply)
+
+    for number in range(20):
+        await subscribe(services, str(-1 - number))
+    clock.now = utc("2025-03-10T20:15")
+    scheduler = RecapScheduler(
+        dataclasses.replace(services, clock=clock),
+        [Timed()],
+        calendar=calendar,
+        pace={"telegram": 50.0},  # 50 a second: 20 chats take about 0.36 s, not 0
+        gather=Gathered(),
+    )
+
+    await scheduler.run_due()
+
+    assert len(sent_at) == 20
+    # A burst of two at most, then one every 1/50 s: any span holds 2 + 50 x its length.
+    assert sent_at[-1] - sent_at[0] >= (20 - 2) / 50 * 0.95
+    for first, start in enumerate(sent_at):
+        for last in range(first + 1, len(sent_at)):
+            assert last - first + 1 <= 2 + 50 * (sent_at[last] - start) + 0.1

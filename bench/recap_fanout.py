@@ -1,0 +1,185 @@
+"""Recap fan-out: one recap to 1,000 Telegram chats through a fake that allows 30 messages/s.
+
+The fake Bot API (tests/fakes/telegram_api.py) is wrapped so that a message beyond 30 in
+any one-second window is answered 429 with retry_after, as Telegram does. The real
+TelegramFrontEnd (python-telegram-bot) and the real RecapScheduler deliver the recap,
+with a SQLite file for the subscriptions, due at the same instant for every chat. The
+fake runs in a process of its own, as Telegram's servers do, so its one-second windows are
+timed independently of the bot's event loop.
+
+It prints the 429s received (goal 0) and the sweep's wall time against the floor set by
+the limit, 1,000 / 30 s (goal within 1.15x); the floor is the baseline of the run.
+Usage: .venv/bin/python -m bench.recap_fanout [--chats 1000] [--limit 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import logging
+import multiprocessing
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.scheduler import RecapScheduler
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.model import Services
+from storage.db import open_database
+from storage.facts import load_facts
+from storage.market import MarketData
+from storage.polls import PollStore
+from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.trading_calendar import nyse_calendar
+from tests.fakes.telegram_api import FakeBotApi
+
+# Monday 30 November 2026, 16:15 New York: the default recap time.
+DUE = datetime(2026, 11, 30, 21, 15, tzinfo=UTC)
+# Supergroup ids look like -100xxxxxxxxxx.
+FIRST_GROUP = -1001_000_000_001
+POSTING = frozenset({"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption"})
+
+
+class FloodControlledBotApi(FakeBotApi):
+    """At most `limit` messages in any one-second window; the rest get 429 retry_after=1."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.accepted: collections.deque[float] = collections.deque()
+        self.all_accepted: list[float] = []
+        self.too_many = 0
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method in POSTING:
+            now = time.monotonic()
+            while self.accepted and now - self.accepted[0] >= 1.0:
+                self.accepted.popleft()
+            if len(self.accepted) >= self.limit:
+                self.too_many += 1
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status=429,
+                )
+            self.accepted.append(now)
+            self.all_accepted.append(now)
+        return await super()._handle(request)
+
+    def busiest_second(self) -> int:
+        """The most messages accepted in any one-second window."""
+        busiest, start = 0, 0
+        for end, moment in enumerate(self.all_accepted):
+            while moment - self.all_accepted[start] >= 1.0:
+                start += 1
+            busiest = max(busiest, end - start + 1)
+        return busiest
+
+
+@dataclass(frozen=True)
+class ServerFigures:
+    photos: int
+    too_many: int
+    busiest: int
+    span: float
+
+
+async def serve(limit: int, pipe: Connection) -> None:
+    """The fake in its own process, as Telegram is: the bot's work cannot delay its clock."""
+    fake = await FloodControlledBotApi(limit).start()
+    pipe.send((fake.base_url, fake.token))
+    await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+    span = fake.all_accepted[-1] - fake.all_accepted[0] if fake.all_accepted else 0.0
+    pipe.send(
+        ServerFigures(len(fake.sent("sendPhoto")), fake.too_many, fake.busiest_second(), span)
+    )
+    await fake.close()
+
+
+def serve_in_process(limit: int, pipe: Connection) -> None:
+    asyncio.run(serve(limit, pipe))
+
+
+async def run(chats: int, limit: int, pipe: Connection) -> None:
+    base_url, token = pipe.recv()
+    facts = load_facts()
+    calendar = nyse_calendar()
+    with tempfile.TemporaryDirectory(prefix="dsbot-recap-bench-") as folder:
+        async with open_database(Path(folder) / "bench.sqlite3") as db:
+            clock = lambda: DUE  # noqa: E731 - every chat is due at this very instant
+            services = Services(
+                facts=facts,
+                db=db,
+                polls=PollStore(db),
+                clock=clock,
+                market=MarketData(facts, db, mode="offline", clock=clock),
+            )
+            store = RecapSubscriptions(db)
+            schedule = Schedule(datetime(2000, 1, 1, 16, 15).time(), ZoneInfo("America/New_York"))
+            for number, chat in enumerate(range(FIRST_GROUP, FIRST_GROUP - chats, -1)):
+                lang = "zh" if number % 4 == 0 else "en"
+                await store.subscribe(
+                    "telegram", str(chat), schedule, lang, "bench", DUE - timedelta(days=1)
+                )
+            settings = Settings(
+                telegram_bot_token=SecretStr(token),
+                telegram_api_base_url=base_url,
+                _env_file=None,  # type: ignore[call-arg]
+            )
+            front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
+            await front_end.start()
+            scheduler = RecapScheduler(services, [front_end], calendar=calendar)
+            try:
+                started = time.monotonic()
+                report = await scheduler.run_due()
+                total = time.monotonic() - started
+            finally:
+                await front_end.stop()
+    pipe.send("done")
+    server: ServerFigures = pipe.recv()
+    floor = chats / limit
+    print(f"recap fan-out: {chats} Telegram chats, fake Bot API allowing {limit} messages/s")
+    print(
+        f"  delivered: {server.photos} photo messages (sent={len(report.sent)} "
+        f"failed={len(report.failed)} unsubscribed={len(report.unsubscribed)} "
+        f"retries={report.retries})"
+    )
+    print(f"  429 answers received: {server.too_many} (goal 0)")
+    print(f"  busiest one-second window at the fake: {server.busiest} messages (limit {limit})")
+    print(f"  sweep wall time: {total:.1f} s (first to last message: {server.span:.1f} s)")
+    print(f"  floor {chats}/{limit} = {floor:.1f} s -> {total / floor:.3f}x (goal <= 1.15x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chats", type=int, default=1000)
+    parser.add_argument("--limit", type=int, default=30)
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    ours, theirs = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve_in_process, args=(options.limit, theirs), daemon=True
+    )
+    server.start()
+    try:
+        asyncio.run(run(options.chats, options.limit, ours))
+    finally:
+        server.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
