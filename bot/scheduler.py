@@ -15,8 +15,8 @@ or overlapping sweep can send it twice. All chats due in one sweep share one
 gather_recap: one market fetch, one chart, however many chats.
 
 Fan-out is paced per platform below its flood limit (Telegram about 30 messages a second
-overall, Discord 50 requests a second) with aiolimiter, one message at a time rather than
-in bursts. A chat that is gone (ChatUnreachable) is unsubscribed and logged; any other
+overall, Discord 50 requests a second) with aiolimiter: a steady stream, never more than
+two messages at once. A chat that is gone (ChatUnreachable) is unsubscribed and logged; any other
 failure is retried with exponential backoff (or the platform's retry_after) in that
 chat's own task, so it never holds up the others.
 """

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 DEFAULT_AT = time(16, 15)
 DEFAULT_ZONE = "America/New_York"
 NOW_COOLDOWN = timedelta(minutes=10)
+CLOSE_TOLERANCE = timedelta(minutes=5)
 SELLOFF_DAY = date(2025, 1, 27)
 CHART_FROM = date(2025, 1, 24)
 # The names the 27 January story is about, then the three indices; GOOG is left out
@@ -129,7 +130,13 @@ async def gather_recap(
     if wanted:
         latest = await market.latest(wanted)
         for ticker, quote in latest.quotes.items():
-            if quote.fallback or quote.at.astimezone(NEW_YORK).date() != session.day:
+            # Today's close only: not a fallback, not another day, not an intraday price
+            # (the last trade can print a moment before the bell).
+            if (
+                quote.fallback
+                or quote.at.astimezone(NEW_YORK).date() != session.day
+                or quote.at < session.close - CLOSE_TOLERANCE
+            ):
                 continue
             closes[ticker][session.day] = quote.price
             as_of = max(as_of, quote.at) if as_of else quote.at

@@ -290,3 +290,17 @@ async def test_an_early_close_is_mentioned(services: Services, calendar: Trading
     reply = render_recap(data, "en", NEW_YORK)
 
     assert "Early close: the market shut at Fri 27 Nov 13:00 America/New_York." in reply.parts
+
+
+async def test_an_intraday_price_is_not_taken_for_the_close(
+    services: Services, calendar: TradingCalendar
+) -> None:
+    class Intraday(CannedMarket):
+        async def latest(self, tickers: Any) -> Latest:
+            noon = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 12:00 in New York
+            return Latest({t: Quote(t, 123.0, noon, "live", fetched_at=noon) for t in tickers})
+
+    data = await monday_recap(services, calendar, Intraday(services))
+
+    assert not data.has_closes
+    assert "123.00" not in render_recap(data, "en", NEW_YORK).plain_text()
