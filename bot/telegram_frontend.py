@@ -75,6 +75,7 @@ _FLOOD_LIMITED = ("send", "edit", "copy", "forward")
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 _STYLE_TAGS = {"b": ("<b>", "</b>"), "pre": ("<pre>", "</pre>")}
+_TAG_COST = {"": 0} | {style: len(o) + len(c) for style, (o, c) in _STYLE_TAGS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ def file_base_url(base_url: str) -> str:
 
 def _units(text: str) -> int:
     """Telegram measures texts in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
 def _escape(raw: str) -> str:
@@ -125,7 +126,7 @@ def _reply_lines(reply: Reply) -> list[tuple[str, str]]:
 
 def _cut(style: str, raw: str, limit: int) -> Iterator[str]:
     """An over-long line as escaped chunks that each fit with their tags; never mid-entity."""
-    budget = limit - sum(len(tag) for tag in _STYLE_TAGS.get(style, ()))
+    budget = limit - _TAG_COST[style]
     chunk: list[str] = []
     size = 0
     for char in raw:
@@ -156,39 +157,33 @@ def render_html(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
     pieces: list[list[tuple[str, str]]] = []
     current: list[tuple[str, str]] = []
     size = 0
-
-    def flush() -> None:
-        nonlocal current, size
-        while current and not current[-1][1]:
-            current.pop()
-        if current:
-            pieces.append(current)
-        current, size = [], 0
-
-    def add(style: str, escaped: str) -> None:
-        nonlocal size
-        if not current and not escaped:
-            return  # no piece starts with a blank line
-        cost = _units(escaped) + (1 if current else 0)
-        if style and (not current or current[-1][0] != style):
-            cost += sum(len(tag) for tag in _STYLE_TAGS[style])
-        if current and size + cost > limit:
-            flush()
-            add(style, escaped)
-            return
-        current.append((style, escaped))
-        size += cost
-
     for style, raw in _reply_lines(reply):
-        escaped = _escape(raw)
-        tags = sum(len(tag) for tag in _STYLE_TAGS.get(style, ()))
-        if _units(escaped) + tags <= limit:
-            add(style, escaped)
-            continue
-        for chunk in _cut(style, raw, limit):
-            add(style, chunk)
-    flush()
+        escaped, tags = _escape(raw), _TAG_COST[style]
+        fits = _units(escaped) + tags <= limit
+        for chunk in (escaped,) if fits else _cut(style, raw, limit):
+            if not current and not chunk:
+                continue  # no piece starts with a blank line
+            units = _units(chunk)
+            opens_run = not current or current[-1][0] != style
+            cost = units + (1 if current else 0) + (tags if opens_run else 0)
+            if current and size + cost > limit:
+                _keep(pieces, current)
+                current, size = [], 0
+                if not chunk:
+                    continue
+                cost = units + tags
+            current.append((style, chunk))
+            size += cost
+    _keep(pieces, current)
     return [_render_piece(piece) for piece in pieces]
+
+
+def _keep(pieces: list[list[tuple[str, str]]], piece: list[tuple[str, str]]) -> None:
+    """Add a finished piece, without its trailing blank lines."""
+    while piece and not piece[-1][1]:
+        piece.pop()
+    if piece:
+        pieces.append(piece)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

@@ -216,6 +216,7 @@ async def test_a_long_table_is_split_under_the_limit_with_whole_rows_and_closed_
     pieces = fake.chat_messages(1001)
     assert len(pieces) > 1
     assert all(len(piece.plain) <= 4096 and len(piece.html) <= 4096 for piece in pieces)
+    assert all(len(piece.html) > 4096 - 100 for piece in pieces[:-1])  # filled, not wasteful
     rows = [line for piece in pieces for line in piece.plain.split("\n") if line.startswith("row")]
     assert len(rows) == 300
     assert all(row.endswith("x" * 60) and "<&>" in row for row in rows)
