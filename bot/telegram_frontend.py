@@ -200,7 +200,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 def toast(reply: Reply) -> str:
     """What the presser of a button sees: the notice, or the whole reply when it is private."""
-    message = reply.notice or (reply.plain_text() if reply.is_error or reply.ephemeral else "")
+    message = reply.notice or (reply.plain_text() if reply.ephemeral else "")
     if _units(message) <= TOAST_LIMIT:
         return message
     while _units(message) > TOAST_LIMIT - 1:
@@ -436,17 +436,20 @@ class TelegramFrontEnd:
             reply = await self.dispatcher(request, self.services)
             await query.answer(text=toast(reply) or None, show_alert=reply.is_error)
             answered = True
-            if reply.is_error or reply.ephemeral:
-                return
+            if reply.ephemeral:
+                return  # the toast was the whole answer
             photo = isinstance(message, Message) and bool(message.photo)
-            if reply.refresh_action:
+            # A refused press can still redraw the message (a poll that closed loses its
+            # buttons), so is_error alone does not stop an edit.
+            if reply.edit and reply.refresh_action:
                 self._request_refresh(request, reply.refresh_action, message.message_id, photo)
             elif reply.edit:
                 await self._edit(message.chat.id, message.message_id, reply, photo)
             elif reply.title or reply.parts or reply.images:
                 await self._post(message.chat.id, reply)
         except TelegramError as error:
-            log.warning("Telegram: button press in chat %s failed: %s", query.message, error)
+            chat = update.effective_chat
+            log.warning("Telegram: a button press in chat %s failed: %s", chat and chat.id, error)
         finally:
             if not answered:
                 try:

@@ -475,3 +475,21 @@ async def test_start_waits_for_telegram_to_come_back(fake: FakeBotApi, services:
     statuses = [call.status for call in fake.attempts("getMe")]
     assert statuses[0] == 502 and statuses[-1] == 200
     assert message.plain.startswith(text("en", "about.title"))
+
+
+async def test_a_press_on_a_closed_poll_is_refused_and_the_message_loses_its_buttons(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    poll = await new_group_poll(fake, "/poll new Lunch? | Pizza | Sushi")
+    poll_id = poll.buttons()[0][1].split(":")[1]
+    await reply_to(fake, f"/poll close {poll_id}", chat_id=GROUP, user_id=ADMIN)
+
+    fake.press(poll, poll.buttons()[0][1], user_id=7)
+    (answer,) = await fake.wait_for("answerCallbackQuery")
+    await telegram.tally.drain()
+    await fake.wait_until_idle()
+
+    assert answer["text"] == text("en", "poll.closed_refused", id=poll_id)
+    assert answer["show_alert"] is True
+    assert poll.buttons() == []
+    assert poll.edits == 1

@@ -38,6 +38,7 @@ _JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "reply_parameters", "scope", "link_preview_options"}
     | {"allowed_updates", "entities", "caption_entities"}
 )
+_BOOL_FIELDS = frozenset({"show_alert", "disable_notification", "protect_content"})
 # The fields an administrator's ChatMember must carry.
 _ADMIN_RIGHTS = (
     "can_be_edited",
@@ -411,6 +412,8 @@ class FakeBotApi:
                 params[key] = {"filename": value.filename, "bytes": data}
             elif key in _JSON_FIELDS:
                 params[key] = json.loads(value)
+            elif key in _BOOL_FIELDS:
+                params[key] = value == "true"
             elif key in _INT_FIELDS:
                 try:
                     params[key] = int(value)
