@@ -89,3 +89,41 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
     # ...which then re-armed itself for the next session, Tuesday 1 December.
     assert rearmed is not None
     assert abs(rearmed + clock.offset - (DUE + timedelta(days=1))) < timedelta(seconds=0.1)
+
+
+async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_served(
+    fake: FakeBotApi, services: Services
+) -> None:
+    blocked, gone, fine = GROUP - 1, GROUP - 2, GROUP - 3
+    fake.blocked.add(blocked)  # 403 Forbidden: bot was blocked
+    fake.missing.add(gone)  # 400 Bad Request: chat not found
+    settings = Settings(
+        telegram_bot_token=SecretStr(fake.token),
+        telegram_api_base_url=fake.base_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
+    await front_end.start()
+    store = RecapSubscriptions(services.db)
+    for chat in (blocked, gone, fine):
+        await store.subscribe(
+            "telegram",
+            str(chat),
+            Schedule(time(16, 15), ZoneInfo("America/New_York")),
+            "en",
+            "42",
+            DUE - timedelta(hours=1),
+        )
+    scheduler = RecapScheduler(
+        dataclasses.replace(services, clock=lambda: DUE), [front_end], calendar=nyse_calendar()
+    )
+    try:
+        report = await scheduler.run_due()
+    finally:
+        await front_end.stop()
+
+    assert sorted(report.unsubscribed) == sorted(
+        [("telegram", str(blocked)), ("telegram", str(gone))]
+    )
+    assert [s.chat_id for s in await store.all()] == [str(fine)]
+    assert [message.photo for message in fake.chat_messages(fine)] == [True]
