@@ -125,7 +125,7 @@ async def test_status_shows_the_next_run_in_the_chats_zone_and_the_last_one_sent
     reply = await recap(group("/recap status", tz=SHANGHAI), services)
 
     lines = reply.plain_text()
-    assert "every NYSE trading day at 16:15 America/New_York" in lines
+    assert "at the first 16:15 America/New_York following the closing bell" in lines
     assert "Next recap: Tue 01 Dec 05:15 Asia/Shanghai (the 30 Nov session)." in lines
     assert "Last recap sent: Sat 28 Nov 05:15 Asia/Shanghai (the 27 Nov session)." in lines
 
