@@ -15,8 +15,10 @@ that answers from memory, so no socket time hides the Python work).
 * "bare python-telegram-bot" (context only): a PTB handler that sends a fixed text.
 
 Flood limits are switched off in every case (they would measure Telegram's 30 messages a
-second, not the code). Each case runs `--rounds` times on a fresh database; the best round
-counts. Usage: .venv/bin/python -m bench.telegram_updates [--updates 2000] [--rounds 3]
+second, not the code). The three cases take turns, `--rounds` times, each on a fresh
+database; the ratios are per round (neighbours in time), and the median of the rounds is
+printed, for wall-clock time and for this process's CPU time (the steadier of the two on a
+shared machine). Usage: .venv/bin/python -m bench.telegram_updates [--updates 2000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import dataclasses
 import itertools
 import json
 import logging
+import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -174,12 +177,19 @@ class InProcessBotApi(BaseRequest):
         return True
 
 
-async def run_updates(api: InProcessBotApi) -> float:
-    """Seconds from releasing the updates to the last one answered."""
-    started = time.perf_counter()
+@dataclasses.dataclass(frozen=True, slots=True)
+class Measured:
+    wall: float  # seconds from releasing the updates to the last one answered
+    cpu: float  # CPU seconds this process (SQLite's thread included) spent meanwhile
+    calls: dict[str, int]
+
+
+async def run_updates(api: InProcessBotApi) -> Measured:
+    started, cpu_started = time.perf_counter(), time.process_time()
     api.go.set()
     await asyncio.wait_for(api.done.wait(), timeout=600)
-    return time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return Measured(wall, cpu, dict(api.calls))
 
 
 @asynccontextmanager
@@ -195,20 +205,20 @@ async def fresh_services() -> AsyncIterator[Services]:
             yield dataclasses.replace(services, cooldowns=None)
 
 
-async def through_front_end(updates: list[Json]) -> tuple[float, dict[str, int]]:
+async def through_front_end(updates: list[Json]) -> Measured:
     api = InProcessBotApi(updates)
     async with fresh_services() as services:
         settings = Settings(telegram_bot_token=SecretStr(TOKEN), _env_file=None)  # type: ignore[call-arg]
         front_end = TelegramFrontEnd(settings, services, tuning=NO_FLOOD_LIMITS, request=api)
         await front_end.start()
         try:
-            seconds = await run_updates(api)
+            measured = await run_updates(api)
         finally:
             await front_end.stop()
-    return seconds, api.calls
+    return measured
 
 
-async def bare_ptb(updates: list[Json]) -> tuple[float, dict[str, int]]:
+async def bare_ptb(updates: list[Json]) -> Measured:
     api = InProcessBotApi(updates)
 
     async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -235,11 +245,11 @@ async def bare_ptb(updates: list[Json]) -> tuple[float, dict[str, int]]:
         assert app.updater is not None
         await app.updater.start_polling(timeout=1)
         try:
-            seconds = await run_updates(api)
+            measured = await run_updates(api)
         finally:
             await app.updater.stop()
             await app.stop()
-    return seconds, api.calls
+    return measured
 
 
 @contextmanager
@@ -261,9 +271,13 @@ def do_nothing_handlers() -> Iterator[None]:
         COMMANDS_BY_NAME["cost"], ACTIONS["poll"] = cost, poll
 
 
-async def do_nothing(updates: list[Json]) -> tuple[float, dict[str, int]]:
+async def do_nothing(updates: list[Json]) -> Measured:
     with do_nothing_handlers():
         return await through_front_end(updates)
+
+
+def per_update(seconds: float, count: int) -> str:
+    return f"{seconds / count * 1e6:7.1f} µs"
 
 
 async def main(count: int, rounds: int) -> None:
@@ -273,30 +287,45 @@ async def main(count: int, rounds: int) -> None:
         "do-nothing handler": do_nothing,
         "dsbot (/cost and poll votes)": through_front_end,
     }
-    best: dict[str, float] = {}
-    calls: dict[str, dict[str, int]] = {}
+    runs: dict[str, list[Measured]] = {name: [] for name in cases}
+    # The cases take turns within each round, so a busy spell on the machine hits all three.
     for _ in range(rounds):
         for name, case in cases.items():
-            seconds, made = await case(updates)
-            if seconds < best.get(name, float("inf")):
-                best[name], calls[name] = seconds, made
-    print(f"{count} updates through the real Application, best of {rounds} rounds")
-    for name, seconds in best.items():
-        shown = {k: v for k, v in sorted(calls[name].items()) if k not in ("getUpdates",)}
+            runs[name].append(await case(updates))
+    print(f"{count} updates through the real Application, {rounds} rounds")
+    for name, measured in runs.items():
+        walls = [m.wall for m in measured]
+        cpus = [m.cpu for m in measured]
+        calls = {k: v for k, v in sorted(measured[0].calls.items()) if k != "getUpdates"}
         print(
-            f"  {name:30s} {seconds:6.3f} s  {seconds / count * 1e6:7.1f} µs/update  "
-            f"{count / seconds:6.0f} updates/s  calls {shown}"
+            f"  {name:30s} wall per update: median {per_update(statistics.median(walls), count)}"
+            f"  best {per_update(min(walls), count)}   CPU per update: median "
+            f"{per_update(statistics.median(cpus), count)}\n      calls {calls}"
         )
-    ratio = best["dsbot (/cost and poll votes)"] / best["do-nothing handler"]
-    adapter = best["do-nothing handler"] / best["bare python-telegram-bot"]
-    print(f"dsbot / do-nothing handler, per update: {ratio:.2f}x (goal <= 1.5x)")
-    print(f"do-nothing handler / bare python-telegram-bot (adapter + dispatch): {adapter:.2f}x")
+
+    def ratios(top: str, bottom: str, field: str) -> list[float]:
+        return [
+            getattr(a, field) / getattr(b, field)
+            for a, b in zip(runs[top], runs[bottom], strict=True)
+        ]
+
+    for top, bottom, label in (
+        ("dsbot (/cost and poll votes)", "do-nothing handler", "dsbot / do-nothing handler"),
+        ("do-nothing handler", "bare python-telegram-bot", "do-nothing handler / bare PTB"),
+    ):
+        wall, cpu = ratios(top, bottom, "wall"), ratios(top, bottom, "cpu")
+        goal = " (goal <= 1.5x)" if top.startswith("dsbot") else ""
+        print(
+            f"{label}, per update, median of the rounds: wall {statistics.median(wall):.2f}x, "
+            f"CPU {statistics.median(cpu):.2f}x{goal}   rounds (wall): "
+            + " ".join(f"{r:.2f}" for r in wall)
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main(options.updates, options.rounds))
