@@ -127,3 +127,29 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
     )
     assert [s.chat_id for s in await store.all()] == [str(fine)]
     assert [message.photo for message in fake.chat_messages(fine)] == [True]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_a_full_recap_fits_one_telegram_photo_caption(services: Services, lang: str) -> None:
+    from bot.telegram_frontend import CAPTION_LIMIT, render_html
+    from handlers.recap import render_recap
+    from storage.polls import DEEPSEEK_POLL_ID
+    from tests.handlers.test_recap import CannedMarket, monday_recap
+
+    for user in range(9):
+        await services.polls.set_choices(
+            DEEPSEEK_POLL_ID,
+            platform="telegram",
+            chat_id="-1",
+            user_id=f"u{user}",
+            options=[user % 4],
+            now=DUE,
+        )
+    calendar = nyse_calendar()
+    data = await monday_recap(services, calendar, CannedMarket(services))
+
+    reply = render_recap(data, "zh" if lang == "zh" else "en", ZoneInfo("Asia/Shanghai"))
+
+    # One sendPhoto per chat is what keeps 1,000 chats within 1,000 / 30 seconds.
+    assert len(reply.images) == 1
+    assert len(render_html(reply, CAPTION_LIMIT)) == 1
