@@ -167,6 +167,8 @@ class RecapScheduler:
         """Load the calendar, start the timers; the first sweep (catch-up) runs at once."""
         if self.calendar is None:
             self.calendar = await load_calendar()
+        # APScheduler logs every run at INFO: two lines a minute for the sync job alone.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
