@@ -9,6 +9,7 @@ outages (5xx, network errors), which are waited out and retried rather than drop
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import itertools
 import logging
@@ -148,7 +149,10 @@ def _render_piece(lines: list[tuple[str, str]]) -> str:
     return "\n".join(runs)
 
 
-def render_html(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
+# Popular commands (/cost, /help, /about) answer many people with the same Reply; a Reply is
+# a frozen value, so its rendering can be reused.
+@functools.lru_cache(maxsize=128)
+def render_html(reply: Reply, limit: int = TEXT_LIMIT) -> tuple[str, ...]:
     """The reply's title and parts as Telegram HTML pieces of at most `limit` characters.
 
     Every dynamic text is escaped. Pieces break at line ends, so a table row stays whole; a
@@ -175,7 +179,7 @@ def render_html(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
             current.append((style, chunk))
             size += cost
     _keep(pieces, current)
-    return [_render_piece(piece) for piece in pieces]
+    return tuple(_render_piece(piece) for piece in pieces)
 
 
 def _keep(pieces: list[list[tuple[str, str]]], piece: list[tuple[str, str]]) -> None:
