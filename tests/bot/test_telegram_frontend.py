@@ -115,9 +115,12 @@ async def test_every_command_gets_an_html_reply_in_private_and_in_groups(
 async def test_a_command_addressed_to_this_bot_in_a_group_is_answered(
     fake: FakeBotApi, telegram: TelegramFrontEnd
 ) -> None:
-    message = await reply_to(fake, f"/help@{BOT_USERNAME}", chat_id=GROUP)
+    help_message = await reply_to(fake, f"/help@{BOT_USERNAME}", chat_id=GROUP)
+    stocks = await reply_to(fake, f"/stocks@{BOT_USERNAME} NVDA", chat_id=GROUP)
 
-    assert message.plain.startswith(text("en", "help.title"))
+    assert help_message.plain.startswith(text("en", "help.title"))
+    assert "NVDA" in stocks.plain
+    assert "<pre>" in stocks.html and "-16.97%" in stocks.plain
 
 
 async def test_a_command_addressed_to_another_bot_is_ignored(
@@ -274,7 +277,7 @@ async def test_a_429_on_send_message_is_waited_out_and_the_reply_delivered(
 async def test_500s_for_a_while_are_retried_until_the_reply_is_delivered(
     fake: FakeBotApi, telegram: TelegramFrontEnd
 ) -> None:
-    fake.inject("sendMessage", status=500, seconds=1.0)
+    fake.inject("sendMessage", status=500, seconds=2.0)
 
     fake.send_command("/about")
     await fake.wait_for("sendMessage", timeout=10)
