@@ -7,6 +7,7 @@ proactive messages take the same path, escaping and rate limits as replies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from typing import Protocol
@@ -86,6 +87,28 @@ async def wait_for_stop_signal() -> None:
         stop_listening()
 
 
+async def start_unless_stopped(front_end: FrontEnd, stop: asyncio.Event) -> bool:
+    """Start a front end, or give up (False) when a stop signal comes first.
+
+    A front end whose platform is unreachable keeps retrying inside start(); Ctrl-C or
+    SIGTERM must still end the process cleanly then.
+    """
+    starting = asyncio.ensure_future(front_end.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        log.info("%s front end was still starting when asked to stop", front_end.platform)
+        return False
+    starting.result()
+    return True
+
+
 async def run_front_ends(settings: Settings) -> int:
     """Start every front end whose token is set, run until a stop signal, then stop them all."""
     async with build_services(settings) as services:
@@ -98,12 +121,14 @@ async def run_front_ends(settings: Settings) -> int:
         stop = listen_for_stop_signals()
         try:
             for front_end in front_ends:
-                await front_end.start()
+                if not await start_unless_stopped(front_end, stop):
+                    break
                 started.append(front_end)
                 log.info("%s front end started", front_end.platform)
             # Recaps go out through the front ends, so they start after them and stop first.
-            recaps = RecapScheduler(services, started)
-            await recaps.start()
+            if not stop.is_set():
+                recaps = RecapScheduler(services, started)
+                await recaps.start()
             await stop.wait()
             log.info("stopping")
         finally:

@@ -116,3 +116,33 @@ async def test_a_rejected_token_stops_dsbot_run_with_a_configuration_error_that_
     assert "Telegram rejected TELEGRAM_BOT_TOKEN" in logged
     assert wrong not in logged and wrong.split(":")[1] not in logged
     assert "Traceback" not in logged
+
+
+async def test_sigterm_stops_dsbot_run_cleanly_while_telegram_is_still_unreachable(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    fake.inject("getMe", status=502, seconds=120)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=environment(fake, tmp_path / "dsbot.sqlite3"),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        while len(fake.attempts("getMe")) < 2:  # retrying, as it should
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    logged = stderr.decode()
+    assert process.returncode == 0, logged
+    assert "telegram front end was still starting when asked to stop" in logged
+    assert "stopped; database closed" in logged
