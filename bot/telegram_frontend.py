@@ -330,9 +330,13 @@ class TelegramFrontEnd:
                 raise TokenRejected(
                     "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
                 ) from None
-            except TelegramError as error:
-                # Retries with backoff already happened inside the rate limiter.
-                log.error("cannot reach Telegram (%s); trying again", error)
+            except NetworkError as error:
+                if isinstance(error, BadRequest):
+                    raise
+                # The rate limiter already retried with backoff until it gave up; an outage
+                # that long still does not end the bot.
+                log.error("Telegram: still unreachable (%s); trying again", error)
+                await asyncio.sleep(self.tuning.retry_max_delay)
         self.username = self.app.bot.username or ""
         await self._register_commands()
         await self.app.start()
