@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +17,18 @@ from storage.db import open_database
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
 from storage.polls import PollStore
+from storage.yahoo import reset_yfinance_state
+from tests.fakes.yahoo import Bar, FakeYahoo, running_fake_yahoo, series_from_dataset
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+_DEAD_PROXY = {
+    **dict.fromkeys(
+        ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"),
+        "http://127.0.0.1:9",
+    ),
+    **dict.fromkeys(("NO_PROXY", "no_proxy"), "127.0.0.1,localhost,::1"),
+}
+_PROXY_VARIABLES = tuple(_DEAD_PROXY)
 
 
 class NetworkLeak(AssertionError):
@@ -58,12 +70,46 @@ def no_network() -> Iterator[None]:
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
     socket.getaddrinfo = getaddrinfo
+    # yfinance talks through libcurl, which opens its own sockets: a stray request of it (or
+    # of a child process) goes to a proxy address where nothing listens, and fails.
+    saved = {name: os.environ.get(name) for name in _PROXY_VARIABLES}
+    os.environ.update(_DEAD_PROXY)
     try:
         yield
     finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         socket.socket.connect = real_connect  # type: ignore[method-assign]
         socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
         socket.getaddrinfo = real_getaddrinfo
+
+
+@pytest.fixture(scope="session")
+def yf_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # yfinance's cache location is process-wide and fixed at first use: one for the session.
+    return tmp_path_factory.mktemp("yfinance-cache")
+
+
+@pytest.fixture
+def recent_bars() -> dict[str, list[Bar]]:
+    """Prices after the embedded window that the fake Yahoo serves; test modules override it."""
+    return {}
+
+
+@pytest.fixture
+def fake_yahoo(
+    facts: Facts, recent_bars: dict[str, list[Bar]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FakeYahoo]:
+    """Yahoo on 127.0.0.1 serving the dataset plus `recent_bars`, with yfinance's state reset."""
+    reset_yfinance_state()
+    certs = tmp_path_factory.getbasetemp() / "certs"
+    certs.mkdir(exist_ok=True)
+    with running_fake_yahoo(series_from_dataset(facts.bars, recent_bars), certs) as fake:
+        yield fake
+    reset_yfinance_state()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from storage.market import MarketData
 from storage.polls import PollStore
 from storage.subscriptions import RecapSubscriptions, Schedule
 from storage.trading_calendar import Session, TradingCalendar, nyse_calendar
-from tests.fakes.yahoo import Bar, FakeYahoo, proxied_session, running_fake_yahoo
+from tests.fakes.yahoo import Bar, FakeYahoo, proxied_session
 
 NEW_YORK = ZoneInfo("America/New_York")
 DEFAULT = Schedule(time(16, 15), NEW_YORK)
@@ -496,24 +496,15 @@ async def test_stopping_mid_fan_out_leaves_unsent_recaps_owed(
 
 
 @pytest.fixture
-def fake_yahoo(facts: Facts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeYahoo]:
-    from storage.yahoo import reset_yfinance_state
-    from tests.fakes.yahoo import series_from_dataset
-
-    recent = {
+def recent_bars() -> dict[str, list[Bar]]:
+    return {
         ticker: [Bar(date(2025, 3, 7), 100.0), Bar(date(2025, 3, 10), 101.0)] for ticker in TICKERS
     }
-    reset_yfinance_state()
-    certs = tmp_path_factory.getbasetemp() / "certs"
-    certs.mkdir(exist_ok=True)
-    with running_fake_yahoo(series_from_dataset(facts.bars, recent), certs) as fake:
-        yield fake
-    reset_yfinance_state()
 
 
 @pytest.fixture
 async def live_services(
-    facts: Facts, fake_yahoo: FakeYahoo, tmp_path_factory: pytest.TempPathFactory
+    facts: Facts, fake_yahoo: FakeYahoo, yf_cache_dir: Path
 ) -> AsyncIterator[tuple[Services, Clock]]:
     clock = Clock(utc("2025-03-10T20:15"))
     async with open_database(":memory:") as db:
@@ -522,7 +513,7 @@ async def live_services(
             db,
             mode="live",
             clock=clock,
-            cache_dir=tmp_path_factory.mktemp("yfinance"),
+            cache_dir=yf_cache_dir,
             session_factory=lambda: proxied_session(fake_yahoo.proxy_url),
         )
         yield Services(facts=facts, db=db, polls=PollStore(db), clock=clock, market=market), clock

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -24,8 +23,6 @@ from tests.fakes.yahoo import (
     FakeYahoo,
     free_port,
     proxied_session,
-    running_fake_yahoo,
-    series_from_dataset,
 )
 
 RECENT = {
@@ -39,19 +36,9 @@ RECENT = {
 }
 
 
-@pytest.fixture(scope="session")
-def yf_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("yfinance-cache-handlers")
-
-
 @pytest.fixture
-def fake_yahoo(facts: Facts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeYahoo]:
-    reset_yfinance_state()
-    certs = tmp_path_factory.getbasetemp() / "certs"
-    certs.mkdir(exist_ok=True)
-    with running_fake_yahoo(series_from_dataset(facts.bars, RECENT), certs) as fake:
-        yield fake
-    reset_yfinance_state()
+def recent_bars() -> dict[str, list[Bar]]:
+    return RECENT
 
 
 def with_yahoo(services: Services, proxy_url: str, cache_dir: Path) -> Services:

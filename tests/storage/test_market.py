@@ -23,8 +23,6 @@ from tests.fakes.yahoo import (
     FakeYahoo,
     free_port,
     proxied_session,
-    running_fake_yahoo,
-    series_from_dataset,
 )
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -40,20 +38,9 @@ RECENT = {
 }
 
 
-@pytest.fixture(scope="session")
-def yf_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # yfinance's cache location is process-wide and fixed at first use: one for the session.
-    return tmp_path_factory.mktemp("yfinance-cache")
-
-
 @pytest.fixture
-def fake_yahoo(facts: Facts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeYahoo]:
-    reset_yfinance_state()
-    certs = tmp_path_factory.getbasetemp() / "certs"
-    certs.mkdir(exist_ok=True)
-    with running_fake_yahoo(series_from_dataset(facts.bars, RECENT), certs) as fake:
-        yield fake
-    reset_yfinance_state()
+def recent_bars() -> dict[str, list[Bar]]:
+    return RECENT
 
 
 @pytest.fixture
