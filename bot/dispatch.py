@@ -17,6 +17,7 @@ from handlers.i18n import pick_lang, text
 from handlers.model import Lang, Reply, Request, Services, UserError
 from handlers.registry import ACTIONS, COMMANDS_BY_NAME
 from handlers.timezones import parse_zone
+from storage.db import StorageBusy, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,15 @@ async def dispatch(request: Request, services: Services) -> Reply:
     except UserError as error:
         return Reply(
             parts=(text(request.lang, error.key, **error.params),), ephemeral=True, is_error=True
+        )
+    except StorageBusy as error:
+        # Another process (a backup, an admin's sqlite3 shell) holds the write lock.
+        log.warning("database busy on %s command=%r: %s", request.platform, request.command, error)
+        return Reply(parts=(text(request.lang, "core.busy"),), ephemeral=True, is_error=True)
+    except StorageFull as error:
+        log.error("database full on %s command=%r: %s", request.platform, request.command, error)
+        return Reply(
+            parts=(text(request.lang, "core.storage_full"),), ephemeral=True, is_error=True
         )
     except Exception:
         log.exception(

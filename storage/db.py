@@ -30,6 +30,25 @@ class DatabaseError(Exception):
     """The database file cannot be used (corrupt, not a database, or newer than this code)."""
 
 
+class StorageBusy(Exception):
+    """Another process held the write lock past the busy timeout; nothing was written."""
+
+
+class StorageFull(Exception):
+    """The disk (or the database's size limit) is full; the transaction was rolled back."""
+
+
+def typed_error(error: sqlite3.Error) -> Exception:
+    """StorageBusy or StorageFull for the faults a user can be told about; else `error`."""
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StorageBusy(str(error))
+    if primary == sqlite3.SQLITE_FULL:
+        return StorageFull(str(error))
+    return error
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -66,15 +85,28 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; one at a time."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; one at a time.
+
+        A write lock held elsewhere past the busy timeout raises StorageBusy, a full disk
+        StorageFull: both leave nothing written, and the connection ready for the next one.
+        """
         async with self.lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self.connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise typed_error(error) from error
             try:
                 yield self.connection
-            except BaseException:
+                # Inside the try: a COMMIT that fails (disk full) leaves the transaction
+                # open, and the next BEGIN on this connection would fail too.
+                await self.connection.commit()
+            except BaseException as error:
                 await self.connection.rollback()
+                if isinstance(error, sqlite3.Error):
+                    typed = typed_error(error)
+                    if typed is not error:
+                        raise typed from error
                 raise
-            await self.connection.commit()
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:
@@ -129,6 +161,18 @@ class Database:
             )
 
 
+async def _check_integrity(connection: aiosqlite.Connection) -> None:
+    """Refuse a damaged file at start-up rather than apologising for every later command.
+
+    A page damaged inside one table otherwise goes unnoticed until a command reads it.
+    quick_check reads every page once (milliseconds for a bot's database) and writes nothing.
+    """
+    rows = list(await connection.execute_fetchall("PRAGMA quick_check(1)"))
+    if not rows or rows[0][0] != "ok":
+        found = " ".join(str(rows[0][0]).split()) if rows else "no answer"
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({found})")
+
+
 @asynccontextmanager
 async def open_database(path: str | Path, *, migrate: bool = True) -> AsyncIterator[Database]:
     """Open (creating if needed) and migrate the database; `":memory:"` for tests."""
@@ -139,6 +183,9 @@ async def open_database(path: str | Path, *, migrate: bool = True) -> AsyncItera
     try:
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if str(path) != ":memory:":
+                # Before anything that could write to the file (the journal mode).
+                await _check_integrity(connection)
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = FULL")

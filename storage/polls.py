@@ -18,7 +18,7 @@ from typing import Literal
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, StorageBusy
 
 log = logging.getLogger(__name__)
 
@@ -390,6 +390,11 @@ class PollStore:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             outcomes = await self._apply(batch)
+        except StorageBusy as error:
+            # Retried one by one, each vote would wait out the busy timeout again.
+            for pending in batch:
+                _settle(pending.future, error)
+            return
         except Exception as error:
             if len(batch) > 1:
                 # Something unexpected in one vote must not cost the others theirs.
