@@ -136,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for token in (settings.telegram_bot_token, settings.discord_bot_token)
         if token is not None
     ]
-    configure_logging(secrets, logging.INFO if options.command == "run" else logging.WARNING)
+    level = settings.dsbot_log_level or ("INFO" if options.command == "run" else "WARNING")
+    configure_logging(secrets, logging.getLevelNamesMapping()[level])
     try:
         if options.command == "ask":
             return asyncio.run(_ask(settings, options))

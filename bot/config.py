@@ -28,11 +28,21 @@ class Settings(BaseSettings):
     dsbot_market_ttl: float = Field(default=60.0, gt=0, le=86_400)
     dsbot_lang: Literal["en", "zh"] = "en"
     dsbot_tz: str = Field(default="UTC")
+    # Unset: INFO for `dsbot run`, WARNING for the one-shot commands. DEBUG shows library
+    # traffic too (URLs and payloads, with the tokens redacted).
+    dsbot_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
 
     @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dsbot_log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().upper() or None
+        return value
 
     @field_validator("dsbot_tz")
     @classmethod

@@ -26,7 +26,7 @@ from discord.app_commands import locale_str
 
 from bot.config import Settings
 from bot.dispatch import dispatch, resolve_context
-from bot.frontends import ChatUnreachable
+from bot.frontends import ChatUnreachable, TokenRejected
 from bot.render import format_table, split_text
 from bot.tally import TallyRefresher
 from handlers.i18n import catalogue, text
@@ -350,7 +350,13 @@ class DiscordFrontEnd:
     async def start(self) -> None:
         """Log in, sync commands if the tree changed since the last sync, connect."""
         try:
-            await self.client.login(self.token.get_secret_value())
+            try:
+                await self.client.login(self.token.get_secret_value())
+            except discord.LoginFailure:
+                # A configuration error for `dsbot run` to report, not a crash with a traceback.
+                raise TokenRejected(
+                    "Discord rejected DISCORD_BOT_TOKEN; copy it again from the Developer Portal"
+                ) from None
             await self.sync_if_changed()
             self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
             connected = asyncio.create_task(self.client.connected.wait())

@@ -48,5 +48,8 @@ def configure_logging(secrets: Iterable[str], level: int = logging.INFO) -> None
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every request URL at INFO, which is noise even when redacted.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, which is noise even when redacted; at DEBUG the
+    # URLs are what one is looking for.
+    logging.getLogger("httpx").setLevel(
+        logging.DEBUG if level <= logging.DEBUG else logging.WARNING
+    )
