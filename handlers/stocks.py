@@ -6,6 +6,7 @@ service, which says whether its price is live, cached or the snapshot, and as of
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import unicodedata
 from collections.abc import Iterable
@@ -272,16 +273,24 @@ async def chart(request: Request, services: Services, tickers: tuple[str, ...]) 
     if not event:
         raise UserError("stocks.no_data_now", ticker=", ".join(tickers))
     shown = " ".join(event)
+    # Live data is fetched while the event chart is drawn: one after the other, a Yahoo
+    # that is slow to its deadline plus a first drawing would take longer than 3 s.
+    fetching = asyncio.ensure_future(_since_event_series(services, tuple(event)))
+    try:
+        event_png = await cached_render(services, "event", event, EVENT, BEFORE)
+    except BaseException:
+        fetching.cancel()
+        raise
     images = [
         Image(
-            png=await cached_render(services, "event", event, EVENT, BEFORE),
+            png=event_png,
             filename="stocks-2025-01.png",
             alt=text(lang, "stocks.chart_alt", tickers=shown),
         )
     ]
     parts: list[str | Table] = [text(lang, "stocks.chart_caption", tickers=shown)]
     parts.extend(_chart_sources(lang, history.series.values()))
-    since = await _since_event_series(services, tuple(event))
+    since = await fetching
     if since:
         last_day = max(day for closes in since.values() for day, _ in closes)
         images.append(

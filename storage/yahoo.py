@@ -126,6 +126,7 @@ class YahooClient:
                 interval="1d", auto_adjust=False, actions=False, timeout=self.timeout, **params
             )
         except Exception as error:
+            forget_cached_answers()
             raise classify(error) from error
         return ticker, frame
 
@@ -134,6 +135,7 @@ class YahooClient:
         _, frame = self._history(symbol, start=start.isoformat(), end=end.isoformat())
         found = _closes(frame)
         if not found:
+            forget_cached_answers()
             raise UpstreamError(f"{symbol}: an empty or all-NaN frame")
         return found
 
@@ -142,6 +144,7 @@ class YahooClient:
         ticker, frame = self._history(symbol, period="5d")
         found = _closes(frame)
         if not found:
+            forget_cached_answers()
             raise UpstreamError(f"{symbol}: an empty or all-NaN frame")
         day, close = found[-1]
         at = datetime.combine(day, US_CLOSE, NEW_YORK).astimezone(UTC)
@@ -184,6 +187,18 @@ def classify(error: Exception) -> Exception:
     if isinstance(error, YFPricesMissingError) and error.yahoo_reason:
         return UnknownSymbol(str(error))
     return UpstreamError(f"{type(error).__name__}: {error}")
+
+
+def forget_cached_answers() -> None:
+    """Drop yfinance's in-memory copies of Yahoo's answers after a failed fetch.
+
+    yfinance memoises some GETs (the time-zone lookup, past date ranges) in an lru_cache,
+    failed answers included: one 500 or garbled body would otherwise be replayed for that
+    ticker on every later fetch, and live prices would never come back until a restart.
+    """
+    from yfinance.data import YfData
+
+    YfData.cache_get.cache_clear()
 
 
 def configured_cache_dir() -> Path | None:

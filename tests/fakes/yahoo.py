@@ -72,7 +72,12 @@ class FakeYahooState:
     rate_limited: set[str] = field(default_factory=set)
     rate_limit_everything: bool = False
     slow: set[str] = field(default_factory=set)
+    # How long a slow answer is held (unless release_slow is set first).
+    slow_seconds: float = 30.0
     empty: set[str] = field(default_factory=set)
+    # Symbols whose chart answers 500, or 200 with a body that is not JSON.
+    server_error: set[str] = field(default_factory=set)
+    garbage: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release_slow: threading.Event = field(default_factory=threading.Event)
@@ -228,9 +233,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _chart(self, symbol: str, query: dict[str, list[str]]) -> None:
         state = self.server.state
         if symbol in state.slow:
-            state.release_slow.wait(timeout=30)
+            state.release_slow.wait(timeout=state.slow_seconds)
         if symbol in state.rate_limited:
             self._send(429, b"Too Many Requests", "text/plain", {})
+            return
+        if symbol in state.server_error:
+            self._send(500, b"<html>Internal Server Error</html>", "text/html", {})
+            return
+        if symbol in state.garbage:
+            self._send(200, b'{"chart": {"result": [{"meta": {"curr\x00', "application/json", {})
             return
         bars = state.series.get(symbol)
         if bars is None:
