@@ -18,7 +18,7 @@ import pytest
 
 from bot.dispatch import dispatch
 from handlers.i18n import text
-from handlers.model import Reply, Services, Table
+from handlers.model import Lang, Reply, Services, Table
 from storage.facts import Facts
 from storage.market import DEFAULT_DEADLINE, MarketData
 from storage.yahoo import reset_yfinance_state
@@ -110,7 +110,7 @@ def live_services(services: Services, proxy_url: str, cache_dir: Path, clock: Cl
     return dataclasses.replace(services, market=market)
 
 
-async def timed(services: Services, line: str, lang: str = "en") -> tuple[Reply, float]:
+async def timed(services: Services, line: str, lang: Lang = "en") -> tuple[Reply, float]:
     started = time.monotonic()
     reply = await dispatch(make_request(line, locale=lang), services)
     return reply, time.monotonic() - started
@@ -120,7 +120,7 @@ def table_of(reply: Reply) -> Table:
     return next(part for part in reply.parts if isinstance(part, Table))
 
 
-def assert_says_where_from(line: str, reply: Reply, lang: str) -> None:
+def assert_says_where_from(line: str, reply: Reply, lang: Lang) -> None:
     """Each form names its source: the dataset, the snapshot, or the missing live data."""
     shown = reply.plain_text()
     assert not reply.is_error, shown
@@ -145,7 +145,7 @@ async def test_every_stocks_form_answers_within_3_s_from_the_snapshot_and_says_s
     FAULTS[fault](fake_yahoo.state)
     try:
         for number, line in enumerate(FORMS):
-            lang = "zh" if number % 2 else "en"
+            lang: Lang = "zh" if number % 2 else "en"
             reply, elapsed = await timed(market, line, lang)
 
             assert elapsed < ANSWER_WITHIN, f"{line}: {elapsed:.2f} s with Yahoo {fault}"
@@ -190,7 +190,7 @@ async def test_an_unreachable_yahoo_answers_every_form_within_3_s_and_a_later_ya
     down = live_services(services, f"http://127.0.0.1:{free_port()}", yf_cache_dir, clock)
     try:
         for number, line in enumerate(FORMS):
-            lang = "zh" if number % 2 else "en"
+            lang: Lang = "zh" if number % 2 else "en"
             reply, elapsed = await timed(down, line, lang)
 
             assert elapsed < ANSWER_WITHIN, f"{line}: {elapsed:.2f} s with Yahoo unreachable"
