@@ -1,0 +1,161 @@
+"""A member flooding the bot on Telegram or Discord gets a polite reply, not silence.
+
+The front ends run over the Services that `dsbot run` builds (bot.services.build_services,
+cooldowns included), not the bare test Services, so this checks the production composition.
+The cooldown arithmetic itself is tested in tests/handlers/test_cooldowns.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.discord_frontend import DiscordFrontEnd
+from bot.services import build_services
+from bot.tally import TallyRefresher
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.i18n import text
+from handlers.model import Services
+from tests.fakes.discord_api import FakeDiscord, RestCall, point_discord_py_at
+from tests.fakes.telegram_api import FakeBotApi
+
+GROUP = -1001_234_567_890
+FLOODER, CALM = 7, 8
+# More than the 10 commands in 10 seconds a member may send; sent within about a second, so
+# at most one unit of capacity drips back meanwhile.
+BURST = 15
+FAST = TelegramTuning(poll_timeout=1, retry_first_delay=0.05, retry_max_delay=0.2)
+DISCORD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.cooldown.Discord-token-for-cooldown-tests"
+SLOW_DOWN = text("en", "core.slow_down")
+
+
+@pytest.fixture
+async def production(tmp_path: Path) -> AsyncIterator[Services]:
+    settings = Settings(
+        dsbot_database=tmp_path / "dsbot.sqlite3",
+        dsbot_market="offline",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with build_services(settings) as services:
+        assert services.cooldowns is not None
+        yield services
+
+
+# -- Telegram -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def telegram_fake() -> AsyncIterator[FakeBotApi]:
+    api = await FakeBotApi().start()
+    yield api
+    await api.close()
+
+
+@pytest.fixture
+async def telegram(
+    telegram_fake: FakeBotApi, production: Services
+) -> AsyncIterator[TelegramFrontEnd]:
+    settings = Settings(
+        telegram_bot_token=SecretStr(telegram_fake.token),
+        telegram_api_base_url=telegram_fake.base_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    front_end = TelegramFrontEnd(settings, production, tuning=FAST)
+    await front_end.start()
+    yield front_end
+    await front_end.stop()
+
+
+def telegram_answers(fake: FakeBotApi, commands: list[dict[str, Any]]) -> list[str]:
+    """The text of the bot's first message answering each command, in order ("" if none)."""
+    first: dict[int, str] = {}
+    for params in fake.sent("sendMessage"):
+        replied = (params.get("reply_parameters") or {}).get("message_id")
+        if replied is not None:
+            first.setdefault(int(replied), str(params["text"]))
+    return [first.get(update["message"]["message_id"], "") for update in commands]
+
+
+async def test_a_flooding_telegram_member_is_told_to_slow_down_and_others_are_answered(
+    telegram_fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    flood = [
+        telegram_fake.send_command("/about", chat_id=GROUP, user_id=FLOODER) for _ in range(BURST)
+    ]
+    await telegram_fake.wait_for("sendMessage", BURST, timeout=30)
+    calm = [telegram_fake.send_command("/about", chat_id=GROUP, user_id=CALM)]
+    await telegram_fake.wait_for("sendMessage", BURST + 1, timeout=30)
+    await telegram_fake.wait_until_idle()
+
+    answers = telegram_answers(telegram_fake, flood)
+    assert all(answers), "a command went unanswered"
+    refused = [answer for answer in answers if answer == SLOW_DOWN]
+    assert 1 <= len(refused) <= BURST - 10
+    assert len(answers) - len(refused) >= 10
+    (calm_answer,) = telegram_answers(telegram_fake, calm)
+    assert calm_answer and calm_answer != SLOW_DOWN
+
+
+# -- Discord --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    try:
+        with point_discord_py_at(server):
+            yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def discord_front_end(
+    discord_fake: FakeDiscord, production: Services, tmp_path: Path
+) -> AsyncIterator[DiscordFrontEnd]:
+    settings = Settings(
+        discord_bot_token=SecretStr(DISCORD_TOKEN),
+        dsbot_database=tmp_path / "dsbot.sqlite3",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    running = DiscordFrontEnd(settings, production, tally=TallyRefresher(interval=0.0))
+    await running.start()
+    await discord_fake.wait_until_connected()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def discord_answer(fake: FakeDiscord, interaction: dict[str, Any]) -> RestCall:
+    path = rf"/interactions/{interaction['id']}/[^/]+/callback"
+    (call,) = await fake.wait_for_call("POST", path, timeout=30)
+    return call
+
+
+def is_slow_down(call: RestCall) -> bool:
+    return SLOW_DOWN in json.dumps(call.json, ensure_ascii=False)
+
+
+async def test_a_flooding_discord_member_is_told_to_slow_down_privately_and_others_are_answered(
+    discord_fake: FakeDiscord, discord_front_end: DiscordFrontEnd
+) -> None:
+    flooder, calm = 1_000_000_000_000_000_007, 1_000_000_000_000_000_008
+    flood = [await discord_fake.slash("about", user_id=flooder) for _ in range(BURST)]
+    answers = [await discord_answer(discord_fake, interaction) for interaction in flood]
+    calm_answer = await discord_answer(
+        discord_fake, await discord_fake.slash("about", user_id=calm)
+    )
+
+    refused = [call for call in answers if is_slow_down(call)]
+    assert 1 <= len(refused) <= BURST - 10
+    assert len(answers) - len(refused) >= 10
+    assert all(call.json["data"]["flags"] & 64 for call in refused)  # only the flooder sees it
+    assert not is_slow_down(calm_answer)
