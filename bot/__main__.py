@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.console import ConsoleUser, ask, interactive, render_console
-from bot.logs import configure_logging
+from bot.logs import configure_logging, log_everything_else
 from bot.services import build_services
 from storage.db import DatabaseError
 from storage.facts import DatasetError
@@ -138,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     level = settings.dsbot_log_level or ("INFO" if options.command == "run" else "WARNING")
     configure_logging(secrets, logging.getLevelNamesMapping()[level])
+    log_everything_else()
     try:
         if options.command == "ask":
             return asyncio.run(_ask(settings, options))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -25,6 +26,7 @@ from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings
+from bot.logs import REDACTED, RedactSecrets
 from tests.fakes.discord_api import EVERYDAY_PERMISSIONS, MANAGE_GUILD, FakeDiscord, RestCall
 from tests.fakes.telegram_api import BOT_ID, FakeBotApi
 
@@ -53,6 +55,34 @@ registry.COMMANDS_BY_NAME["about"] = dataclasses.replace(
 from bot.__main__ import main
 sys.exit(main(sys.argv[3:]))
 """
+# The same, and then everything that bypasses the logging handlers by default goes wrong, each
+# quoting the token: a warning, an exception in a thread, an exception in __del__, and a
+# crash out of `dsbot run` itself.
+CRASH_PROBE = PROBE.replace(
+    "from bot.__main__ import main",
+    """
+import threading, warnings
+import bot.frontends
+secret = os.environ["TELEGRAM_BOT_TOKEN"]
+
+class Leaky:
+    def __del__(self):
+        raise ValueError(f"closing https://api.telegram.org/bot{secret}/close")
+
+def in_thread():
+    raise OSError(f"reset by https://api.telegram.org/bot{secret}/sendMessage")
+
+async def crash(settings):
+    warnings.warn(f"deprecated URL https://api.telegram.org/bot{secret}/getMe")
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    Leaky()
+    raise RuntimeError(f"unexpected answer from https://api.telegram.org/bot{secret}/getMe")
+
+bot.frontends.run_front_ends = crash
+from bot.__main__ import main""",
+)
 
 
 def derived_forms(token: str) -> set[str]:
@@ -74,6 +104,19 @@ def test_derived_forms_catch_the_secret_part_and_url_encoding() -> None:
     assert leaks("/bot7000000001%3AAAcanaryTelegramSecret_0123456789xyzQ/x", [TELEGRAM_CANARY])
     assert leaks("Bearer canaryDiscordSecret_do-not-log-9876", [DISCORD_CANARY])
     assert leaks("nothing secret here", [TELEGRAM_CANARY, DISCORD_CANARY]) == []
+
+
+@pytest.mark.parametrize("token", [TELEGRAM_CANARY, DISCORD_CANARY])
+def test_the_log_filter_redacts_every_derived_form_of_a_token(token: str) -> None:
+    forms = sorted(derived_forms(token))
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, " / ".join(["%s"] * len(forms)), tuple(forms), None
+    )
+
+    RedactSecrets([token]).filter(record)
+
+    assert leaks(record.getMessage(), [token]) == []
+    assert record.getMessage().count(REDACTED) == len(forms)
 
 
 class CheckedDiscord(FakeDiscord):
@@ -239,6 +282,39 @@ async def test_a_whole_run_with_faults_and_a_handler_bug_never_shows_either_toke
     assert "[redacted]" in logged
     assert [call.status for call in telegram.attempts("sendMessage")].count(401) == 1
     assert "stopped; database closed" in logged
+
+
+async def test_an_unexpected_crash_never_prints_the_token(
+    discord_fake: FakeDiscord, telegram: FakeBotApi, tmp_path: Path
+) -> None:
+    env = environment(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_CANARY,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        PYTHONWARNINGS="always",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CRASH_PROBE,
+        discord_fake.api_base,
+        discord_fake.gateway_url,
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    logged = stderr.decode()
+    assert process.returncode == 1, logged[-3000:]
+    assert leaks(stdout + stderr, [TELEGRAM_CANARY]) == []
+    # Each went to the log, redacted, with what a bug report needs.
+    assert "deprecated URL https://api.telegram.org/bot[redacted]/getMe" in logged
+    assert "OSError: reset by https://api.telegram.org/bot[redacted]/sendMessage" in logged
+    assert "closing https://api.telegram.org/bot[redacted]/close" in logged
+    assert "RuntimeError: unexpected answer from https://api.telegram.org/bot[redacted]" in logged
 
 
 async def test_a_token_telegram_rejects_is_not_printed(
