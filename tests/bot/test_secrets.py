@@ -333,12 +333,13 @@ async def test_a_token_telegram_rejects_is_not_printed(
     assert leaks(b"".join(files_written(tmp_path).values()), [wrong]) == []
 
 
+@pytest.mark.parametrize("command", ["run", "discord-sync"])
 async def test_a_token_discord_rejects_is_not_printed(
-    discord_fake: CheckedDiscord, tmp_path: Path
+    discord_fake: CheckedDiscord, tmp_path: Path, command: str
 ) -> None:
     wrong = "MTEwMDAwMDAwMDAwMDAwMDAwMg.WrOnGg.wrongCanaryDiscord_abcdefghij-0123"
     env = environment(tmp_path, DISCORD_BOT_TOKEN=wrong)
-    process = await start_dsbot(discord_fake, tmp_path, env, "run")
+    process = await start_dsbot(discord_fake, tmp_path, env, command)
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 
     logged = stderr.decode()
