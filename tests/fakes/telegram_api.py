@@ -353,7 +353,7 @@ class FakeBotApi:
         fault = self._fault_for(method)
         if fault is not None:
             if fault.delay:
-                await asyncio.sleep(fault.delay)
+                await self._hold(fault.delay)
             if fault.drop and request.transport is not None:
                 request.transport.close()
                 self.calls.append(Call(method, params, 0, time.monotonic(), received))
@@ -379,6 +379,14 @@ class FakeBotApi:
                 method, params, error.status, {"description": error.description}, received
             )
         return self._answer(method, params, 200, {"result": result}, received)
+
+    async def _hold(self, seconds: float) -> None:
+        """A slow or hung answer; it ends when the fake closes, so no test waits it out."""
+        try:
+            async with asyncio.timeout(seconds), self._changed:
+                await self._changed.wait_for(lambda: self._closing)
+        except TimeoutError:
+            pass
 
     def _fault_for(self, method: str) -> Fault | None:
         now = time.monotonic()

@@ -1,0 +1,167 @@
+"""Telegram misbehaving at length: 429 storms, 5xx, reset connections, a getUpdates that hangs.
+
+The real python-telegram-bot talks to the fake Bot API on 127.0.0.1; faults are injected
+there. Each test ends by counting: every command has exactly one reply in its chat, every
+vote is in the database once and in the poll message, and the bot still answers afterwards.
+Single faults (one 429, 500s on sendMessage, one failed getUpdates, dropped sendMessage
+connections) are in test_telegram_frontend.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.i18n import text
+from handlers.model import Services
+from tests.bot.test_telegram_frontend import (
+    ADMIN,
+    GROUP,
+    final_rendering,
+    new_group_poll,
+    reply_to,
+    settings_for,
+)
+from tests.fakes.telegram_api import FakeBotApi
+
+FAST = TelegramTuning(
+    poll_timeout=1,
+    retry_first_delay=0.05,
+    retry_max_delay=0.2,
+    retry_give_up_after=60,
+    tally_interval=0.3,
+)
+USERS = range(2001, 2021)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = await FakeBotApi().start()
+    api.owners[GROUP] = ADMIN
+    yield api
+    await api.close()
+
+
+@pytest.fixture
+async def telegram(fake: FakeBotApi, services: Services) -> AsyncIterator[TelegramFrontEnd]:
+    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+    await front_end.start()
+    yield front_end
+    await front_end.stop()
+
+
+def send_about_from_everyone(fake: FakeBotApi) -> None:
+    for user in USERS:
+        fake.send_command("/about", user_id=user)
+
+
+async def assert_everyone_answered_once(fake: FakeBotApi, timeout: float = 20) -> None:
+    await fake.wait_for("sendMessage", len(USERS), timeout=timeout)
+    await fake.wait_until_idle(quiet=0.3)
+    expected = text("en", "about.title")
+    for user in USERS:
+        messages = fake.chat_messages(user)
+        assert len(messages) == 1, f"chat {user} got {len(messages)} replies"
+        assert messages[0].plain.startswith(expected)
+
+
+async def assert_still_answers(fake: FakeBotApi) -> None:
+    message = await reply_to(fake, "/help", user_id=9999)
+    assert message.plain.startswith(text("en", "help.title"))
+
+
+async def test_a_429_storm_on_replies_delays_them_but_every_chat_gets_its_one_reply(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    fake.inject("sendMessage", retry_after=1, times=12)
+
+    send_about_from_everyone(fake)
+
+    await assert_everyone_answered_once(fake)
+    refused = [call for call in fake.attempts("sendMessage") if call.status == 429]
+    assert len(refused) == 12
+    await assert_still_answers(fake)
+
+
+async def test_429s_on_every_method_for_two_seconds_are_waited_out(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    started = time.monotonic()
+    fake.inject("*", retry_after=1, seconds=2.0)
+
+    send_about_from_everyone(fake)
+
+    await assert_everyone_answered_once(fake)
+    assert time.monotonic() - started >= 2.0
+    assert {c.method for c in fake.calls if c.status == 429} >= {"getUpdates"}
+    await assert_still_answers(fake)
+
+
+async def test_5xx_and_reset_connections_on_every_method_lose_no_reply(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    # 502s first, then reset connections (faults apply in the order injected). Only two
+    # failed polls: python-telegram-bot waits longer after each one (1 s, 1.5 s, ...).
+    fake.inject("getUpdates", status=502, times=1)
+    fake.inject("getUpdates", drop=True, times=1)
+    fake.inject("sendMessage", status=503, times=10)
+    fake.inject("sendMessage", drop=True, times=5)
+
+    send_about_from_everyone(fake)
+
+    await assert_everyone_answered_once(fake)
+    assert [c.status for c in fake.attempts("getUpdates") if c.status != 200] == [502, 0]
+    assert [c.status for c in fake.attempts("sendMessage")].count(503) == 10
+    assert [c.status for c in fake.attempts("sendMessage")].count(0) == 5
+    await assert_still_answers(fake)
+
+
+async def test_a_get_updates_that_hangs_is_given_up_and_polling_resumes(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    await assert_still_answers(fake)
+    # The next long poll never answers (the fake holds it for a minute).
+    hang = fake.inject("getUpdates", delay=60, times=1)
+    async with asyncio.timeout(5):
+        while hang.remaining:
+            await asyncio.sleep(0.01)
+    hung_at = time.monotonic()
+
+    send_about_from_everyone(fake)
+
+    # python-telegram-bot's read timeout on a long poll is the poll timeout + 5 s.
+    await assert_everyone_answered_once(fake, timeout=FAST.poll_timeout + 15)
+    assert time.monotonic() - hung_at >= FAST.poll_timeout + 4, "the poll did not hang"
+    await assert_still_answers(fake)
+
+
+async def test_votes_during_a_429_storm_and_failing_edits_are_all_counted_and_shown(
+    fake: FakeBotApi, telegram: TelegramFrontEnd, services: Services
+) -> None:
+    poll = await new_group_poll(fake, "/poll new Lunch? | Pizza | Sushi")
+    (_, pizza), (_, sushi) = poll.buttons()
+    fake.inject("answerCallbackQuery", retry_after=1, times=10)
+    fake.inject("editMessageText", status=500, seconds=1.5)
+    fake.inject("getUpdates", drop=True, times=1)
+
+    queries = [
+        fake.press(poll, pizza if user % 3 else sushi, user_id=30_000 + user) for user in range(30)
+    ]
+    await fake.wait_for("answerCallbackQuery", 30, timeout=20)
+    await telegram.tally.drain()
+    await fake.wait_until_idle(quiet=0.5)
+
+    assert all(fake.answered(query) for query in queries)
+    poll_id = int(pizza.split(":")[1])
+    found = await services.polls.get_with_tally(poll_id)
+    assert found is not None
+    tally = found[1]
+    assert tally.voters == 30
+    assert list(tally.counts[:2]) == [20, 10]
+    refresh = pizza.rsplit(":", 1)[0] + ":r"
+    assert poll.html == await final_rendering(services, poll, refresh)
+    await assert_still_answers(fake)
