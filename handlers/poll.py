@@ -618,17 +618,22 @@ async def list_polls(request: Request, services: Services, value: str) -> Reply:
 # -- the buttons -----------------------------------------------------------------------------
 
 
+def _ascii_number(value: str) -> bool:
+    return value.isascii() and value.isdecimal()
+
+
 async def poll_action(request: Request, services: Services) -> Reply:
     """`poll:<id>:<option index>` votes, changes or withdraws; `poll:<id>:r` re-renders."""
     pieces = (request.action or "").split(":")
-    if len(pieces) != 3 or pieces[0] != ACTION_PREFIX or not pieces[1].isdecimal():
+    # isdecimal() alone takes any script's digits ("１"), which no button of ours carries.
+    if len(pieces) != 3 or pieces[0] != ACTION_PREFIX or not _ascii_number(pieces[1]):
         raise UserError("poll.bad_button")
     poll_id = parse_poll_id(pieces[1])
     now = services.clock()
     if pieces[2] == REFRESH:
         found = await find_poll(request, services, poll_id)
         return poll_message(*found, request, now, edit=True)
-    if not pieces[2].isdecimal() or len(pieces[2]) > 2:
+    if not _ascii_number(pieces[2]) or len(pieces[2]) > 2:
         raise UserError("poll.bad_button")
     try:
         outcome = await services.polls.press(

@@ -275,6 +275,9 @@ async def test_the_deepseek_poll_cannot_be_closed_by_a_chat(services: Services) 
         ("poll:1", "poll.bad_button"),
         ("poll::0", "poll.bad_button"),
         ("poll:1:0:extra", "poll.bad_button"),
+        # Digits of other scripts: no button carries them, so no vote may come of them.
+        ("poll:１:０", "poll.bad_button"),
+        ("poll:1:٠", "poll.bad_button"),
         ("poll:99999999999:0", "poll.not_found"),
         ("poll:999:0", "poll.not_found"),
     ],
