@@ -50,6 +50,7 @@ class RestCall:
     json: Any
     files: list[tuple[str, bytes]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    rate_limited: bool = False  # answered 429
 
 
 @dataclass
@@ -102,6 +103,11 @@ class FakeDiscord:
         self._pressed: dict[int, int] = {}
         self._ids = itertools.count(1_200_000_000_000_000_000)
         self._sequence = itertools.count(2)
+        # Every dispatched event, for replay to a client that resumes (as Discord does).
+        self._event_log: list[Json] = []
+        # Cleared by a test to keep resumes waiting (the client is "reconnecting").
+        self.resumes_allowed = asyncio.Event()
+        self.resumes_allowed.set()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -211,7 +217,12 @@ class FakeDiscord:
                     {"op": 0, "t": "GUILD_CREATE", "s": next(self._sequence), "d": self._guild()}
                 )
             elif op == 6:
+                await self.resumes_allowed.wait()
                 session.resumed = True
+                # Discord replays what the client missed, in order, then says RESUMED.
+                seen = int(frame["d"].get("seq") or 0)
+                for missed in [event for event in self._event_log if event["s"] > seen]:
+                    await socket.send_json(missed)
                 await socket.send_json(
                     {"op": 0, "t": "RESUMED", "s": next(self._sequence), "d": {}}
                 )
@@ -267,9 +278,13 @@ class FakeDiscord:
 
     async def send_event(self, event: str, data: Json) -> None:
         session = self.live_session
+        frame = {"op": 0, "t": event, "s": next(self._sequence), "d": data}
+        self._event_log.append(frame)
         if session is None:
-            raise RuntimeError("no gateway session is connected")
-        await session.socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
+            if not self.sessions:
+                raise RuntimeError("no gateway session is connected")
+            return  # the client is reconnecting: it gets the event when it resumes
+        await session.socket.send_json(frame)
 
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close the gateway as Discord does on a hiccup; a client should reconnect."""
@@ -437,6 +452,7 @@ class FakeDiscord:
             for pattern, remaining in self.rate_limits.items():
                 if remaining > 0 and re.fullmatch(pattern, path):
                     self.rate_limits[pattern] = remaining - 1
+                    call.rate_limited = True
                     # discord.py only trusts a 429 that came through Discord's proxy (Via).
                     return _json(
                         {
