@@ -284,3 +284,30 @@ HOSTILE_ACTIONS: list[str] = [
     "stocks:NVDA",
     "help",
 ]
+
+# Real-looking role and user mentions (snowflakes of 17-20 digits), which Discord renders.
+HOSTILE_INPUTS += [
+    "<@&1100000000000000042>",
+    "<@!1100000000000000005>",
+    "<@1100000000000000005> <@&1100000000000000042> @everyone",
+    "@1100000000000000005",
+    "new Ping? | <@&1100000000000000042> | <@1100000000000000005>",
+    "new Q | [x](https://example.com) | ||spoiler||",
+    "new Q | # heading | > quote",
+    "new Q | ```A``` | `B`",
+]
+
+
+def forged_poll_actions(*, other_chat: int, closed: int) -> list[str]:
+    """Presses on real polls the presser may not vote in: another chat's, or a closed one."""
+    return [
+        f"poll:{other_chat}:0",
+        f"poll:{other_chat}:1",
+        f"poll:{other_chat}:r",
+        f"poll:{closed}:0",
+        f"poll:{closed}:1",
+        f"poll:{closed}:9",
+        f"poll:{closed}:99",
+        f"poll:0{other_chat}:0",
+        f"poll:{other_chat}:00",
+    ]

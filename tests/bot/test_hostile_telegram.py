@@ -1,0 +1,312 @@
+"""The hostile corpus through the real python-telegram-bot Application and the fake Bot API.
+
+Every command with every hostile argument, and every forged callback_data, arrives as an
+update from getUpdates (many per batch). Each must get a catalogued answer that Telegram
+shows exactly as plain text (user text escaped, no links, no mentions), and a member who is
+not a moderator must not change a single row of the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.dispatch import dispatch
+from bot.render import format_table
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.cooldowns import Cooldowns, Rate
+from handlers.i18n import text
+from handlers.model import Reply, Request, Services, Table
+from handlers.registry import COMMANDS
+from tests.bot.hostile_checks import (
+    error_records,
+    poll_fixtures,
+    snapshot_tables,
+    votes_of,
+)
+from tests.fakes.telegram_api import FakeBotApi, StoredMessage
+from tests.hostile_inputs import HOSTILE_ACTIONS, HOSTILE_INPUTS, forged_poll_actions
+
+# Flood control relaxed: one member sending thousands of commands is what this suite does.
+UNTHROTTLED = TelegramTuning(
+    poll_timeout=1,
+    retry_first_delay=0.05,
+    retry_max_delay=0.2,
+    retry_give_up_after=30,
+    tally_interval=0.05,
+    messages_per_second=1_000_000,
+    messages_per_minute_per_group=1_000_000,
+)
+MEMBER = 1001
+FIRST_GROUP = -1_002_000_000_000
+SORRY = {text("en", "core.sorry"), text("zh", "core.sorry")}
+# The only tags dsbot writes; anything else in a payload came from user text.
+OWN_TAGS = re.compile(r"</?(b|pre)>")
+ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def settings_for(fake: FakeBotApi) -> Settings:
+    return Settings(
+        telegram_bot_token=SecretStr(fake.token),
+        telegram_api_base_url=fake.base_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = await FakeBotApi().start()
+    yield api
+    await api.close()
+
+
+Recorder = dict[str, Reply]
+
+
+def recording(replies: Recorder) -> Callable[[Request, Services], Awaitable[Reply]]:
+    """The real dispatch, keeping each chat's reply (every input has a chat of its own)."""
+
+    async def dispatcher(request: Request, services: Services) -> Reply:
+        reply = await dispatch(request, services)
+        replies[request.chat_id if request.action is None else request.delivery_id] = reply
+        return reply
+
+    return dispatcher
+
+
+@pytest.fixture
+async def replies() -> Recorder:
+    return {}
+
+
+@pytest.fixture
+async def telegram(
+    fake: FakeBotApi, services: Services, replies: Recorder
+) -> AsyncIterator[TelegramFrontEnd]:
+    front_end = TelegramFrontEnd(
+        settings_for(fake), services, tuning=UNTHROTTLED, dispatcher=recording(replies)
+    )
+    await front_end.start()
+    yield front_end
+    await front_end.stop()
+
+
+def squeezed(value: str) -> str:
+    return "".join(value.split())
+
+
+def expected_plain(reply: Reply) -> str:
+    """What a reader must see: the title and parts as plain text, tables monospace."""
+    pieces = [reply.title]
+    for part in reply.parts:
+        pieces.append(format_table(part) if isinstance(part, Table) else part)
+    return squeezed("".join(pieces))
+
+
+def check_payload(params: dict[str, object], field: str) -> list[str]:
+    """Problems with one sent text: markup that is not dsbot's own, links, entities."""
+    problems = []
+    raw = str(params.get(field, ""))
+    if params.get("parse_mode") != "HTML":
+        problems.append(f"not HTML: {params.get('parse_mode')!r}")
+    if "entities" in params or "caption_entities" in params:
+        problems.append("sent with entities")
+    foreign = [tag for tag in ANY_TAG.findall(raw) if not OWN_TAGS.fullmatch(tag)]
+    if foreign:
+        problems.append(f"tags from user text: {foreign[:3]}")
+    if "tg://" in raw and "<a" in raw:
+        problems.append("a tg:// link")
+    return problems
+
+
+async def wait_for_every_chat(fake: FakeBotApi, chats: list[int], timeout: float = 20) -> None:
+    wanted = set(chats)
+    deadline = time.monotonic() + timeout
+    while not wanted <= {chat for (chat, _) in fake.messages}:
+        if time.monotonic() > deadline:
+            missing = wanted - {chat for (chat, _) in fake.messages}
+            raise AssertionError(f"{len(missing)} of {len(wanted)} chats never got an answer")
+        await asyncio.sleep(0.01)
+
+
+async def run_commands(
+    fake: FakeBotApi, lines: list[str], *, first_chat: int, group: bool, batch: int = 50
+) -> list[tuple[int, str]]:
+    """Push the lines a batch at a time (one chat each), each batch waited for in full.
+
+    A batch is one getUpdates; bounding it keeps the HTTP client's pool small, whose
+    bookkeeping grows with the square of the requests in flight.
+    """
+    sent = []
+    for start in range(0, len(lines), batch):
+        chats = []
+        for number, line in enumerate(lines[start : start + batch], start=start):
+            if group:
+                chat = first_chat - number
+                fake.send_command(line, user_id=MEMBER, chat_id=chat)
+            else:
+                chat = first_chat + number
+                fake.send_command(line, user_id=chat)
+            chats.append(chat)
+            sent.append((chat, line))
+        await wait_for_every_chat(fake, chats)
+    await fake.wait_until_idle(quiet=0.2)
+    return sent
+
+
+def hostile_lines(commands: list[str]) -> list[str]:
+    """Every hostile input once, the commands taking turns (the core suite crosses them all)."""
+    return [f"/{commands[n % len(commands)]} {h}" for n, h in enumerate(HOSTILE_INPUTS)]
+
+
+def check_answers(fake: FakeBotApi, replies: Recorder, sent: list[tuple[int, str]]) -> list[str]:
+    by_chat: dict[int, list[dict[str, object]]] = {}
+    for method, field in (("sendMessage", "text"), ("sendPhoto", "caption")):
+        for params in fake.sent(method):
+            by_chat.setdefault(int(str(params["chat_id"])), []).append(params | {"_f": field})
+    failures = []
+    for chat, line in sent:
+        reply = replies.get(str(chat))
+        shown = repr(line[:60])
+        if reply is None:
+            failures.append(f"{shown}: no reply dispatched")
+            continue
+        if any(sorry in reply.plain_text() for sorry in SORRY):
+            failures.append(f"{shown}: the generic apology")
+        payloads = by_chat.get(chat, [])
+        for params in payloads:
+            failures += [f"{shown}: {p}" for p in check_payload(params, str(params["_f"]))]
+        seen = squeezed("".join(m.plain for m in fake.chat_messages(chat)))
+        alts = squeezed("".join(image.alt for image in reply.images))
+        if seen not in (expected_plain(reply), expected_plain(reply) + alts):
+            failures.append(f"{shown}: shown text differs from the reply's plain text")
+    return failures
+
+
+async def test_every_command_with_every_hostile_argument_from_a_member_of_a_group(
+    fake: FakeBotApi,
+    telegram: TelegramFrontEnd,
+    services: Services,
+    replies: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await poll_fixtures(services, "telegram", chat_of=lambda n: str(FIRST_GROUP + 1 + n))
+    before = await snapshot_tables(services)
+    lines = hostile_lines([c.name for c in COMMANDS])
+
+    with caplog.at_level(logging.WARNING):
+        sent = await run_commands(fake, lines, first_chat=FIRST_GROUP, group=True)
+
+    assert check_answers(fake, replies, sent) == []
+    assert error_records(caplog) == []
+    assert (await snapshot_tables(services)).changes_since(before) == {}
+
+
+async def test_moderator_commands_with_hostile_arguments_in_private_chats(
+    fake: FakeBotApi,
+    telegram: TelegramFrontEnd,
+    replies: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # In a private chat the user moderates: polls are created from hostile text and shown,
+    # settings and subscriptions take hostile values (or refuse them).
+    lines = hostile_lines(["poll new", "settings tz", "recap on 16:15", "poll vote"])
+
+    with caplog.at_level(logging.WARNING):
+        sent = await run_commands(fake, lines, first_chat=10_000_000, group=False)
+
+    assert check_answers(fake, replies, sent) == []
+    assert error_records(caplog) == []
+
+
+async def test_markup_typed_by_a_user_arrives_escaped(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    lines = [
+        "/poll new <b>Q</b> & <a href='tg://user?id=1'>x</a> | <i>A</i> | @everyone",
+        "/poll results <b>x</b>",
+    ]
+    sent = await run_commands(fake, lines, first_chat=20_000_000, group=False)
+
+    (poll,) = fake.chat_messages(sent[0][0])
+    assert "&lt;b&gt;Q&lt;/b&gt; &amp; &lt;a href='tg://user?id=1'&gt;" in poll.html
+    assert "<b>Q</b> & <a href='tg://user?id=1'>x</a>" in poll.plain
+    (refusal,) = fake.chat_messages(sent[1][0])
+    assert "&lt;b&gt;x&lt;/b&gt;" in refusal.html
+    assert "<b>x</b>" in refusal.plain
+
+
+async def test_forged_callback_data_is_answered_and_changes_no_vote(
+    fake: FakeBotApi,
+    telegram: TelegramFrontEnd,
+    services: Services,
+    replies: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    group = FIRST_GROUP - 50_000
+    polls = await poll_fixtures(services, "telegram", chat_of=lambda n: str(group - 1 - n))
+    # A poll of this group that is closed, under whose message the forged buttons sit.
+    closed = await services.polls.get_with_tally(polls.closed)
+    assert closed is not None
+    closed_chat = int(str(closed[0].chat_id))
+    message = StoredMessage(closed_chat, 999_999, "poll", "poll", None)
+    fake.messages[(closed_chat, message.message_id)] = message
+    before = await snapshot_tables(services)
+    forged = HOSTILE_ACTIONS + forged_poll_actions(other_chat=polls.other_chat, closed=polls.closed)
+
+    with caplog.at_level(logging.WARNING):
+        queries = [fake.press(message, data, user_id=MEMBER) for data in forged]
+        await fake.wait_for("answerCallbackQuery", len(queries), timeout=30)
+        await fake.wait_until_idle()
+
+    answers = {str(p["callback_query_id"]): p for p in fake.sent("answerCallbackQuery")}
+    failures = []
+    for query, data in zip(queries, forged, strict=True):
+        answer = answers.get(query)
+        toast = str((answer or {}).get("text", ""))
+        if answer is None or not toast:
+            failures.append(f"{data!r}: no toast")
+        elif toast in SORRY:
+            failures.append(f"{data!r}: {toast!r}")
+    assert failures == []
+    assert error_records(caplog) == []
+    assert (await snapshot_tables(services)).changes_since(before) == {}
+    for params in fake.sent("editMessageText"):
+        assert check_payload(params, "text") == []
+
+
+async def test_the_cooldown_reply_is_a_catalogued_answer_to_commands_and_buttons(
+    fake: FakeBotApi, services: Services
+) -> None:
+    limited = Services(
+        facts=services.facts,
+        db=services.db,
+        polls=services.polls,
+        clock=services.clock,
+        market=services.market,
+        cooldowns=Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0)),
+    )
+    front_end = TelegramFrontEnd(settings_for(fake), limited, tuning=UNTHROTTLED)
+    await front_end.start()
+    try:
+        for _ in range(3):
+            fake.send_command("/about", user_id=MEMBER)
+        await fake.wait_for("sendMessage", 3)
+        message = StoredMessage(MEMBER, 999_999, "poll", "poll", None)
+        fake.messages[(MEMBER, message.message_id)] = message
+        query = fake.press(message, "poll:1:0", user_id=MEMBER)
+        (answer,) = await fake.wait_for("answerCallbackQuery")
+    finally:
+        await front_end.stop()
+    slow_down = text("en", "core.slow_down")
+    assert [m.plain == slow_down for m in fake.chat_messages(MEMBER)[:3]] == [False, False, True]
+    assert answer["callback_query_id"] == query
+    assert answer["text"] == slow_down and answer["show_alert"] is True
+    assert await votes_of(services, "telegram", str(MEMBER)) == []
