@@ -120,14 +120,18 @@ def test_the_log_filter_redacts_every_derived_form_of_a_token(token: str) -> Non
 
 
 class CheckedDiscord(FakeDiscord):
-    """The fake Discord, refusing any REST call not made with `token` as Discord does."""
+    """The fake Discord, refusing a bot call not made with `token` as Discord does.
+
+    Interaction responses are authorised by the interaction's own token in the path instead.
+    """
 
     def __init__(self, token: str) -> None:
         super().__init__()
         self.token = token
 
     async def _answer(self, call: RestCall) -> web.StreamResponse:
-        if call.headers.get("Authorization") != f"Bot {self.token}":
+        by_interaction = call.path.startswith(("/interactions/", "/webhooks/"))
+        if not by_interaction and call.headers.get("Authorization") != f"Bot {self.token}":
             return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         return await super()._answer(call)
 
@@ -282,6 +286,7 @@ async def test_a_whole_run_with_faults_and_a_handler_bug_never_shows_either_toke
     assert "[redacted]" in logged
     assert [call.status for call in telegram.attempts("sendMessage")].count(401) == 1
     assert "Telegram: getUpdates failed" in logged
+    assert " ERROR bot.discord_frontend" not in logged  # Discord's replies went through
     assert discord_fake.rate_limits == {r"/interactions/\d+/[^/]+/callback": 0}
     assert "stopped; database closed" in logged
 
