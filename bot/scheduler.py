@@ -11,8 +11,10 @@ What is owed is decided from the database, never from the alarm: each sweep take
 subscription's most recent due recap (storage.subscriptions.latest_due), skips one that
 was already handled, sends one that is less than two hours late and skips (and logs)
 one that is older. A recap is claimed in the database before it is sent, so no restart
-or overlapping sweep can send it twice. All chats due in one sweep share one
-gather_recap: one market fetch, one chart, however many chats.
+or overlapping sweep can send it twice; the price is that a chat claimed when the process
+dies misses that recap, so only CLAIM_AHEAD chats per platform are claimed ahead of their
+turn. All chats due in one sweep share one gather_recap: one market fetch, one chart,
+however many chats.
 
 Fan-out is paced per platform below its flood limit (Telegram about 30 messages a second
 overall, Discord 50 requests a second) with aiolimiter: a steady stream, never more than
@@ -60,6 +62,9 @@ CATCH_UP = timedelta(hours=2)
 SYNC_SECONDS = 60.0
 RETRY_DELAYS = (2.0, 4.0, 8.0, 16.0, 32.0)
 MAX_IN_FLIGHT = 64
+# Chats claimed and still waiting for their turn, per platform: what a SIGKILL mid-fan-out
+# costs at most. Enough to hide a claim's commit behind the pacing (4 / 27.5 s = 145 ms).
+CLAIM_AHEAD = 4
 # APScheduler wakes on the wall clock; a wake-up a hair before the instant still counts.
 EARLY_SLACK = timedelta(seconds=1)
 
@@ -156,6 +161,7 @@ class RecapScheduler:
             if rate > 0
         }
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._claim_ahead: dict[str, asyncio.Semaphore] = {}
         self._sweep_lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self._jobs: dict[tuple[str, str], str] = {}
@@ -353,12 +359,14 @@ class RecapScheduler:
         platform, chat_id = subscription.key
         front_end = self.front_ends[platform]
         attempted = False
+        ahead = self._claim_ahead.setdefault(platform, asyncio.Semaphore(CLAIM_AHEAD))
         try:
-            if not await self.store.claim(platform, chat_id, session.day):
-                return
+            async with ahead:
+                if not await self.store.claim(platform, chat_id, session.day):
+                    return
+                await self._wait_turn(platform)
             delays = iter(self.retry_delays)
             while True:
-                await self._wait_turn(platform)
                 try:
                     attempted = True
                     await front_end.send(chat_id, reply)
@@ -398,6 +406,7 @@ class RecapScheduler:
                     )
                     report.retries += 1
                     await self.sleep(wait)
+                    await self._wait_turn(platform)
                     continue
                 await self.store.confirm(platform, chat_id, session.day, self.clock())
                 report.sent.append(subscription.key)
