@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +19,6 @@ import pytest
 from bot.dispatch import dispatch
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Services, Table
-from storage.facts import Facts
 from storage.market import DEFAULT_DEADLINE, MarketData
 from storage.yahoo import reset_yfinance_state
 from tests.conftest import NOW, make_request
@@ -30,8 +29,6 @@ from tests.fakes.yahoo import (
     FakeYahooState,
     free_port,
     proxied_session,
-    running_fake_yahoo,
-    series_from_dataset,
 )
 
 ANSWER_WITHIN = 3.0
@@ -77,19 +74,9 @@ FAULTS: dict[str, Callable[[FakeYahooState], None]] = {
 FORMS = ("/stocks chart NVDA MSFT", "/stocks", "/stocks NVDA")
 
 
-@pytest.fixture(scope="session")
-def yf_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("yfinance-cache-faults")
-
-
 @pytest.fixture
-def fake_yahoo(facts: Facts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeYahoo]:
-    reset_yfinance_state()
-    certs = tmp_path_factory.getbasetemp() / "certs"
-    certs.mkdir(exist_ok=True)
-    with running_fake_yahoo(series_from_dataset(facts.bars, RECENT), certs) as fake:
-        yield fake
-    reset_yfinance_state()
+def recent_bars() -> dict[str, list[Bar]]:
+    return RECENT
 
 
 @pytest.fixture
