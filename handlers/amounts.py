@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
@@ -15,6 +16,11 @@ _SUFFIXES: dict[str, Decimal] = {
     "亿": Decimal(10) ** 8,
 }
 MAX_AMOUNT_TEXT = 40
+# Digits with optional thousands commas or _ groups, decimals and exponent; ASCII only.
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:_[0-9]+)*)(?:\.[0-9]+)?|\.[0-9]+)"
+    r"(?:[eE][+-]?[0-9]+)?"
+)
 
 
 def normalise(raw: str) -> str:
@@ -24,11 +30,13 @@ def normalise(raw: str) -> str:
 
 
 def parse_amount(raw: str) -> Decimal | None:
-    """A non-negative finite token count, or None when `raw` is not one.
+    """A finite token count (sign kept, so callers can say why a negative is wrong), or None.
 
-    Thousands separators (`,` and `_`) are allowed; so are the suffixes k, M, B, 万 and 亿.
+    Commas are thousands separators only (`1,500,000`), never decimal commas, so `1,5M` is
+    refused rather than read as 15M; `_` may group digits; the suffixes k, M, B, 万 and 亿
+    multiply.
     """
-    cleaned = normalise(raw).strip().replace(",", "").replace("_", "")
+    cleaned = normalise(raw).strip()
     if not cleaned or len(cleaned) > MAX_AMOUNT_TEXT:
         return None
     multiplier = Decimal(1)
@@ -36,14 +44,9 @@ def parse_amount(raw: str) -> Decimal | None:
     if suffix in _SUFFIXES:
         multiplier = _SUFFIXES[suffix]
         cleaned = cleaned[:-1]
-    if not cleaned or not (cleaned[0].isdigit() or cleaned[0] in ".-+"):
+    if not _NUMBER.fullmatch(cleaned):
         return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not value.is_finite():
-        return None
+    value = Decimal(cleaned.replace(",", "").replace("_", ""))
     if value.adjusted() > 30:
         # Already absurd; multiplying could overflow the decimal context.
         return value

@@ -164,7 +164,8 @@ def _fill(slots: dict[str, Decimal], kind: str, value: str, raw: str) -> None:
         raise UserError("cost.negative", value=value[:20])
     if amount > MAX_TOKENS:
         raise UserError("cost.too_large", value=value[:20])
-    slots[kind] = amount
+    # Tokens are whole: 0.4 tokens bill as none, so "0.4 in 0.4 out" meets the zero check.
+    slots[kind] = amount.to_integral_value(rounding=ROUND_HALF_UP)
 
 
 def _plain(value: Decimal) -> str:
@@ -260,7 +261,7 @@ def calculator(lang: Lang, facts: Facts, volumes: Volumes) -> list[str | Table]:
         times = "—" if cheapest_bill == 0 else f"{(amount / cheapest_bill).quantize(CENT):f}x"
         rows.append((text(lang, f"cost.model_{price.key}"), usd(amount), times))
     headers = tuple(text(lang, f"cost.col_{name}") for name in ("model", "bill", "times"))
-    share = (volumes.cache_share * 100).quantize(Decimal(1))
+    share = (volumes.cache_share * 100).quantize(Decimal("0.1")).normalize()
     parts: list[str | Table] = [
         text(
             lang,

@@ -68,6 +68,10 @@ def test_volumes_are_read_in_either_order_with_units(typed: str, expected: Volum
         ("2M", "cost.bad_volumes"),
         ("2M in 3M in", "cost.bad_volumes"),
         ("' OR 1=1 --", "cost.bad_volumes"),
+        ("1,5M in", "cost.bad_number"),
+        ("12,34 in", "cost.bad_number"),
+        ("0.4 in 0.4 out", "cost.zero_volumes"),
+        ("1e-9 in", "cost.zero_volumes"),
     ],
 )
 def test_impossible_volumes_are_refused_with_a_specific_error(typed: str, key: str) -> None:
@@ -106,3 +110,13 @@ def test_the_price_ratio_comes_from_the_dataset(facts: Facts) -> None:
 def test_tiny_bills_say_less_than_a_cent() -> None:
     assert usd(Decimal("0.0001")) == "< $0.01"
     assert usd(Decimal("1234567.891")) == "$1,234,567.89"
+
+
+def test_fractions_of_a_token_are_rounded_to_whole_tokens() -> None:
+    assert parse_volumes("1e-9 in 1.6 out") == Volumes(Decimal(0), Decimal(2), Decimal(0))
+
+
+async def test_a_fractional_cache_share_is_shown_as_typed(services: Services) -> None:
+    reply = await dispatch(make_request("/cost 1M in cache 30.5%"), services)
+
+    assert "(30.5% cache hits)" in reply.plain_text()
