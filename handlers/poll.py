@@ -25,6 +25,7 @@ from handlers.model import (
 )
 from handlers.poll_chart import render_chart
 from storage.polls import (
+    DEEPSEEK_POLL_ID,
     MAX_OPTIONS,
     MIN_OPTIONS,
     ChatHasOpenPoll,
@@ -48,6 +49,9 @@ MAX_ALT = 1000
 MAX_POLL_ID = 10**9
 MAX_CLOSES = timedelta(days=366)
 MIN_CLOSES = timedelta(minutes=1)
+# For a day after a chat's own poll ends, a vote that names no poll is refused rather than
+# counted in the DeepSeek poll: the voter most likely meant the poll that just closed.
+RECENTLY_CLOSED = timedelta(hours=24)
 BAR_CELLS = 10
 ACTION_PREFIX = "poll"
 REFRESH = "r"
@@ -301,9 +305,23 @@ async def find_poll(request: Request, services: Services, poll_id: int) -> tuple
 
 
 async def target_poll(request: Request, services: Services, value: str) -> tuple[Poll, Tally]:
+    """The named poll, else the chat's open poll, its poll that closed within the last day,
+    or the DeepSeek poll."""
     if value:
         return await find_poll(request, services, parse_poll_id(value))
-    return await services.polls.current(request.platform, request.chat_id, services.clock())
+    return await services.polls.current(
+        request.platform, request.chat_id, services.clock(), closed_within=RECENTLY_CLOSED
+    )
+
+
+def just_closed(poll: Poll, services: Services) -> bool:
+    """The chat's own poll that target_poll picked although it has closed."""
+    return not poll.is_global and not poll.is_open(services.clock())
+
+
+def refuse_unnamed_vote(poll: Poll, services: Services) -> None:
+    if just_closed(poll, services):
+        raise UserError("poll.own_poll_closed", id=poll.id, global_id=DEEPSEEK_POLL_ID)
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -315,7 +333,14 @@ async def poll(request: Request, services: Services) -> Reply:
     words = request.text.split(None, 1)
     if not words:
         found = await target_poll(request, services, "")
-        return poll_message(*found, request, services.clock())
+        lead: tuple[str, ...] = ()
+        if just_closed(found[0], services):
+            lead = (
+                text(
+                    request.lang, "poll.own_poll_closed", id=found[0].id, global_id=DEEPSEEK_POLL_ID
+                ),
+            )
+        return poll_message(*found, request, services.clock(), lead=lead)
     first, rest = words[0], (words[1] if len(words) > 1 else "")
     subcommand = _SUBCOMMAND_BY_WORD.get(unicodedata.normalize("NFKC", first).casefold())
     if subcommand is None:
@@ -374,11 +399,15 @@ async def vote_by_text(request: Request, services: Services, value: str) -> Repl
     if not choice.strip():
         raise UserError("poll.vote_usage")
     poll, _ = await target_poll(request, services, poll_id)
+    if not poll_id:
+        refuse_unnamed_vote(poll, services)
     return await record(request, services, poll, parse_choices(poll, choice, request.lang))
 
 
 async def withdraw(request: Request, services: Services, value: str) -> Reply:
     poll, _ = await target_poll(request, services, value)
+    if not value.strip():
+        refuse_unnamed_vote(poll, services)
     return await record(request, services, poll, frozenset())
 
 

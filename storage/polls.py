@@ -218,8 +218,15 @@ class PollStore:
                 return None
             return poll, await _tally(connection, poll)
 
-    async def current(self, platform: str, chat_id: str, now: datetime) -> tuple[Poll, Tally]:
-        """The chat's open poll, else the DeepSeek poll, with its tally."""
+    async def current(
+        self,
+        platform: str,
+        chat_id: str,
+        now: datetime,
+        closed_within: timedelta = timedelta(0),
+    ) -> tuple[Poll, Tally]:
+        """The chat's open poll, else its newest poll if that ended less than `closed_within`
+        ago, else the DeepSeek poll, with its tally."""
         async with self._snapshot() as connection:
             async with connection.execute(
                 "SELECT id FROM polls WHERE platform = ? AND chat_id = ? AND closed_at IS NULL "
@@ -227,6 +234,18 @@ class PollStore:
                 (platform, chat_id, _iso(now)),
             ) as cursor:
                 row = await cursor.fetchone()
+            if row is None and closed_within > timedelta(0):
+                async with connection.execute(
+                    "SELECT id FROM polls WHERE platform = ? AND chat_id = ? "
+                    "ORDER BY id DESC LIMIT 1",
+                    (platform, chat_id),
+                ) as cursor:
+                    newest = await cursor.fetchone()
+                if newest is not None:
+                    own = await _load_poll(connection, int(newest[0]))
+                    ended = own.ended_at(now) if own is not None else None
+                    if own is not None and ended is not None and ended > now - closed_within:
+                        return own, await _tally(connection, own)
             poll = await _load_poll(connection, int(row[0]) if row else DEEPSEEK_POLL_ID)
             if poll is None:
                 raise PollNotFound("the DeepSeek poll is missing from the database")

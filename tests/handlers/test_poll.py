@@ -256,8 +256,39 @@ async def test_a_poll_closes_by_itself_when_its_time_is_up(services: Services) -
     listed = await ask(later, "/poll list", **MEMBER)
 
     assert vote.is_error and not vote.buttons
-    assert current.title.startswith("Poll #1:")
+    # For a day /poll still shows the chat's own poll, with its final results.
+    assert current.title.startswith(f"Poll #{poll_id}:") and not current.buttons
     assert "closed 2026-11-30 17:00 (UTC)" in listed.plain_text()
+
+
+async def test_a_vote_naming_no_poll_is_refused_for_a_day_after_the_chats_poll_closed(
+    services: Services,
+) -> None:
+    poll_id = await new_poll(services, "/poll new Q | A | B")
+    await ask(services, "/poll close", **MOD)
+
+    typed = await ask(services, "/poll vote 1", **MEMBER, user_id="u1")
+    typed_zh = await ask(services, "/poll vote 1", **MEMBER, user_id="u1", locale="zh-CN")
+    withdrawn = await ask(services, "/poll withdraw", **MEMBER, user_id="u1")
+    shown = await ask(services, "/poll", **MEMBER)
+    deepseek = await ask(services, "/poll 1", **MEMBER)
+    named = await ask(services, "/poll vote #1 2", **MEMBER, user_id="u1")
+    next_day = await ask(
+        at(services, timedelta(hours=24, seconds=1)), "/poll vote 3", **MEMBER, user_id="u2"
+    )
+
+    refusal = text("en", "poll.own_poll_closed", id=poll_id, global_id=1)
+    assert typed.is_error and typed.plain_text() == refusal
+    assert "/poll vote #1 2" in refusal
+    assert typed_zh.plain_text() == text("zh", "poll.own_poll_closed", id=poll_id, global_id=1)
+    assert withdrawn.is_error and withdrawn.plain_text() == refusal
+    # Nothing was counted in the DeepSeek poll by the refused vote.
+    assert "Voters: 0" in deepseek.plain_text()
+    assert shown.title.startswith(f"Poll #{poll_id}:") and not shown.buttons
+    assert shown.parts[0] == refusal
+    assert not named.is_error and named.title.startswith("Poll #1:")
+    assert named.notice == "Your vote in poll #1: No, GPT stays ahead."
+    assert not next_day.is_error and next_day.title.startswith("Poll #1:")
 
 
 async def test_the_deepseek_poll_cannot_be_closed_by_a_chat(services: Services) -> None:

@@ -102,6 +102,23 @@ async def test_the_deepseek_poll_is_current_where_a_chat_has_none_of_its_own(
     assert tally.voters == 0 and tally.counts == (0, 0, 0, 0)
 
 
+async def test_a_chats_poll_stays_current_for_the_asked_time_after_it_closed(
+    store: PollStore,
+) -> None:
+    poll_id = await make_poll(store)
+    await store.close(poll_id, "telegram", "chat-1", NOW)
+
+    within = await store.current("telegram", "chat-1", NOW + HOUR, closed_within=2 * HOUR)
+    after = await store.current("telegram", "chat-1", NOW + 2 * HOUR, closed_within=2 * HOUR)
+    by_default = await store.current("telegram", "chat-1", NOW + HOUR)
+    elsewhere = await store.current("telegram", "chat-2", NOW + HOUR, closed_within=2 * HOUR)
+
+    assert within[0].id == poll_id and not within[0].is_open(NOW + HOUR)
+    assert after[0].id == DEEPSEEK_POLL_ID
+    assert by_default[0].id == DEEPSEEK_POLL_ID
+    assert elsewhere[0].id == DEEPSEEK_POLL_ID
+
+
 async def test_one_vote_per_person_however_often_they_vote(store: PollStore) -> None:
     poll_id = await make_poll(store)
     for _ in range(3):
