@@ -196,7 +196,7 @@ def rendered(
     parts = ["\n".join(lines), voters_line(lang, tally), status_text(lang, poll, ended, zone)]
     buttons: tuple[Button, ...] = ()
     if ended is None:
-        parts.append(text(lang, "poll.hint"))
+        parts.append(text(lang, "poll.hint_multi" if poll.multi else "poll.hint"))
         buttons = tuple(
             Button(
                 label=shorten(f"{number}. {label}", MAX_BUTTON_LABEL),

@@ -338,6 +338,26 @@ async def test_another_chats_poll_cannot_be_voted_in_or_seen(services: Services)
     assert found is not None and found[1].voters == 0
 
 
+async def test_each_kind_of_poll_explains_how_its_typed_vote_works(services: Services) -> None:
+    single = await ask(services, "/poll", **MEMBER)
+    await new_poll(services, "/poll new Which? | A | B | C --multi")
+    multi = await ask(services, "/poll", **MEMBER)
+    multi_zh = await ask(services, "/poll", **MEMBER, locale="zh-CN")
+
+    assert text("en", "poll.hint") in single.parts
+    assert text("en", "poll.hint_multi") in multi.parts
+    assert text("en", "poll.hint") not in multi.parts
+    assert "/poll vote 1 3" in text("en", "poll.hint_multi")
+    assert text("zh", "poll.hint_multi") in multi_zh.parts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_help_shows_how_to_withdraw_a_vote(services: Services, lang: str) -> None:
+    reply = await ask(services, "/help", locale=lang)
+
+    assert "/poll withdraw" in reply.plain_text()
+
+
 async def test_multi_choice_by_buttons_and_by_typing(services: Services) -> None:
     poll_id = await new_poll(services, "/poll new Which? | A | B | C --multi")
 
