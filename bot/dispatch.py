@@ -13,6 +13,7 @@ import re
 import unicodedata
 from zoneinfo import ZoneInfo
 
+from handlers.cooldowns import Verdict
 from handlers.i18n import pick_lang, text
 from handlers.model import Lang, Reply, Request, Services, UserError
 from handlers.registry import ACTIONS, COMMANDS_BY_NAME
@@ -66,8 +67,15 @@ async def dispatch(request: Request, services: Services) -> Reply:
         request = await resolve_context(request, services)
     except Exception:
         log.exception("could not read chat settings for %s/%s", request.platform, request.chat_id)
-    if services.cooldowns is not None and not await services.cooldowns.admit(request):
-        return Reply(parts=(text(request.lang, "core.slow_down"),), ephemeral=True, is_error=True)
+    if services.cooldowns is not None:
+        verdict = await services.cooldowns.admit(request)
+        if verdict is not Verdict.ADMIT:
+            return Reply(
+                parts=(text(request.lang, "core.slow_down"),),
+                ephemeral=True,
+                is_error=True,
+                droppable=verdict is Verdict.REFUSE_AGAIN,
+            )
     try:
         if request.action is not None:
             prefix = request.action.partition(":")[0]

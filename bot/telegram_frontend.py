@@ -412,6 +412,8 @@ class TelegramFrontEnd:
             delivery_id=str(update.update_id),
         )
         reply = await self.dispatcher(request, self.services)
+        if reply.droppable and kind == "group":
+            return  # a group message cannot be private; the member was already told
         reply_to = message.message_id if kind == "group" else None
         try:
             await self._post(message.chat.id, reply, reply_to=reply_to)

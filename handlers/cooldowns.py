@@ -2,11 +2,14 @@
 
 Each key gets an aiolimiter leaky bucket: a burst of `max_rate` requests, then capacity
 drips back at max_rate / period per second. Button presses count for the user but not the
-chat, since a popular poll rightly gets many presses at once.
+chat, since a popular poll rightly gets many presses at once. A refused member is told so
+once per period; telling them again for every further message would itself flood a group.
 """
 
 from __future__ import annotations
 
+import asyncio
+import enum
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -21,6 +24,18 @@ class Rate:
     period: float
 
 
+class Verdict(enum.Enum):
+    ADMIT = "admit"
+    REFUSE = "refuse"  # over the limit: say so
+    REFUSE_AGAIN = "refuse_again"  # over the limit and already told within the period
+
+
+@dataclass(slots=True)
+class _Bucket:
+    limiter: AsyncLimiter
+    told_at: float | None = None
+
+
 class Cooldowns:
     def __init__(
         self,
@@ -33,27 +48,31 @@ class Cooldowns:
         self.max_keys = max_keys
         # Least recently used first; the oldest is forgotten past max_keys, which at worst
         # gives a long-idle user a fresh bucket.
-        self._limiters: OrderedDict[tuple[str, str, str], AsyncLimiter] = OrderedDict()
+        self._buckets: OrderedDict[tuple[str, str, str], _Bucket] = OrderedDict()
 
-    def _limiter(self, key: tuple[str, str, str], rate: Rate) -> AsyncLimiter:
-        limiter = self._limiters.get(key)
-        if limiter is None:
-            limiter = self._limiters[key] = AsyncLimiter(rate.max_rate, rate.period)
-            if len(self._limiters) > self.max_keys:
-                self._limiters.popitem(last=False)
+    def _bucket(self, key: tuple[str, str, str], rate: Rate) -> _Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(AsyncLimiter(rate.max_rate, rate.period))
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
         else:
-            self._limiters.move_to_end(key)
-        return limiter
+            self._buckets.move_to_end(key)
+        return bucket
 
-    async def admit(self, request: Request) -> bool:
+    async def admit(self, request: Request) -> Verdict:
         """Take one unit from the user's (and, for commands, the chat's) bucket, if both have it."""
-        user = self._limiter(("user", request.platform, request.user_id), self.per_user)
+        user = self._bucket(("user", request.platform, request.user_id), self.per_user)
         chat = None
         if request.action is None:
-            chat = self._limiter(("chat", request.platform, request.chat_id), self.per_chat)
-        if not user.has_capacity() or (chat is not None and not chat.has_capacity()):
-            return False
-        await user.acquire()
-        if chat is not None:
-            await chat.acquire()
-        return True
+            chat = self._bucket(("chat", request.platform, request.chat_id), self.per_chat)
+        if user.limiter.has_capacity() and (chat is None or chat.limiter.has_capacity()):
+            await user.limiter.acquire()
+            if chat is not None:
+                await chat.limiter.acquire()
+            return Verdict.ADMIT
+        now = asyncio.get_running_loop().time()
+        if user.told_at is not None and now - user.told_at < self.per_user.period:
+            return Verdict.REFUSE_AGAIN
+        user.told_at = now
+        return Verdict.REFUSE

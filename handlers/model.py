@@ -118,6 +118,8 @@ class Reply:
     marks an answer to a request that could not be carried out. `refresh_action`, when set,
     is an action whose reply re-renders this message from fresh data: front ends use it to
     refresh a live tally later (throttled) instead of showing a possibly stale edit.
+    `droppable` replies may be left unsent where they could only be shown to everyone (a
+    repeated "slow down" in a Telegram group): showing them would add to the flood.
     """
 
     title: str = ""
@@ -129,6 +131,7 @@ class Reply:
     notice: str = ""
     is_error: bool = False
     refresh_action: str = ""
+    droppable: bool = False
 
     def plain_text(self) -> str:
         """The reply without any table formatting, for logs and assertions."""

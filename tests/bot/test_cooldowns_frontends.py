@@ -82,22 +82,23 @@ def telegram_answers(fake: FakeBotApi, commands: list[dict[str, Any]]) -> list[s
     return [first.get(update["message"]["message_id"], "") for update in commands]
 
 
-async def test_a_flooding_telegram_member_is_told_to_slow_down_and_others_are_answered(
+async def test_a_flooding_telegram_member_is_told_to_slow_down_once_and_others_are_answered(
     telegram_fake: FakeBotApi, telegram: TelegramFrontEnd
 ) -> None:
+    # More than the 20 messages a minute Telegram lets a bot post in a group: answering every
+    # refused command there would itself flood the group and hold up everyone's answers.
+    burst = 40
     flood = [
-        telegram_fake.send_command("/about", chat_id=GROUP, user_id=FLOODER) for _ in range(BURST)
+        telegram_fake.send_command("/about", chat_id=GROUP, user_id=FLOODER) for _ in range(burst)
     ]
-    await telegram_fake.wait_for("sendMessage", BURST, timeout=30)
     calm = [telegram_fake.send_command("/about", chat_id=GROUP, user_id=CALM)]
-    await telegram_fake.wait_for("sendMessage", BURST + 1, timeout=30)
+    await telegram_fake.wait_for("sendMessage", 12, timeout=30)  # >= 10 answers, 1 notice, calm
     await telegram_fake.wait_until_idle()
 
-    answers = telegram_answers(telegram_fake, flood)
-    assert all(answers), "a command went unanswered"
+    answers = [answer for answer in telegram_answers(telegram_fake, flood) if answer]
     refused = [answer for answer in answers if answer == SLOW_DOWN]
-    assert 1 <= len(refused) <= BURST - 10
-    assert len(answers) - len(refused) >= 10
+    assert len(refused) == 1
+    assert 10 <= len(answers) - len(refused) <= 12  # the burst, plus what dripped back
     (calm_answer,) = telegram_answers(telegram_fake, calm)
     assert calm_answer and calm_answer != SLOW_DOWN
 

@@ -84,6 +84,27 @@ async def test_button_presses_do_not_use_up_the_chat(services: Services) -> None
 def test_forgotten_keys_are_bounded() -> None:
     cooldowns = Cooldowns(max_keys=3)
     for number in range(10):
-        cooldowns._limiter(("user", "console", str(number)), cooldowns.per_user)
+        cooldowns._bucket(("user", "console", str(number)), cooldowns.per_user)
 
-    assert len(cooldowns._limiters) == 3
+    assert len(cooldowns._buckets) == 3
+
+
+async def test_a_member_is_told_once_and_further_refusals_may_be_dropped(
+    guarded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    monkeypatch.setattr(loop, "time", lambda: now)
+    for _ in range(10):
+        await dispatch(make_request("/help"), guarded)
+
+    first = await dispatch(make_request("/help"), guarded)
+    second = await dispatch(make_request("/help"), guarded)
+
+    assert first.is_error and not first.droppable
+    assert second.is_error and second.droppable
+    monkeypatch.setattr(loop, "time", lambda: now + 10.5)
+    for _ in range(10):
+        await dispatch(make_request("/help"), guarded)
+    told_again = await dispatch(make_request("/help"), guarded)
+    assert told_again.is_error and not told_again.droppable
