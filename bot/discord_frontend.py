@@ -185,7 +185,9 @@ def render(reply: Reply, lang: Lang) -> list[Outgoing]:
 
 class ActionButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"(?P<action>[A-Za-z0-9_-]+:.*)",
+    # Any custom_id at all: a press discord.py matched to nothing would go unanswered
+    # ("This interaction failed"); dispatch answers an unknown one with a catalogued line.
+    template=r"(?s)(?P<action>.+)",
 ):
     """A button whose custom_id is the Reply button's action, so it works after a restart."""
 
