@@ -12,7 +12,7 @@ from typing import Literal
 
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Request, Services, Table
-from handlers.stocks import day_move, pct, signed
+from handlers.stocks import pct, signed
 from storage.facts import Facts
 
 Verdict = Literal["accurate", "rounded", "overstated", "understated", "wrong"]
@@ -76,7 +76,7 @@ def _amount(claimed: float, actual: float) -> Verdict:
 
 def _checked(lang: Lang, facts: Facts, claim: Claim) -> tuple[str, Verdict]:
     """What the data says about one claim, and the verdict."""
-    moves = [move for ticker in claim.tickers if (move := day_move(facts, ticker)) is not None]
+    moves = [move for ticker in claim.tickers if (move := facts.day_move(ticker)) is not None]
     if claim.kind == "about_pct":
         move = moves[0]
         return f"{move.ticker} {pct(move.pct)}", _about(claim.claimed, move.pct)

@@ -30,7 +30,9 @@ from handlers.model import (
     UserError,
     require_moderator,
 )
+from handlers.stock_chart import cached_render
 from handlers.timezones import EXAMPLE_ZONES, parse_zone
+from storage.facts import BEFORE_DAY, EVENT_DAY
 from storage.polls import DEEPSEEK_POLL_ID, Poll, Tally
 from storage.subscriptions import RecapSubscriptions, Schedule, Subscription, next_due
 from storage.trading_calendar import (
@@ -47,8 +49,8 @@ DEFAULT_AT = time(16, 15)
 DEFAULT_ZONE = "America/New_York"
 NOW_COOLDOWN = timedelta(minutes=10)
 CLOSE_TOLERANCE = timedelta(minutes=5)
-SELLOFF_DAY = date(2025, 1, 27)
-CHART_FROM = date(2025, 1, 24)
+SELLOFF_DAY = EVENT_DAY
+CHART_FROM = BEFORE_DAY
 # The names the 27 January story is about, then the three indices; GOOG is left out
 # because GOOGL already stands for Alphabet.
 STOCKS = ("NVDA", "AVGO", "TSM", "ASML", "MSFT", "META", "GOOGL", "VST", "GEV")
@@ -156,8 +158,6 @@ async def gather_recap(
 
 
 async def _chart(services: Services, closes: dict[str, dict[date, float]]) -> bytes | None:
-    from handlers.stocks import cached_render
-
     series = {
         ticker: tuple(sorted(closes[ticker].items()))
         for ticker in CHART_TICKERS

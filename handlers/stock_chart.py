@@ -9,10 +9,13 @@ description goes in the reply's caption and the image's alt text.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import threading
 from datetime import date, datetime, time
 from typing import Any
+
+from handlers.model import Services
 
 # Distinct in colour and line style, so lines stay apart on small, dim or grey screens.
 _STYLES = (
@@ -27,6 +30,32 @@ _STYLES = (
 )
 # One render at a time: matplotlib's global state (font cache, rcParams) is not thread-safe.
 _render_lock = threading.Lock()
+
+
+def chart_key(kind: str, series: dict[str, tuple[tuple[date, float], ...]]) -> str:
+    """Identical data draws an identical chart, so the data itself is the cache key."""
+    digest = hashlib.sha256(kind.encode())
+    for ticker in sorted(series):
+        digest.update(ticker.encode())
+        for day, close in series[ticker]:
+            digest.update(f"{day.isoformat()}={close!r};".encode())
+    return f"{kind}:{digest.hexdigest()[:32]}"
+
+
+async def cached_render(
+    services: Services,
+    kind: str,
+    series: dict[str, tuple[tuple[date, float], ...]],
+    marker: date,
+    base: date,
+) -> bytes:
+    """The chart from the market cache, drawn and stored there on a miss."""
+    key = chart_key(kind, series)
+    png = await services.market.cached_chart(key)
+    if png is None:
+        png = await render_png(series, base=base, marker=marker)
+        await services.market.store_chart(key, png)
+    return png
 
 
 async def render_png(

@@ -7,19 +7,19 @@ service, which says whether its price is live, cached or the snapshot, and as of
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.i18n import text
 from handlers.model import Image, Lang, Reply, Request, Services, Table, UserError
-from storage.facts import Facts
+from handlers.stock_chart import cached_render
+from storage.facts import BEFORE_DAY as BEFORE
+from storage.facts import EVENT_DAY as EVENT
+from storage.facts import DayMove, Facts
 from storage.market import MAX_TICKERS, Quote, Series, normalise_ticker
 
-BEFORE, EVENT = date(2025, 1, 24), date(2025, 1, 27)
 NEW_YORK = ZoneInfo("America/New_York")
 CHART_START, CHART_END = date(2025, 1, 13), date(2025, 2, 7)
 # The tickers the article names, TSMC, and the three indices, in the sell-off table.
@@ -43,29 +43,6 @@ _NAME_KEYS = {
     "^GSPC": "gspc",
     "^DJI": "dji",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class DayMove:
-    ticker: str
-    before: float
-    after: float
-
-    @property
-    def change(self) -> float:
-        return self.after - self.before
-
-    @property
-    def pct(self) -> float:
-        return (self.after / self.before - 1) * 100
-
-
-def day_move(facts: Facts, ticker: str) -> DayMove | None:
-    """The 24 -> 27 January move of a ticker in the dataset, or None."""
-    closes = facts.closes(ticker)
-    if BEFORE not in closes or EVENT not in closes:
-        return None
-    return DayMove(ticker, closes[BEFORE], closes[EVENT])
 
 
 def name(lang: Lang, ticker: str) -> str:
@@ -122,7 +99,7 @@ def parse_tickers(words: tuple[str, ...], limit: int = MAX_TICKERS) -> tuple[str
 
 def selloff(lang: Lang, facts: Facts) -> Reply:
     """The event-day table: every ticker the article names and the indices, worst first."""
-    moves = [move for t in SELLOFF + INDICES if (move := day_move(facts, t)) is not None]
+    moves = [move for t in SELLOFF + INDICES if (move := facts.day_move(t)) is not None]
     moves.sort(key=lambda move: move.pct)
     rows = tuple(
         (
@@ -139,7 +116,7 @@ def selloff(lang: Lang, facts: Facts) -> Reply:
         text(lang, f"stocks.col_{column}")
         for column in ("ticker", "name", "before", "after", "change", "pct")
     )
-    nvda = day_move(facts, "NVDA")
+    nvda = facts.day_move("NVDA")
     assert nvda is not None, "the dataset always has NVDA"
     return Reply(
         title=text(lang, "stocks.selloff_title"),
@@ -176,7 +153,7 @@ def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
 
 async def event_close(services: Services, ticker: str) -> DayMove | None:
     """The event-day move: from the dataset, else from the market service (live or cache)."""
-    move = day_move(services.facts, ticker)
+    move = services.facts.day_move(ticker)
     if move is not None:
         return move
     history = await services.market.history([ticker], BEFORE, EVENT + timedelta(days=1))
@@ -229,33 +206,6 @@ async def ticker_report(request: Request, services: Services, tickers: tuple[str
 
 
 # -- /stocks chart --------------------------------------------------------------------------
-
-
-def chart_key(kind: str, series: dict[str, tuple[tuple[date, float], ...]]) -> str:
-    """Identical data draws an identical chart, so the data itself is the cache key."""
-    digest = hashlib.sha256(kind.encode())
-    for ticker in sorted(series):
-        digest.update(ticker.encode())
-        for day, close in series[ticker]:
-            digest.update(f"{day.isoformat()}={close!r};".encode())
-    return f"{kind}:{digest.hexdigest()[:32]}"
-
-
-async def cached_render(
-    services: Services,
-    kind: str,
-    series: dict[str, tuple[tuple[date, float], ...]],
-    marker: date,
-    base: date,
-) -> bytes:
-    from handlers.stock_chart import render_png
-
-    key = chart_key(kind, series)
-    png = await services.market.cached_chart(key)
-    if png is None:
-        png = await render_png(series, base=base, marker=marker)
-        await services.market.store_chart(key, png)
-    return png
 
 
 async def chart(request: Request, services: Services, tickers: tuple[str, ...]) -> Reply:

@@ -14,13 +14,16 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 PRICES_FILE = "market_2025-01.csv"
 FACTS_FILE = "facts.json"
 OUTAGES_FILE = "outages.json"
 FACT_SECTIONS = ("pricing", "training_cost", "outages", "market_summary")
+# The last session before DeepSeek-R1 hit the market, and the sell-off itself.
+BEFORE_DAY = date(2025, 1, 24)
+EVENT_DAY = date(2025, 1, 27)
 
 
 class DatasetError(ValueError):
@@ -53,6 +56,23 @@ class DailyBar:
 
 
 @dataclass(frozen=True, slots=True)
+class DayMove:
+    """One ticker from the close of 24 Jan 2025 to the close of 27 Jan 2025."""
+
+    ticker: str
+    before: float
+    after: float
+
+    @property
+    def change(self) -> float:
+        return self.after - self.before
+
+    @property
+    def pct(self) -> float:
+        return (self.after / self.before - 1) * 100
+
+
+@dataclass(frozen=True, slots=True)
 class Milestone:
     at: datetime
     kind: str
@@ -81,6 +101,9 @@ class Facts:
     bars: tuple[DailyBar, ...]
     outages: OutageTimeline
 
+    BEFORE_DAY: ClassVar[date] = BEFORE_DAY
+    EVENT_DAY: ClassVar[date] = EVENT_DAY
+
     def fact(self, fact_id: str) -> Fact:
         return self.facts[fact_id]
 
@@ -98,6 +121,16 @@ class Facts:
 
     def closes(self, ticker: str) -> dict[date, float]:
         return {bar.day: bar.close for bar in self.bars if bar.ticker == ticker}
+
+    def bar(self, ticker: str, day: date) -> DailyBar | None:
+        return next((b for b in self.bars if b.ticker == ticker and b.day == day), None)
+
+    def day_move(self, ticker: str) -> DayMove | None:
+        """The 24 -> 27 January 2025 move of a ticker in the dataset, or None."""
+        closes = self.closes(ticker)
+        if BEFORE_DAY not in closes or EVENT_DAY not in closes:
+            return None
+        return DayMove(ticker, closes[BEFORE_DAY], closes[EVENT_DAY])
 
 
 def _read(name: str) -> str:

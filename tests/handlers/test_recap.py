@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+import handlers.recap
 from bot.dispatch import dispatch
 from handlers.i18n import text
 from handlers.model import Reply, Services, Table, UserError
 from handlers.recap import TICKERS, gather_recap, parse_time, recap, render_recap
+from storage.facts import Facts
 from storage.market import History, Latest, Quote, Series
 from storage.polls import DEEPSEEK_POLL_ID
 from storage.subscriptions import RecapSubscriptions
@@ -304,3 +308,14 @@ async def test_an_intraday_price_is_not_taken_for_the_close(
 
     assert not data.has_closes
     assert "123.00" not in render_recap(data, "en", NEW_YORK).plain_text()
+
+
+def test_the_recap_draws_its_chart_without_the_stocks_command_module() -> None:
+    tree = ast.parse(Path(handlers.recap.__file__).read_text(encoding="utf-8"))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+
+    assert "handlers.stock_chart" in imported
+    assert "handlers.stocks" not in imported
+    assert handlers.recap.SELLOFF_DAY == Facts.EVENT_DAY

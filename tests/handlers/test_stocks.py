@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 import handlers.stock_chart
+import handlers.stocks
 from bot.dispatch import dispatch
 from handlers.model import Reply, Services, Table
-from handlers.stocks import BEFORE, SELLOFF, day_move, parse_tickers
+from handlers.stocks import BEFORE, SELLOFF, parse_tickers
 from storage.facts import Facts
 from storage.market import MarketData
 from storage.yahoo import reset_yfinance_state
@@ -241,8 +242,14 @@ async def test_a_chart_of_a_ticker_nobody_has_data_for_says_so(services: Service
 
 
 def test_the_event_day_move_is_computed_from_the_closes(facts: Facts) -> None:
-    move = day_move(facts, "NVDA")
+    move = facts.day_move("NVDA")
 
     assert move is not None
     assert (move.before, move.after) == (facts.closes("NVDA")[BEFORE], 118.42)
     assert round(move.pct, 2) == -16.97
+
+
+def test_the_event_dates_are_the_datasets_own(facts: Facts) -> None:
+    assert (date(2025, 1, 24), date(2025, 1, 27)) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
+    assert (handlers.stocks.BEFORE, handlers.stocks.EVENT) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
+    assert facts.day_move("AAPL") is None
