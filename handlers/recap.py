@@ -148,12 +148,15 @@ async def gather_recap(
         before = closes[ticker].get(previous.day) if previous else None
         baseline = services.facts.closes(ticker).get(SELLOFF_DAY)
         lines.append(RecapLine(ticker, close, _ratio(close, before), _ratio(close, baseline)))
+    # Without this session's closes the chart could only show older data (the snapshot or
+    # a cached series), and a chart under "market recap" would pass that off as today's.
+    has_closes = any(line.close is not None for line in lines)
     return RecapData(
         session=session,
         lines=tuple(lines),
         as_of=as_of,
         poll=await services.polls.get_with_tally(DEEPSEEK_POLL_ID),
-        chart=await _chart(services, closes),
+        chart=await _chart(services, closes) if has_closes else None,
     )
 
 
