@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import sys
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TextIO
 
 from bot.dispatch import dispatch, parse_command, resolve_context
 from bot.render import format_table
 from handlers.i18n import pick_lang, text
-from handlers.model import Lang, Reply, Request, Services, Table
+from handlers.model import Image, Lang, Reply, Request, Services, Table
 
 CONSOLE_CHAT = "console"
 
@@ -27,10 +29,17 @@ class ConsoleUser:
     chat_kind: str = "private"
 
 
+@cache
 def image_dir() -> Path:
-    folder = Path(tempfile.gettempdir()) / "dsbot"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """A folder of this process's own (mode 0700), so no one else can plant or read files."""
+    return Path(tempfile.mkdtemp(prefix="dsbot-"))
+
+
+def image_path(folder: Path, image: Image) -> Path:
+    """Named after the image's own name and content, so two charts never overwrite each other."""
+    name = Path(image.filename)
+    digest = hashlib.sha256(image.png).hexdigest()[:10]
+    return folder / f"{name.stem}-{digest}{name.suffix or '.png'}"
 
 
 def render_console(reply: Reply, lang: Lang, images: Path | None = None) -> str:
@@ -42,7 +51,7 @@ def render_console(reply: Reply, lang: Lang, images: Path | None = None) -> str:
         lines.append(format_table(part) if isinstance(part, Table) else part)
         lines.append("")
     for image in reply.images:
-        path = (images or image_dir()) / Path(image.filename).name
+        path = image_path(images or image_dir(), image)
         path.write_bytes(image.png)
         lines.append(text(lang, "console.image_saved", path=str(path), alt=image.alt))
     for number, button in enumerate(reply.buttons, start=1):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import ConsoleUser, interactive, render_console
+from bot.console import ConsoleUser, image_dir, interactive, render_console
 from handlers.model import Button, Image, Reply, Services, Table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,10 +132,29 @@ def test_render_console_saves_images_and_numbers_buttons(tmp_path: Path) -> None
 
     shown = render_console(reply, "en", images=tmp_path)
 
-    assert (tmp_path / "chart.png").read_bytes() == b"\x89PNG"
-    assert f"saved to {tmp_path / 'chart.png'}" in shown
+    (saved,) = tmp_path.iterdir()
+    assert saved.name.startswith("chart-") and saved.suffix == ".png"
+    assert saved.read_bytes() == b"\x89PNG"
+    assert f"saved to {saved}" in shown
     assert "  [1] Yes\n  [2] No" in shown
     assert "> You voted Yes" in shown
+
+
+def test_two_images_with_one_name_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    first = Reply(images=(Image(b"first", "stocks.png", "a"),))
+    second = Reply(images=(Image(b"second", "stocks.png", "b"),))
+
+    render_console(first, "en", images=tmp_path)
+    render_console(second, "en", images=tmp_path)
+
+    assert sorted(path.read_bytes() for path in tmp_path.iterdir()) == [b"first", b"second"]
+
+
+def test_images_go_to_a_private_folder_of_the_process() -> None:
+    folder = image_dir()
+
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert image_dir() == folder
 
 
 async def test_interactive_console_answers_until_end_of_input(
