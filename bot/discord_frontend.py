@@ -29,7 +29,7 @@ from bot.dispatch import dispatch, resolve_context
 from bot.frontends import ChatUnreachable, TokenRejected
 from bot.render import format_table, split_text
 from bot.tally import TallyRefresher
-from handlers.i18n import catalogue, text
+from handlers.i18n import catalogue, pick_lang, text
 from handlers.model import Lang, Platform, Reply, Request, Services, Table
 from handlers.registry import COMMANDS, Command
 from handlers.timezones import EXAMPLE_ZONES
@@ -53,7 +53,7 @@ MAX_MESSAGES = 5
 # Discord drops an interaction not answered within 3 s; a slower answer must defer first.
 DEFER_AFTER = 2.0
 # Commands whose answer may wait on live data or chart drawing: defer at once.
-SLOW_COMMANDS = frozenset({"stocks", "chart", "charts", "recap"})
+SLOW_COMMANDS = frozenset({"stocks", "recap"})
 # Discord error codes that mean the bot can no longer post to a channel.
 UNREACHABLE_CODES = frozenset({50001, 50013, 10003})
 COMMAND_HASH_KEY = "discord.command_tree_hash"
@@ -256,8 +256,10 @@ def _described(key: str) -> locale_str:
     return locale_str(_clip(text("en", key), MAX_COMMAND_DESCRIPTION), key=key)
 
 
-def _named(name: str) -> locale_str:
-    return locale_str(name, key=f"discord.name_{name}")
+def _named(name: str, key: str = "") -> locale_str:
+    """An English name, translated through `discord.name_<key or name>`: a parameter that
+    shares its English name with its command (poll) needs a Chinese name of its own."""
+    return locale_str(name, key=f"discord.name_{key or name}")
 
 
 def takes_arguments(command: Command) -> bool:
@@ -727,7 +729,9 @@ class DiscordFrontEnd:
         async def complete(
             interaction: discord.Interaction[Any], current: str
         ) -> list[app_commands.Choice[str]]:
-            return [app_commands.Choice(name="auto", value="auto"), *_zone_choices(current)][
+            # Autocomplete answers are not translated by discord.py: localise the label here.
+            auto = text(pick_lang(str(interaction.locale.value)), "discord.choice_tz_auto")
+            return [app_commands.Choice(name=auto, value="auto"), *_zone_choices(current)][
                 :MAX_CHOICES
             ]
 
@@ -737,7 +741,10 @@ class DiscordFrontEnd:
             lang=[
                 app_commands.Choice(name="English", value="en"),
                 app_commands.Choice(name="中文", value="zh"),
-                app_commands.Choice(name="auto", value="auto"),
+                app_commands.Choice(
+                    name=_described("discord.choice_lang_auto"),
+                    value="auto",
+                ),
             ]
         )
         @app_commands.autocomplete(tz=complete)
@@ -772,7 +779,7 @@ class DiscordFrontEnd:
 
         @group.command(name=_named("show"), description=_described("discord.poll_show"))
         @app_commands.describe(poll=_described("discord.opt_poll"))
-        @app_commands.rename(poll=_named("poll"))
+        @app_commands.rename(poll=_named("id", "poll_id"))
         async def show(
             interaction: discord.Interaction[Any], poll: app_commands.Range[int, 1] | None = None
         ) -> None:
@@ -782,7 +789,7 @@ class DiscordFrontEnd:
         @app_commands.describe(
             option=_described("discord.opt_option"), poll=_described("discord.opt_poll")
         )
-        @app_commands.rename(option=_named("option"), poll=_named("poll"))
+        @app_commands.rename(option=_named("option"), poll=_named("id", "poll_id"))
         async def vote(
             interaction: discord.Interaction[Any],
             option: app_commands.Range[int, 1, 25],
@@ -793,7 +800,7 @@ class DiscordFrontEnd:
 
         @group.command(name=_named("results"), description=_described("discord.poll_results"))
         @app_commands.describe(poll=_described("discord.opt_poll"))
-        @app_commands.rename(poll=_named("poll"))
+        @app_commands.rename(poll=_named("id", "poll_id"))
         async def results(
             interaction: discord.Interaction[Any], poll: app_commands.Range[int, 1] | None = None
         ) -> None:
@@ -830,7 +837,7 @@ class DiscordFrontEnd:
 
         @group.command(name=_named("close"), description=_described("discord.poll_close"))
         @app_commands.describe(poll=_described("discord.opt_poll"))
-        @app_commands.rename(poll=_named("poll"))
+        @app_commands.rename(poll=_named("id", "poll_id"))
         async def close(
             interaction: discord.Interaction[Any], poll: app_commands.Range[int, 1] | None = None
         ) -> None:

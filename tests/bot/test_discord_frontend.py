@@ -18,6 +18,7 @@ from bot.discord_frontend import (
     MAX_EMBEDS,
     MAX_MESSAGES,
     MAX_TITLE,
+    SLOW_COMMANDS,
     ActionButton,
     DiscordFrontEnd,
     render,
@@ -134,6 +135,60 @@ async def test_every_command_is_synced_with_chinese_names_and_descriptions(
     poll = by_name["poll"]
     subcommands = {o["name"] for o in poll["options"]}
     assert {"show", "vote", "results", "new", "close", "list"} <= subcommands
+
+
+def names_by_locale(entry: dict[str, Any]) -> dict[str, str]:
+    localized = entry.get("name_localizations") or {}
+    return {locale: localized.get(locale, entry["name"]) for locale in ("en-US", "zh-CN", "zh-TW")}
+
+
+async def test_names_along_every_command_path_are_distinct_in_every_locale(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
+    subcommand_type = 1
+    checked = 0
+    for command in put.json:
+        options = command.get("options", [])
+        subcommands = [o for o in options if o["type"] == subcommand_type]
+        paths = [[command, sub, *sub.get("options", [])] for sub in subcommands]
+        if not subcommands:
+            paths = [[command, *options]]
+        for locale in ("en-US", "zh-CN", "zh-TW"):
+            siblings = [names_by_locale(sub)[locale] for sub in subcommands]
+            assert len(set(siblings)) == len(siblings), (command["name"], locale, siblings)
+            for path in paths:
+                names = [names_by_locale(entry)[locale] for entry in path]
+                assert len(set(names)) == len(names), (locale, names)
+                checked += 1
+    # The collision this guards against: /投票 投票 投票:
+    poll = next(command for command in put.json if command["name"] == "poll")
+    vote = next(o for o in poll["options"] if o["name"] == "vote")
+    number = next(o for o in vote["options"] if o["name"] == "id")
+    assert names_by_locale(poll)["zh-CN"] == "投票"
+    assert names_by_locale(vote)["zh-CN"] != "投票"
+    assert names_by_locale(number)["zh-CN"] == "编号"
+    assert checked > len(put.json)
+
+
+async def test_the_automatic_setting_is_labelled_in_the_members_language(
+    fake: FakeDiscord, front_end: DiscordFrontEnd
+) -> None:
+    (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
+    settings = next(command for command in put.json if command["name"] == "settings")
+    lang = next(o for o in settings["options"] if o["name"] == "lang")
+    auto = next(choice for choice in lang["choices"] if choice["value"] == "auto")
+    focused = {"name": "tz", "type": 3, "value": "", "focused": True}
+    interaction = await fake.autocomplete("settings", [focused], locale="zh-CN")
+    zone_choices = (await callback_for(fake, interaction)).json["data"]["choices"]
+
+    assert auto["name"] == text("en", "discord.choice_lang_auto")
+    assert auto["name_localizations"]["zh-CN"] == text("zh", "discord.choice_lang_auto")
+    assert zone_choices[0] == {"name": text("zh", "discord.choice_tz_auto"), "value": "auto"}
+
+
+def test_only_registered_commands_are_marked_slow() -> None:
+    assert SLOW_COMMANDS.issubset(command.name for command in COMMANDS)
 
 
 async def test_settings_is_hidden_from_members_without_manage_server(
@@ -522,7 +577,7 @@ async def test_stocks_defers_first_then_edits_in_the_answer_for_any_ticker(
 async def test_an_error_after_deferring_replaces_the_placeholder_privately(
     fake: FakeDiscord, front_end: DiscordFrontEnd
 ) -> None:
-    results = subcommand("results", option("poll", 987654, kind=4))
+    results = subcommand("results", option("id", 987654, kind=4))
     interaction = await fake.slash("poll", [results])
     call = await callback_for(fake, interaction)
     await fake.wait_for_call("DELETE", ORIGINAL)
