@@ -485,7 +485,12 @@ class TelegramFrontEnd:
             )
             reply = await self.dispatcher(request, self.services)
             if reply.is_error:
-                log.warning("Telegram: refreshing %s gave an error; message left as is", request)
+                # Chat and action only: a Request carries who pressed (personal data).
+                log.warning(
+                    "Telegram: refreshing %s in chat %s gave an error; message left as is",
+                    refresh_action,
+                    chat_id,
+                )
                 return
             await self._edit(chat_id, message_id, reply, photo)
 

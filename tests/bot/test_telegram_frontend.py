@@ -17,7 +17,7 @@ from bot.frontends import ChatUnreachable
 from bot.logs import REDACTED, configure_logging
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning, render_html
 from handlers.i18n import text
-from handlers.model import Image, Reply, Request, Services, Table
+from handlers.model import Button, Image, Reply, Request, Services, Table
 from handlers.registry import COMMANDS
 from tests.fakes.telegram_api import BOT_USERNAME, FakeBotApi, StoredMessage
 
@@ -359,6 +359,32 @@ async def test_the_token_never_reaches_the_logs(
     assert fake.token not in logged
     assert fake.token.split(":")[1] not in logged
     assert f"/bot{REDACTED}/getMe" in logged  # URLs were logged, with the token redacted
+
+
+async def test_a_failed_refresh_is_logged_with_the_chat_and_action_but_not_the_member(
+    fake: FakeBotApi, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def answer(request: Request, services: Services) -> Reply:
+        if request.action == "poll:9:r":
+            return Reply(parts=("gone",), is_error=True)
+        if request.action:
+            return Reply(parts=("counted",), edit=True, refresh_action="poll:9:r")
+        return Reply(parts=("a poll",), buttons=(Button("1. Yes", "poll:9:0"),))
+
+    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST, dispatcher=answer)
+    await front_end.start()
+    try:
+        poll = await reply_to(fake, "/poll", chat_id=GROUP, user_id=ADMIN)
+        with caplog.at_level(logging.WARNING, logger="bot.telegram_frontend"):
+            fake.press(poll, "poll:9:0", user_id=31_337, first_name="Grace Hopper-Secret")
+            await fake.wait_for("answerCallbackQuery")
+            await front_end.tally.drain()
+    finally:
+        await front_end.stop()
+
+    (logged,) = [r.getMessage() for r in caplog.records if "refreshing" in r.getMessage()]
+    assert "poll:9:r" in logged and str(GROUP) in logged
+    assert "Grace" not in logged and "31337" not in logged and "user_name" not in logged
 
 
 # -- polls ----------------------------------------------------------------------------------

@@ -272,9 +272,10 @@ class FakeBotApi:
         *,
         user_id: int = 1001,
         language_code: str | None = "en",
+        first_name: str | None = None,
     ) -> str:
         """A user presses the inline button `data` under `message`; returns the query id."""
-        user: Json = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+        user: Json = {"id": user_id, "is_bot": False, "first_name": first_name or f"user{user_id}"}
         if language_code is not None:
             user["language_code"] = language_code
         query_id = str(next(self._query_ids))
