@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from handlers.amounts import MAX_TOKENS, normalise, parse_amount, parse_percent
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Request, Services, Table, UserError
+from handlers.numbers import compact
 from storage.facts import Facts
 
 MILLION = Decimal(1_000_000)
@@ -200,11 +201,11 @@ def training(lang: Lang, facts: Facts) -> list[str | Table]:
         text(
             lang,
             "cost.training_v3",
-            hours=_plain(hours),
+            hours=compact(lang, hours * MILLION),
             rate=_plain(rate),
-            total=_plain(computed),
+            total=compact(lang, computed * MILLION),
         ),
-        text(lang, "cost.training_gpt4", cost=_plain(gpt4)),
+        text(lang, "cost.training_gpt4", cost=compact(lang, gpt4 * MILLION)),
         text(lang, "cost.training_gpt4_wired"),
         text(lang, "cost.training_compare", ratio=f"{ratio:f}"),
         text(

@@ -6,6 +6,7 @@ from datetime import date
 
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services
+from handlers.numbers import compact
 from storage.facts import Facts
 
 BEFORE, EVENT = date(2025, 1, 24), date(2025, 1, 27)
@@ -27,9 +28,14 @@ async def show_help(request: Request, services: Services) -> Reply:
         f"/{command.name} — {text(lang, command.summary)}\n    {text(lang, command.usage)}"
         for command in COMMANDS
     ]
+    cap_loss = compact(lang, services.facts.number("nvda_market_cap_loss_2025_01_27") * 1e9)
     return Reply(
         title=text(lang, "help.title"),
-        parts=(text(lang, "help.intro"), "\n".join(lines), text(lang, "help.footer")),
+        parts=(
+            text(lang, "help.intro", cap_loss=cap_loss),
+            "\n".join(lines),
+            text(lang, "help.footer"),
+        ),
     )
 
 
@@ -56,8 +62,8 @@ async def about(request: Request, services: Services) -> Reply:
                 nvda_before=f"{nvda_before:.2f}",
                 nvda_after=f"{nvda_after:.2f}",
                 nvda_pct=f"{nvda_pct:+.2f}",
-                cap_loss=f"{facts.number(cap_loss.id):.0f}",
-                cap_loss_alt=f"{facts.number('nvda_market_cap_loss_lseg'):.0f}",
+                cap_loss=compact(lang, facts.number(cap_loss.id) * 1e9),
+                cap_loss_alt=compact(lang, facts.number("nvda_market_cap_loss_lseg") * 1e9),
                 avgo=f"{moves['AVGO']:+.2f}",
                 vst=f"{moves['VST']:+.2f}",
                 gev=f"{moves['GEV']:+.2f}",
@@ -66,7 +72,7 @@ async def about(request: Request, services: Services) -> Reply:
             text(
                 lang,
                 "about.cost",
-                v3_cost=f"{facts.number('deepseek_v3_training_cost'):.3f}",
+                v3_cost=compact(lang, facts.number("deepseek_v3_training_cost") * 1e6),
                 r1_out=f"{facts.number('deepseek_reasoner_output'):.2f}",
                 o1_out=f"{facts.number('openai_o1', 'output'):.2f}",
             ),

@@ -93,7 +93,7 @@ async def test_no_argument_explains_training_and_lists_prices(services: Services
     shown = reply.plain_text()
 
     assert "2.788M H800 GPU hours × $2/hour" in shown
-    assert "$5.576M" in shown
+    assert "= $5.576M." in shown
     assert "excludes prior research and ablation" in shown
     assert "$78M" in shown and "over $100M" in shown
     assert "27.4x" in shown and "30x" in shown
@@ -120,3 +120,11 @@ async def test_a_fractional_cache_share_is_shown_as_typed(services: Services) ->
     reply = await dispatch(make_request("/cost 1M in cache 30.5%"), services)
 
     assert "(30.5% cache hits)" in reply.plain_text()
+
+
+async def test_chinese_training_figures_use_chinese_units(services: Services) -> None:
+    shown = (await dispatch(make_request("/cost training", locale="zh"), services)).plain_text()
+
+    assert "278.8万 H800 GPU 小时 × 每小时 2 美元" in shown
+    assert "= 557.6万美元" in shown
+    assert "约 7800万美元算力" in shown

@@ -33,6 +33,7 @@ async def test_about_states_the_computed_moves_with_sources(services: Services) 
 
     assert "$118.42, down from $142.62 (-16.97%)" in shown
     assert "about $589B" in shown and "about $593B" in shown
+    assert "$5.576M of GPU time" in shown
     assert "Vistra -28.27%" in shown
     assert "arXiv:2412.19437" in shown
 
@@ -40,4 +41,13 @@ async def test_about_states_the_computed_moves_with_sources(services: Services) 
 async def test_about_in_chinese_converts_billions_to_yi(services: Services) -> None:
     shown = (await dispatch(make_request("/about", locale="zh"), services)).plain_text()
 
-    assert "约 5890亿美元" in shown
+    assert "市值蒸发约5890亿美元（路透/LSEG：约5930亿美元）" in shown
+    assert "557.6万美元" in shown
+
+
+async def test_help_states_the_market_value_lost_from_the_dataset(services: Services) -> None:
+    english = (await dispatch(make_request("/help"), services)).plain_text()
+    chinese = (await dispatch(make_request("/help", locale="zh"), services)).plain_text()
+
+    assert "about $589B of market value" in english
+    assert "市值蒸发约5890亿美元" in chinese
