@@ -151,6 +151,20 @@ def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
     return text(lang, key, day=full_day(lang, quote.at.astimezone(NEW_YORK).date()))
 
 
+def no_data(lang: Lang, services: Services, tickers: Iterable[str]) -> UserError:
+    """No price anywhere: offline, say the snapshot's span; live, say Yahoo is unreachable."""
+    shown = ", ".join(tickers)
+    if services.market.mode == "offline":
+        first, last = services.market.snapshot_range()
+        return UserError(
+            "stocks.no_data_offline",
+            ticker=shown,
+            first=full_day(lang, first),
+            last=full_day(lang, last),
+        )
+    return UserError("stocks.no_data_now", ticker=shown)
+
+
 async def event_close(services: Services, ticker: str) -> DayMove | None:
     """The event-day move: from the dataset, else from the market service (live or cache)."""
     move = services.facts.day_move(ticker)
@@ -171,6 +185,9 @@ async def ticker_report(request: Request, services: Services, tickers: tuple[str
     latest = await services.market.latest(tickers)
     if latest.unknown and len(latest.unknown) == len(tickers):
         raise UserError("stocks.unknown_ticker", ticker=", ".join(latest.unknown))
+    if not latest.quotes:
+        # A table of dashes answers nothing: say why there is no price instead.
+        raise no_data(lang, services, latest.unavailable)
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
     for ticker in tickers:
@@ -195,7 +212,8 @@ async def ticker_report(request: Request, services: Services, tickers: tuple[str
     if latest.unknown:
         parts.append(text(lang, "stocks.unknown_ticker", ticker=", ".join(latest.unknown)))
     if latest.unavailable:
-        parts.append(text(lang, "stocks.no_data_now", ticker=", ".join(latest.unavailable)))
+        error = no_data(lang, services, latest.unavailable)
+        parts.append(text(lang, error.key, **error.params))
     missing = [t for t in tickers if not services.market.in_snapshot(t) and t not in latest.unknown]
     if missing:
         parts.append(text(lang, "stocks.not_in_dataset", ticker=", ".join(missing)))
@@ -221,7 +239,7 @@ async def chart(request: Request, services: Services, tickers: tuple[str, ...]) 
         if any(day == BEFORE for day, _ in series.closes)
     }
     if not event:
-        raise UserError("stocks.no_data_now", ticker=", ".join(tickers))
+        raise no_data(lang, services, tickers)
     shown = " ".join(event)
     # Live data is fetched while the event chart is drawn: one after the other, a Yahoo
     # that is slow to its deadline plus a first drawing would take longer than 3 s.

@@ -239,6 +239,33 @@ async def test_a_chart_of_a_ticker_nobody_has_data_for_says_so(services: Service
 
     assert reply.is_error
     assert "No price for AAPL" in reply.plain_text()
+    assert "Yahoo Finance" not in reply.plain_text()
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            "No price for AAPL: live prices are switched off on this bot, and AAPL is not in"
+            " the embedded snapshot (13 Jan 2025 to 7 Feb 2025).",
+        ),
+        (
+            "zh",
+            "没有 AAPL 的价格：本机器人已关闭实时行情，"
+            "且 AAPL 不在内置快照中（2025年1月13日至2025年2月7日）。",
+        ),
+    ],
+)
+async def test_offline_a_ticker_outside_the_snapshot_is_an_error_not_a_row_of_dashes(
+    services: Services, lang: str, expected: str
+) -> None:
+    # The fixture's market is offline.
+    reply = await ask(services, "/stocks AAPL", lang)
+
+    assert reply.is_error
+    assert reply.plain_text().strip() == expected
+    assert not any(isinstance(part, Table) for part in reply.parts)
 
 
 def test_the_event_day_move_is_computed_from_the_closes(facts: Facts) -> None:
