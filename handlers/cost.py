@@ -19,6 +19,8 @@ _INPUT_WORDS = frozenset({"in", "input", "inputs", "输入"})
 _OUTPUT_WORDS = frozenset({"out", "output", "outputs", "输出"})
 _CACHE_WORDS = frozenset({"cache", "cached", "hit", "hits", "缓存", "命中"})
 _URL = re.compile(r"https?://[^\s;,)]+|arXiv:\d{4}\.\d{4,5}")
+# A vendor's own pages and the papers come before the copies that quote them.
+_PRIMARY = re.compile(r"^arXiv:|^https?://([a-z0-9-]+\.)*(deepseek\.com|openai\.com)/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +177,16 @@ def _plain(value: Decimal) -> str:
 
 
 def _sources(facts: Facts, fact_ids: tuple[str, ...]) -> str:
-    """The first address each fact cites, without repeats."""
+    """One address per fact, the vendor's own or the paper where the fact cites one."""
     found: list[str] = []
     for fact_id in fact_ids:
         source = facts.fact(fact_id).source
         if source.startswith("same as "):
             source = facts.fact(source.removeprefix("same as ").strip()).source
-        match = _URL.search(source)
-        if match and match[0] not in found:
-            found.append(match[0])
+        addresses = _URL.findall(source)
+        primary = [address for address in addresses if _PRIMARY.search(address)]
+        chosen = (primary or addresses)[:1]
+        found.extend(address for address in chosen if address not in found)
     return " · ".join(found)
 
 
@@ -215,6 +218,7 @@ def training(lang: Lang, facts: Facts) -> list[str | Table]:
                 facts,
                 (
                     "deepseek_v3_total_gpu_hours",
+                    "deepseek_v3_training_cost",
                     "gpt4_training_compute_cost_ai_index_2024",
                     "gpt4_training_cost_wired_2023",
                 ),

@@ -128,3 +128,11 @@ async def test_chinese_training_figures_use_chinese_units(services: Services) ->
     assert "278.8万 H800 GPU 小时 × 每小时 2 美元" in shown
     assert "= 557.6万美元" in shown
     assert "约 7800万美元算力" in shown
+
+
+async def test_sources_name_the_paper_and_the_vendors_pages_first(services: Services) -> None:
+    shown = (await dispatch(make_request("/cost"), services)).plain_text()
+
+    assert "Sources: arXiv:2412.19437" in shown
+    assert "Sources: https://api-docs.deepseek.com/quick_start/pricing-details-usd" in shown
+    assert "CALISTA-INDUSTRY" not in shown
