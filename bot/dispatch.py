@@ -23,6 +23,7 @@ from storage.db import StorageBusy, StorageFull
 log = logging.getLogger(__name__)
 
 MAX_COMMAND_NAME = 32
+_ZWJ = "\u200d"
 _COMMAND = re.compile(r"[/／](\S*)\s*(.*)", re.DOTALL)
 
 
@@ -31,6 +32,15 @@ class ParsedCommand:
     name: str
     text: str
     addressee: str
+
+
+def _strip_invisible(value: str) -> str:
+    """Drop format characters (zero-width spaces, direction overrides) pasted along with text.
+
+    They make "NVDA" look right and fail to match, or flip how a reply reads; the zero-width
+    joiner stays because emoji sequences need it.
+    """
+    return "".join(char for char in value if char == _ZWJ or unicodedata.category(char) != "Cf")
 
 
 def parse_command(message: str) -> ParsedCommand | None:
@@ -42,8 +52,8 @@ def parse_command(message: str) -> ParsedCommand | None:
     if match is None:
         return None
     name, _, addressee = match[1].partition("@")
-    name = unicodedata.normalize("NFKC", name).lower()
-    rest = match[2]
+    name = unicodedata.normalize("NFKC", _strip_invisible(name)).lower()
+    rest = _strip_invisible(match[2])
     return ParsedCommand(name=name[: MAX_COMMAND_NAME + 1], text=rest.strip(), addressee=addressee)
 
 

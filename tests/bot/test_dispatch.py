@@ -21,6 +21,9 @@ from tests.conftest import make_request
         ("  /HELP  ", "help", "", ""),
         ("／cost 1M in", "cost", "1M in", ""),
         ("/poll new Q?\n| A | B", "poll", "new Q?\n| A | B", ""),
+        ("/stocks NVDA\u200b", "stocks", "NVDA", ""),
+        ("/st\u200bocks \u202eAsia/Shanghai\u202c", "stocks", "Asia/Shanghai", ""),
+        ("/poll vote 👨\u200d👩\u200d👧", "poll", "vote 👨\u200d👩\u200d👧", ""),
     ],
 )
 def test_commands_are_split_into_name_text_and_addressee(
