@@ -78,15 +78,6 @@ def stop_listening() -> None:
         loop.remove_signal_handler(signum)
 
 
-async def wait_for_stop_signal() -> None:
-    """Return on SIGINT or SIGTERM."""
-    stop = listen_for_stop_signals()
-    try:
-        await stop.wait()
-    finally:
-        stop_listening()
-
-
 async def start_unless_stopped(front_end: FrontEnd, stop: asyncio.Event) -> bool:
     """Start a front end, or give up (False) when a stop signal comes first.
 
