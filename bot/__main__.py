@@ -45,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
             "--lang", default="", help="reply language: en or zh (default: DSBOT_LANG)"
         )
         sub.add_argument("--user", default="local", help="the user id to act as")
-        sub.add_argument("--chat", default="console", help="the chat id to act in")
+        sub.add_argument(
+            "--chat",
+            default=None,
+            help='the chat id to act in (default: "console", or "console-group" with --group)',
+        )
         sub.add_argument("--group", action="store_true", help="act in a group chat")
         sub.add_argument("--admin", action="store_true", help="act as a moderator of the chat")
     return parser
@@ -54,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 def _console_user(options: argparse.Namespace) -> ConsoleUser:
     return ConsoleUser(
         user_id=options.user[:64],
-        chat_id=options.chat[:64],
+        # A group is a chat of its own: its settings and polls are not the private chat's.
+        chat_id=(options.chat or ("console-group" if options.group else "console"))[:64],
         locale=options.lang,
         is_admin=options.admin,
         chat_kind="group" if options.group else "private",

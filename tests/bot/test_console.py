@@ -167,3 +167,13 @@ async def test_interactive_console_answers_until_end_of_input(
 
     assert "$75.00" in output.getvalue()
     assert "every command with an example" not in output.getvalue()
+
+
+def test_group_mode_is_a_chat_of_its_own(tmp_path: Path) -> None:
+    run_dsbot("ask", "/settings lang zh", tmp_path=tmp_path)
+
+    private = run_dsbot("ask", "/help", tmp_path=tmp_path)
+    group = run_dsbot("ask", "/help", "--group", tmp_path=tmp_path)
+
+    assert "所有命令及示例" in private.stdout
+    assert "every command with an example" in group.stdout
