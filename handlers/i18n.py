@@ -9,6 +9,7 @@ cover for two languages without plural forms that differ.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -33,10 +34,22 @@ def catalogue(lang: Lang) -> dict[str, str]:
     return messages
 
 
+# Control characters other than line breaks and tabs; an echoed "\x1b[31m" would colour a
+# terminal, and a NUL or a bell has no business in a chat message either.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def text(lang: Lang, key: str, /, **params: Any) -> str:
-    """The message `key` in `lang`, with `params` filled in."""
+    """The message `key` in `lang`, with `params` filled in (control characters dropped)."""
     template = catalogue(lang)[key]
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    return template.format(
+        **{
+            name: _CONTROLS.sub("", value) if isinstance(value, str) else value
+            for name, value in params.items()
+        }
+    )
 
 
 def pick_lang(locale: str, default: Lang = "en") -> Lang:
