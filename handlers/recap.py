@@ -350,9 +350,8 @@ async def _status(request: Request, services: Services) -> Reply:
     lang = request.lang
     subscription = await RecapSubscriptions(services.db).get(request.platform, request.chat_id)
     if subscription is None:
-        return Reply(
-            title=text(lang, "recap.status_title"), parts=(text(lang, "recap.status_none"),)
-        )
+        none = text(lang, "recap.status_none", at=DEFAULT_AT.strftime("%H:%M"), zone=DEFAULT_ZONE)
+        return Reply(title=text(lang, "recap.status_title"), parts=(none,))
     calendar = await load_calendar()
     now = services.clock()
     parts = [

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.i18n import text
 from handlers.model import Image, Lang, Reply, Request, Services, Table, UserError
+from handlers.numbers import compact
 from handlers.stock_chart import cached_render
 from storage.facts import BEFORE_DAY as BEFORE
 from storage.facts import EVENT_DAY as EVENT
@@ -127,8 +128,9 @@ def selloff(lang: Lang, facts: Facts) -> Reply:
                 before=price(nvda.before),
                 after=price(nvda.after),
                 pct=pct(nvda.pct),
-                loss=f"{facts.number('nvda_market_cap_loss_2025_01_27'):.0f}",
-                loss_alt=f"{facts.number('nvda_market_cap_loss_lseg'):.0f}",
+                # The dataset counts in billions of dollars; each language has its own unit.
+                loss=compact(lang, facts.number("nvda_market_cap_loss_2025_01_27") * 1e9),
+                loss_alt=compact(lang, facts.number("nvda_market_cap_loss_lseg") * 1e9),
             ),
             Table(headers, rows, ("l", "l", "r", "r", "r", "r")),
             text(lang, "stocks.selloff_notes"),

@@ -136,7 +136,10 @@ async def test_status_shows_the_next_run_in_the_chats_zone_and_the_last_one_sent
 
 async def test_status_without_a_subscription_says_how_to_start(services: Services) -> None:
     reply = await ask(services, "/recap")
-    assert reply.plain_text().endswith(text("en", "recap.status_none"))
+    assert reply.plain_text().endswith("(default 16:15 America/New_York).")
+
+    chinese = await ask(services, "/recap", locale="zh")
+    assert chinese.plain_text().endswith("开启（默认 16:15 America/New_York）。")
 
 
 async def test_recap_off_stops_and_says_so_twice_differently(services: Services) -> None:

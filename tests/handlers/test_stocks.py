@@ -68,7 +68,7 @@ async def test_the_selloff_table_shows_nvidia_and_meta_computed_from_the_dataset
 
     text = reply.plain_text()
     assert "142.62 -> 118.42 (-16.97%)" in text
-    assert "$589B" in text and "$593B" in text
+    assert "about $589B of market value lost (Reuters/LSEG: about $593B)" in text
     rows = {row[0]: row for row in table_of(reply).rows}
     assert rows["NVDA"][2:] == ("142.62", "118.42", "-24.20", "-16.97%")
     assert rows["META"][-1] == "+1.91%"
@@ -171,7 +171,7 @@ async def test_an_unknown_ticker_says_yahoo_has_no_such_symbol(
         "/stocks <b>NVDA</b>",
         "/stocks " + "X" * 5000,
         "/stocks 英伟达",
-        "/stocks \u202envda",
+        "/stocks ../etc/passwd",
     ],
 )
 async def test_a_bad_ticker_gets_a_catalogued_reply(services: Services, line: str) -> None:
@@ -274,6 +274,12 @@ def test_the_event_day_move_is_computed_from_the_closes(facts: Facts) -> None:
     assert move is not None
     assert (move.before, move.after) == (facts.closes("NVDA")[BEFORE], 118.42)
     assert round(move.pct, 2) == -16.97
+
+
+async def test_the_chinese_selloff_gives_the_market_value_in_yi(services: Services) -> None:
+    reply = await ask(services, "/stocks", "zh")
+
+    assert "市值蒸发约5890亿美元（路透/LSEG 数据约5930亿美元）" in reply.plain_text()
 
 
 def test_the_event_dates_are_the_datasets_own(facts: Facts) -> None:
