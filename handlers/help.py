@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services
 from handlers.numbers import compact
-from storage.facts import Facts
-
-BEFORE, EVENT = date(2025, 1, 24), date(2025, 1, 27)
+from storage.facts import DatasetError, DayMove, Facts
 
 
 async def start(request: Request, services: Services) -> Reply:
@@ -39,18 +35,18 @@ async def show_help(request: Request, services: Services) -> Reply:
     )
 
 
-def day_change(facts: Facts, ticker: str) -> tuple[float, float, float]:
-    """Close on 24 Jan, close on 27 Jan, and the change in percent."""
-    closes = facts.closes(ticker)
-    before, after = closes[BEFORE], closes[EVENT]
-    return before, after, (after / before - 1) * 100
+def event_move(facts: Facts, ticker: str) -> DayMove:
+    move = facts.day_move(ticker)
+    if move is None:
+        raise DatasetError(f"the dataset has no 24 and 27 January 2025 closes for {ticker}")
+    return move
 
 
 async def about(request: Request, services: Services) -> Reply:
     """`/about`: the story of 27 January 2025 with its key numbers and sources."""
     lang, facts = request.lang, services.facts
-    nvda_before, nvda_after, nvda_pct = day_change(facts, "NVDA")
-    moves = {ticker: day_change(facts, ticker)[2] for ticker in ("AVGO", "VST", "GEV", "^IXIC")}
+    nvda = event_move(facts, "NVDA")
+    moves = {ticker: event_move(facts, ticker).pct for ticker in ("AVGO", "VST", "GEV", "^IXIC")}
     cap_loss = facts.fact("nvda_market_cap_loss_2025_01_27")
     return Reply(
         title=text(lang, "about.title"),
@@ -59,9 +55,9 @@ async def about(request: Request, services: Services) -> Reply:
             text(
                 lang,
                 "about.market",
-                nvda_before=f"{nvda_before:.2f}",
-                nvda_after=f"{nvda_after:.2f}",
-                nvda_pct=f"{nvda_pct:+.2f}",
+                nvda_before=f"{nvda.before:.2f}",
+                nvda_after=f"{nvda.after:.2f}",
+                nvda_pct=f"{nvda.pct:+.2f}",
                 cap_loss=compact(lang, facts.number(cap_loss.id) * 1e9),
                 cap_loss_alt=compact(lang, facts.number("nvda_market_cap_loss_lseg") * 1e9),
                 avgo=f"{moves['AVGO']:+.2f}",
