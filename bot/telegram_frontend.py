@@ -287,6 +287,7 @@ class TelegramFrontEnd:
         dispatcher: Dispatcher = dispatch,
         request: BaseRequest | None = None,
         clock: Callable[[], float] = time.monotonic,
+        tally: TallyRefresher | None = None,
     ) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -296,7 +297,7 @@ class TelegramFrontEnd:
         self.clock = clock
         self.username = ""
         self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
-        self.tally = TallyRefresher(interval=self.tuning.tally_interval)
+        self.tally = tally or TallyRefresher(interval=self.tuning.tally_interval)
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
