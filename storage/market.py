@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -59,6 +60,12 @@ MAX_FRESH = 500
 _SYMBOL = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,11}$")
 
 T = TypeVar("T")
+
+# The upstream failures of the latest()/history() call under way: one call fans out to a
+# fetch per ticker, and a dead Yahoo fails them all at once, so they are logged as one line.
+_round_failures: ContextVar[list[tuple[str, BaseException]] | None] = ContextVar(
+    "round_failures", default=None
+)
 
 
 def normalise_ticker(raw: str) -> str | None:
@@ -203,7 +210,7 @@ class MarketData:
     async def latest(self, tickers: Iterable[str]) -> Latest:
         """The latest price of each ticker (symbols as normalise_ticker returns them)."""
         wanted = _unique(tickers)
-        results = await asyncio.gather(*(self._latest_one(ticker) for ticker in wanted))
+        results = await self._round(*(self._latest_one(ticker) for ticker in wanted))
         quotes = {t: r for t, r in zip(wanted, results, strict=True) if isinstance(r, Quote)}
         return Latest(
             quotes=quotes,
@@ -217,13 +224,26 @@ class MarketData:
         end = min(end, new_york_today(self.clock()))
         if end <= start:
             raise ValueError("the range has no closed trading day")
-        results = await asyncio.gather(*(self._history_one(t, start, end) for t in wanted))
+        results = await self._round(*(self._history_one(t, start, end) for t in wanted))
         series = {t: r for t, r in zip(wanted, results, strict=True) if isinstance(r, Series)}
         return History(
             series=series,
             unknown=tuple(t for t, r in zip(wanted, results, strict=True) if r is UNKNOWN),
             unavailable=tuple(t for t, r in zip(wanted, results, strict=True) if r is UNAVAILABLE),
         )
+
+    async def _round(self, *loads: Awaitable[T]) -> list[T]:
+        """Run one call's per-ticker loads together; their upstream failures make one log line."""
+        failures: list[tuple[str, BaseException]] = []
+        token = _round_failures.set(failures)
+        try:
+            # The loads become tasks here, each with a copy of this context: they see the list.
+            results = await asyncio.gather(*loads)
+        finally:
+            _round_failures.reset(token)
+        if failures:
+            _log_failures(failures)
+        return list(results)
 
     async def cached_chart(self, key: str) -> bytes | None:
         return await self.cache.chart(key)
@@ -385,16 +405,11 @@ class MarketData:
             # could not parse), the answer is the same: back off and use cache or snapshot.
             self.counters.failures += 1
             self.breaker.failed()
-            kind = "rate limited" if isinstance(error, RateLimited) else "failed"
-            expected = isinstance(error, TimeoutError | UpstreamError | OSError)
-            log.warning(
-                "Yahoo %s for %s (%s: %s); answering from cache or snapshot",
-                kind,
-                ticker,
-                type(error).__name__,
-                error,
-                exc_info=not expected,
-            )
+            failures = _round_failures.get()
+            if failures is None:
+                _log_failures([(ticker, error)])
+            else:
+                failures.append((ticker, error))
             raise UpstreamError(str(error)) from error
         self.breaker.succeeded()
         return result
@@ -408,6 +423,30 @@ class MarketData:
             task.add_done_callback(lambda _: self._in_flight.pop(key, None))
         # shield: one impatient caller must not cancel the fetch the others wait for.
         return cast(T, await asyncio.shield(running))
+
+
+def _log_failures(failures: list[tuple[str, BaseException]]) -> None:
+    """One warning for a round of failed fetches, with each distinct error once."""
+    tickers = ", ".join(dict.fromkeys(ticker for ticker, _ in failures))
+    errors = "; ".join(dict.fromkeys(f"{type(error).__name__}: {error}" for _, error in failures))
+    limited = any(isinstance(error, RateLimited) for _, error in failures)
+    # A traceback only for what yfinance was not expected to raise, and only the first.
+    unexpected = next(
+        (
+            error
+            for _, error in failures
+            if not isinstance(error, TimeoutError | UpstreamError | OSError)
+        ),
+        None,
+    )
+    log.warning(
+        "Yahoo %s for %d ticker(s): %s (%s); answering from cache or snapshot",
+        "rate limited" if limited else "failed",
+        len(failures),
+        tickers,
+        errors,
+        exc_info=unexpected,
+    )
 
 
 def _as_cached(quote: Quote) -> Quote:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -183,6 +184,30 @@ async def test_an_unreachable_yahoo_answers_from_the_snapshot_within_three_secon
     assert answer.quotes["NVDA"].fallback == "unavailable"
     market.close()
     reset_yfinance_state()
+
+
+async def test_an_unreachable_yahoo_costs_one_warning_per_request_not_one_per_ticker(
+    facts: Facts, db: Database, clock: Clock, yf_cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    reset_yfinance_state()
+    dead = f"http://127.0.0.1:{free_port()}"
+    market = make_market(facts, db, clock, dead, yf_cache_dir, max_fetches=12)
+    tickers = facts.tickers()[:12]
+    caplog.set_level(logging.WARNING, logger="storage.market")
+
+    try:
+        answer = await market.latest(tickers)
+    finally:
+        market.close()
+        reset_yfinance_state()
+
+    assert len(answer.quotes) == 12
+    warnings = [record for record in caplog.records if record.name == "storage.market"]
+    assert len(warnings) == 1
+    message = warnings[0].getMessage()
+    assert message.startswith(f"Yahoo failed for {market.counters.failures} ticker(s): ")
+    assert market.counters.failures >= 1
+    assert "answering from cache or snapshot" in message
 
 
 async def test_a_stale_cached_price_beats_the_snapshot_when_yahoo_fails(
