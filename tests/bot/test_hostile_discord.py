@@ -1,7 +1,8 @@
 """The hostile corpus through the real discord.py client, against the fake gateway and REST API.
 
-Slash commands carry the hostile strings as option values and buttons carry forged
-custom_ids, all sent at once as INTERACTION_CREATE events. Every interaction must be
+Slash commands carry the hostile strings as option values (each string in one of the
+commands' string options, taking turns) and buttons carry forged custom_ids, all sent at
+once as INTERACTION_CREATE events; the `services` fixture has no cooldowns. Every interaction must be
 responded to with a catalogued answer, every payload must forbid mentions, user text must
 arrive with its Markdown and mentions escaped, and a member who is not a moderator must not
 change a single row of the database.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.discord_frontend import DiscordFrontEnd
@@ -29,6 +31,7 @@ from tests.fakes.discord_api import (
     APPLICATION_ID,
     BOT_USER_ID,
     CHANNEL_ID,
+    EVERYDAY_PERMISSIONS,
     MANAGE_GUILD,
     FakeDiscord,
     RestCall,
@@ -48,7 +51,7 @@ LINE_MARKUP = re.compile(r"^(#{1,3} |>>?>? |\s*- )", re.MULTILINE)
 
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        discord_bot_token=TOKEN,
+        discord_bot_token=SecretStr(TOKEN),
         dsbot_database=tmp_path / "dsbot.sqlite3",
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -189,12 +192,13 @@ async def settle(fake: FakeDiscord, interactions: list[dict[str, Any]]) -> None:
             return
 
 
-async def run_slash_corpus(fake: FakeDiscord, *, permissions: int | None = None) -> list[str]:
+async def run_slash_corpus(
+    fake: FakeDiscord, *, permissions: int = EVERYDAY_PERMISSIONS
+) -> list[str]:
     interactions = []
     for number, hostile in enumerate(HOSTILE_INPUTS):
         name, options = SLOTS[number % len(SLOTS)]
-        extra = {} if permissions is None else {"permissions": permissions}
-        sent = await fake.slash(name, options(hostile), **extra)
+        sent = await fake.slash(name, options(hostile), permissions=permissions)
         interactions.append((sent, f"/{name} {hostile[:50]!r}"))
     await settle(fake, [sent for sent, _ in interactions])
     problems = []

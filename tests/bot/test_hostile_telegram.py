@@ -1,9 +1,11 @@
 """The hostile corpus through the real python-telegram-bot Application and the fake Bot API.
 
-Every command with every hostile argument, and every forged callback_data, arrives as an
-update from getUpdates (many per batch). Each must get a catalogued answer that Telegram
-shows exactly as plain text (user text escaped, no links, no mentions), and a member who is
-not a moderator must not change a single row of the database.
+Every hostile argument (with the commands taking turns) and every forged callback_data
+arrives as an update from getUpdates, fifty per batch. Each must get a catalogued answer
+that Telegram shows exactly as plain text (user text escaped, no links, no mentions), and a
+member who is not a moderator must not change a single row of the database. The `services`
+fixture has no cooldowns, since one member sending hundreds of commands would rightly be
+refused; the cooldown reply has a test of its own.
 """
 
 from __future__ import annotations
@@ -306,7 +308,9 @@ async def test_the_cooldown_reply_is_a_catalogued_answer_to_commands_and_buttons
     finally:
         await front_end.stop()
     slow_down = text("en", "core.slow_down")
-    assert [m.plain == slow_down for m in fake.chat_messages(MEMBER)[:3]] == [False, False, True]
+    # Three commands at once: which one comes third is up to the event loop.
+    refused = [m.plain == slow_down for m in fake.chat_messages(MEMBER) if m.message_id < 999_999]
+    assert sorted(refused) == [False, False, True]
     assert answer["callback_query_id"] == query
     assert answer["text"] == slow_down and answer["show_alert"] is True
     assert await votes_of(services, "telegram", str(MEMBER)) == []
