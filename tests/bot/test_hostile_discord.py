@@ -2,10 +2,10 @@
 
 Slash commands carry the hostile strings as option values (each string in one of the
 commands' string options, taking turns) and buttons carry forged custom_ids, all sent at
-once as INTERACTION_CREATE events; the `services` fixture has no cooldowns. Every interaction must be
-responded to with a catalogued answer, every payload must forbid mentions, user text must
-arrive with its Markdown and mentions escaped, and a member who is not a moderator must not
-change a single row of the database.
+once as INTERACTION_CREATE events; the `services` fixture has no cooldowns. Every
+interaction must be responded to with a catalogued answer, every payload must forbid
+mentions, user text must arrive with its Markdown and mentions escaped, and a member who is
+not a moderator must not change a single row of the database.
 """
 
 from __future__ import annotations
