@@ -58,7 +58,7 @@ from bot.render import format_table
 from bot.tally import TallyRefresher
 from handlers.i18n import text
 from handlers.model import LANGS, ChatKind, Platform, Reply, Request, Services, Table
-from handlers.registry import COMMANDS, COMMANDS_BY_NAME
+from handlers.registry import COMMANDS, COMMANDS_BY_NAME, needs_moderator
 
 log = logging.getLogger(__name__)
 
@@ -407,7 +407,9 @@ class TelegramFrontEnd:
             command=command,
             text=rest,
             chat_kind=kind,
-            is_admin=await self._is_moderator(message.chat, user, message),
+            # getChatMember is most of this adapter's cost: asked only when the line needs it.
+            is_admin=needs_moderator(command, rest)
+            and await self._is_moderator(message.chat, user, message),
             locale=user.language_code or "",
             user_name=user.full_name,
             delivery_id=str(update.update_id),
@@ -438,7 +440,8 @@ class TelegramFrontEnd:
                 user_id=str(user.id),
                 chat_id=str(message.chat.id),
                 chat_kind=kind,
-                is_admin=await self._is_moderator(message.chat, user, None),
+                # No button action changes shared chat state: votes are every member's.
+                is_admin=False,
                 locale=user.language_code or "",
                 action=query.data,
                 user_name=user.full_name,

@@ -327,6 +327,15 @@ def refuse_unnamed_vote(poll: Poll, services: Services) -> None:
 # -- the command -----------------------------------------------------------------------------
 
 
+def needs_moderator(line: str) -> bool:
+    """Whether `/poll <line>` is one of the subcommands only moderators may run."""
+    words = line.split(None, 1)
+    if not words:
+        return False
+    subcommand = _SUBCOMMAND_BY_WORD.get(unicodedata.normalize("NFKC", words[0]).casefold())
+    return subcommand in ("new", "close")
+
+
 async def poll(request: Request, services: Services) -> Reply:
     """`/poll` · `/poll 5` · `/poll vote 2` · `/poll results` · `/poll new Q | A | B` ·
     `/poll close` · `/poll list` · `/poll withdraw`."""

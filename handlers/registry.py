@@ -40,3 +40,22 @@ ACTIONS: dict[str, Handler] = {
 }
 
 COMMANDS_BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
+
+
+def needs_moderator(command: str, text: str) -> bool:
+    """Whether `/command text` may change shared chat state, so a front end must find out
+    whether the sender moderates the chat (Telegram asks the server for every such line).
+
+    Handlers still enforce require_moderator; this only tells a front end when is_admin
+    matters. When unsure it says True: a needless lookup costs a request, a missed one
+    refuses a moderator.
+    """
+    if command == "poll":
+        return poll.needs_moderator(text)
+    if command == "recap":
+        words = text.split()
+        return bool(words) and words[0].lower() in recap._ON | recap._OFF
+    if command == "settings":
+        return bool(text.split())  # bare /settings only shows them
+    entry = COMMANDS_BY_NAME.get(command)
+    return entry is not None and entry.moderator

@@ -174,9 +174,27 @@ async def test_a_members_rights_are_looked_up_once_a_minute(
     fake: FakeBotApi, telegram: TelegramFrontEnd
 ) -> None:
     for _ in range(3):
-        await reply_to(fake, "/settings", chat_id=GROUP, user_id=7)
+        await reply_to(fake, "/settings lang zh", chat_id=GROUP, user_id=7)
 
     assert len(fake.sent("getChatMember")) == 1
+
+
+async def test_rights_are_looked_up_only_for_lines_that_need_a_moderator(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    poll = await new_group_poll(fake, "/poll new Lunch? | Pizza | Sushi")
+    after_new = len(fake.sent("getChatMember"))
+    for line in ("/cost", "/poll", "/poll vote 1", "/settings", "/recap status", "/help"):
+        await reply_to(fake, line, chat_id=GROUP, user_id=7)
+    fake.press(poll, poll.buttons()[1][1], user_id=8)
+    await fake.wait_for("answerCallbackQuery")
+    before_close = len(fake.sent("getChatMember"))
+    refused = await reply_to(fake, "/poll close", chat_id=GROUP, user_id=9)
+
+    assert after_new == 1
+    assert before_close == 1
+    assert refused.plain == text("en", "core.moderators_only")
+    assert [call["user_id"] for call in fake.sent("getChatMember")] == [ADMIN, 9]
 
 
 async def test_a_private_chat_user_moderates_their_own_chat(
