@@ -134,9 +134,28 @@ def selloff(lang: Lang, facts: Facts) -> Reply:
             ),
             Table(headers, rows, ("l", "l", "r", "r", "r", "r")),
             text(lang, "stocks.selloff_notes"),
-            text(lang, "stocks.selloff_source"),
+            selloff_source(lang, facts, [move.ticker for move in moves]),
             text(lang, "stocks.selloff_more"),
         ),
+    )
+
+
+def selloff_source(lang: Lang, facts: Facts, tickers: list[str]) -> str:
+    """How far the table's closes were checked, read from the dataset's cross_checked column."""
+    single = [
+        ticker
+        for ticker in tickers
+        if not all(
+            bar is not None and bar.close_cross_checked
+            for bar in (facts.bar(ticker, BEFORE), facts.bar(ticker, EVENT))
+        )
+    ]
+    if not single:
+        return text(lang, "stocks.selloff_source_all_checked")
+    return text(
+        lang,
+        "stocks.selloff_source",
+        single=text(lang, "stocks.list_separator").join(sorted(single)),
     )
 
 

@@ -53,6 +53,13 @@ class DailyBar:
     adj_close: float | None
     volume: int | None
     source: str
+    # "yes": checked against a second copy; "partial": close checked, volume differs;
+    # "close_only": only the close has a second source; "no": one source.
+    cross_checked: str = ""
+
+    @property
+    def close_cross_checked(self) -> bool:
+        return self.cross_checked in ("yes", "partial", "close_only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +195,7 @@ def parse_prices(text: str) -> tuple[DailyBar, ...]:
                 adj_close=_optional_float(row, "adj_close", where),
                 volume=None if volume is None else int(volume),
                 source=row["source"].strip(),
+                cross_checked=(row.get("cross_checked") or "").strip(),
             )
         )
     if not bars:

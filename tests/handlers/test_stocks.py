@@ -282,6 +282,36 @@ async def test_the_chinese_selloff_gives_the_market_value_in_yi(services: Servic
     assert "市值蒸发约5890亿美元（路透/LSEG 数据约5930亿美元）" in reply.plain_text()
 
 
+async def test_the_source_line_names_the_closes_that_have_one_source_only(
+    services: Services,
+) -> None:
+    english = (await ask(services, "/stocks")).plain_text()
+    chinese = (await ask(services, "/stocks", "zh")).plain_text()
+
+    # market_2025-01.csv: ASML, TSM and VST have cross_checked=no on 24 and 27 Jan.
+    assert "cross-checked against a second public copy except ASML, TSM, VST (one source" in english
+    assert "two public price files, cross-checked" not in english
+    assert "除 ASML、TSM、VST 外（仅有一个来源）" in chinese
+
+
+def test_the_source_line_follows_the_cross_checked_column(facts: Facts) -> None:
+    def marked(ticker: str | None, status: str) -> Facts:
+        bars = tuple(
+            dataclasses.replace(bar, cross_checked=status)
+            if ticker is None or bar.ticker == ticker
+            else bar
+            for bar in facts.bars
+        )
+        return dataclasses.replace(facts, bars=bars)
+
+    all_checked = handlers.stocks.selloff("en", marked(None, "close_only")).plain_text()
+    gspc_single = handlers.stocks.selloff("en", marked("^GSPC", "no")).plain_text()
+
+    assert "Each close was cross-checked against a second public copy." in all_checked
+    assert "except" not in all_checked
+    assert "except ASML, TSM, VST, ^GSPC (one source only)" in gspc_single
+
+
 def test_the_event_dates_are_the_datasets_own(facts: Facts) -> None:
     assert (date(2025, 1, 24), date(2025, 1, 27)) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
     assert (handlers.stocks.BEFORE, handlers.stocks.EVENT) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
