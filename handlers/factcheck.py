@@ -8,15 +8,18 @@ two with one stated rule per kind of claim, so a changed dataset changes the ver
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Request, Services, Table
-from handlers.stocks import pct, signed
-from storage.facts import Facts
+from handlers.stocks import pct, price, signed
+from storage.facts import DayMove, Facts
 
-Verdict = Literal["accurate", "rounded", "overstated", "understated", "wrong"]
-Kind = Literal["about_pct", "over_pct", "nearly_pct", "amount", "loser", "ratio"]
+Verdict = Literal[
+    "accurate", "close", "overstated", "understated", "wrong", "wrong_at_close", "uncheckable"
+]
+Kind = Literal["about_pct", "over_pct", "nearly_pct", "amount", "loser", "ratio", "market_total"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class Claim:
 
 # In the order the article makes them.
 CLAIMS: tuple[Claim, ...] = (
+    Claim("meta", "loser", 0, ("META",)),
     Claim("nvda", "about_pct", -17, ("NVDA",)),
     Claim("nvda_value", "amount", 600),
     Claim("asml", "about_pct", -6, ("ASML",)),
@@ -43,89 +47,123 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("nasdaq_points", "amount", -612, ("^IXIC",)),
     Claim("sp500", "about_pct", -1.5, ("^GSPC",)),
     Claim("dow", "about_pct", 0.7, ("^DJI",)),
-    Claim("meta", "loser", 0, ("META",)),
+    # The dataset has prices of a dozen names, not the value of the whole US market.
+    Claim("us_trillion", "market_total", 1000),
     Claim("price_ratio", "ratio", 30),
 )
 
-# The article rounds to whole percent (or to one decimal where it gives one).
-ROUNDING = 0.5
-CLOSE_ENOUGH = 0.05  # relative, for amounts quoted in round figures
+# Not the data rounded, but near enough that "overstated" would be unfair.
+CLOSE_ENOUGH = 0.05  # relative to the data
+CLOSE_TEXT = f"{CLOSE_ENOUGH:.0%}"
+# "Nearly 3%" allows at most half a point less.
+NEARLY = 0.5
 
 
-def _about(claimed: float, actual: float) -> Verdict:
-    """Right if it rounds to the claim; fair if within 5% of the figure; else off one way."""
-    if claimed and (actual > 0) != (claimed > 0):
+def decimals(claimed: float) -> int:
+    """How many decimals the article gave: 17 -> 0, 1.5 -> 1."""
+    fraction = repr(abs(claimed)).partition(".")[2]
+    return 0 if fraction.strip("0") == "" else len(fraction)
+
+
+def _rounds_to(actual: float, claimed: float) -> bool:
+    """The claim is the data rounded half away from zero to the claim's own decimals."""
+    places = decimals(claimed)
+    step = Decimal(1).scaleb(-places)
+    rounded = Decimal(repr(actual)).quantize(step, rounding=ROUND_HALF_UP)
+    return rounded == Decimal(repr(claimed)).quantize(step)
+
+
+def _compare(claimed: float, actual: float) -> Verdict:
+    """Accurate if the claim is the data rounded; close if within 5% of it; else off one way."""
+    if claimed and actual and (actual > 0) != (claimed > 0):
         return "wrong"
-    tolerance = ROUNDING if claimed == round(claimed) else ROUNDING / 10
-    off = abs(actual - claimed)
-    if off < tolerance / 2:
+    if _rounds_to(actual, claimed):
         return "accurate"
-    if off <= max(tolerance, CLOSE_ENOUGH * abs(actual)) + 1e-9:
-        return "rounded"
+    if abs(actual - claimed) <= CLOSE_ENOUGH * abs(actual):
+        return "close"
     return "overstated" if abs(claimed) > abs(actual) else "understated"
 
 
-def _amount(claimed: float, actual: float) -> Verdict:
-    off = abs(actual - claimed) / abs(actual)
-    if off < 0.005:
-        return "accurate"
-    if off <= CLOSE_ENOUGH:
-        return "rounded"
-    return "overstated" if abs(claimed) > abs(actual) else "understated"
+@dataclass(frozen=True, slots=True)
+class Checked:
+    said: str
+    verdict: Verdict
+    params: dict[str, str]
 
 
-def _checked(lang: Lang, facts: Facts, claim: Claim) -> tuple[str, Verdict]:
+def _checked(lang: Lang, facts: Facts, claim: Claim) -> Checked:
     """What the data says about one claim, and the verdict."""
     moves = [move for ticker in claim.tickers if (move := facts.day_move(ticker)) is not None]
     if claim.kind == "about_pct":
         move = moves[0]
-        return f"{move.ticker} {pct(move.pct)}", _about(claim.claimed, move.pct)
+        return Checked(f"{move.ticker} {pct(move.pct)}", _compare(claim.claimed, move.pct), {})
     if claim.kind == "over_pct":
-        said = ", ".join(f"{move.ticker} {pct(move.pct)}" for move in moves)
+        separator = text(lang, "stocks.list_separator")
+        said = separator.join(f"{move.ticker} {pct(move.pct)}" for move in moves)
         beyond = all(abs(move.pct) > abs(claim.claimed) for move in moves)
-        return said, "accurate" if beyond else "overstated"
+        return Checked(said, "accurate" if beyond else "overstated", {})
     if claim.kind == "nearly_pct":
         move = moves[0]
-        lower = abs(claim.claimed) - ROUNDING
-        close = lower <= abs(move.pct) <= abs(claim.claimed)
-        return f"{move.ticker} {pct(move.pct)}", "accurate" if close else "overstated"
+        close = abs(claim.claimed) - NEARLY <= abs(move.pct) <= abs(claim.claimed)
+        return Checked(f"{move.ticker} {pct(move.pct)}", "accurate" if close else "overstated", {})
     if claim.kind == "loser":
-        move = moves[0]
-        return f"{move.ticker} {pct(move.pct)}", "accurate" if move.pct < 0 else "wrong"
+        return _loser(lang, facts, moves[0])
+    if claim.kind == "market_total":
+        return Checked(text(lang, "factcheck.data_not_in_dataset"), "uncheckable", {})
     if claim.kind == "amount" and moves:
         move = moves[0]
-        return f"{move.ticker} {signed(move.change)}", _amount(claim.claimed, move.change)
+        return Checked(
+            f"{move.ticker} {signed(move.change)}", _compare(claim.claimed, move.change), {}
+        )
     if claim.kind == "amount":
         loss = facts.number("nvda_market_cap_loss_2025_01_27")
         alt = facts.number("nvda_market_cap_loss_lseg")
         said = text(lang, "factcheck.data_value", loss=f"{loss:.0f}", alt=f"{alt:.0f}")
-        return said, _amount(claim.claimed, loss)
+        return Checked(said, _compare(claim.claimed, loss), {})
     o1 = facts.number("openai_o1", "output")
     r1 = facts.number("deepseek_reasoner_output")
     ratio = o1 / r1
     said = text(lang, "factcheck.data_ratio", o1=f"{o1:.2f}", r1=f"{r1:.2f}", ratio=f"{ratio:.1f}")
-    return said, _amount(claim.claimed, ratio)
+    return Checked(said, _compare(claim.claimed, ratio), {})
+
+
+def _loser(lang: Lang, facts: Facts, move: DayMove) -> Checked:
+    """ "Hit hard after the open": the close decides, but a fall at the open is worth saying."""
+    day = facts.bar(move.ticker, Facts.EVENT_DAY)
+    opened = None if day is None or day.open is None else (day.open / move.before - 1) * 100
+    said = f"{move.ticker} {pct(move.pct)}"
+    if move.pct < 0:
+        return Checked(said, "accurate", {})
+    if opened is None or opened >= 0:
+        return Checked(said, "wrong", {})
+    assert day is not None and day.open is not None
+    said = text(lang, "factcheck.data_open", close=said, open=price(day.open), open_pct=pct(opened))
+    return Checked(said, "wrong_at_close", {"open_pct": f"{abs(opened):.1f}%"})
 
 
 VERDICT_MARK: dict[Verdict, str] = {
     "accurate": "✅",
-    "rounded": "✅",
+    "close": "✅",
     "overstated": "⚠️",
     "understated": "⚠️",
     "wrong": "❌",
+    "wrong_at_close": "❌",
+    "uncheckable": "❔",
 }
 
 
 def checks(lang: Lang, facts: Facts) -> list[tuple[str, str, str]]:
     rows = []
     for claim in CLAIMS:
-        said, verdict = _checked(lang, facts, claim)
-        mark = VERDICT_MARK[verdict]
+        checked = _checked(lang, facts, claim)
+        verdict = text(
+            lang, f"factcheck.verdict_{checked.verdict}", close=CLOSE_TEXT, **checked.params
+        )
         rows.append(
             (
                 text(lang, f"factcheck.claim_{claim.key}"),
-                said,
-                f"{mark} {text(lang, f'factcheck.verdict_{verdict}')}",
+                checked.said,
+                f"{VERDICT_MARK[checked.verdict]} {verdict}",
             )
         )
     return rows
@@ -143,7 +181,12 @@ async def factcheck(request: Request, services: Services) -> Reply:
         parts=(
             text(lang, "factcheck.intro"),
             Table(headers, rows, ("l", "l", "l")),
-            text(lang, "factcheck.rules"),
+            text(
+                lang,
+                "factcheck.rules",
+                close=CLOSE_TEXT,
+                nearly=f"{NEARLY}",
+            ),
             text(lang, "factcheck.source"),
         ),
     )
