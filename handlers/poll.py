@@ -486,6 +486,13 @@ async def results(request: Request, services: Services, value: str) -> Reply:
         tally.counts,
         [(entry.platform, entry.counts) for entry in tally.by_platform],
         tally.voters,
+        {
+            entry.platform: (
+                platform_name(lang, entry.platform),
+                platform_name("en", entry.platform),
+            )
+            for entry in tally.by_platform
+        },
     )
     alt = text(lang, "poll.chart_alt", id=poll.id, voters=tally.voters, legend=legend)
     return Reply(

@@ -2,35 +2,63 @@
 
 Options are drawn as their numbers ("1", "2"...) and named in the reply's table and the
 image's alt text: option labels are people's own words in any script, and no font on the
-machine covers all of them (CJK, Arabic, emoji), while digits and platform names render
-everywhere. matplotlib is imported on first use so that starting the bot stays fast.
+machine covers all of them (CJK, Arabic, emoji). The legend's platform names come from the
+catalogue in the reader's language, falling back to English where the font has no glyphs
+(Chinese, here). matplotlib is imported on first use so that starting the bot stays fast.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # One colour per platform, in PLATFORMS order; readable for the common colour blindnesses.
 _COLOURS = {"telegram": "#2a9fd6", "discord": "#5865f2", "console": "#7f7f7f"}
 _OTHER_COLOUR = "#e69f00"
-_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "Console"}
+# Read on a phone, where the ~840 px image is shown about 360 px wide: as large as
+# handlers/stock_chart.py's text, never below 13 pt.
+_TEXT_PT, _TITLE_PT = 14, 16
+# One render at a time: matplotlib's global state (font cache) is not thread-safe.
+_render_lock = threading.Lock()
 
 
-def render_chart(
+def drawable(label: str) -> bool:
+    """Whether the chart's font has a glyph for every character (no CJK font is installed)."""
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    charmap = get_font(findfont(FontProperties())).get_charmap()
+    return all(ord(char) in charmap for char in label)
+
+
+def legend_name(platform: str, names: Mapping[str, Sequence[str]]) -> str:
+    """The first of the platform's names (most wanted first) the font can draw."""
+    for name in names.get(platform, ()):
+        if name and drawable(name):
+            return name[:20]
+    return platform[:20]
+
+
+def draw_chart(
     title: str,
     counts: Sequence[int],
     by_platform: Sequence[tuple[str, Sequence[int]]],
     voters: int,
-) -> bytes:
+    names: Mapping[str, Sequence[str]],
+) -> Figure:
     """Horizontal bars, option 1 at the top, each bar split by platform, labelled with the
-    count and the share of voters. `title` should be ASCII (for example "#12")."""
+    count and the share of voters. `title` should be ASCII (for example "#12"); `names`
+    gives each platform's legend names in order of preference (the reader's language first)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     number = len(counts)
-    figure = Figure(figsize=(7.0, 1.2 + 0.55 * number), dpi=100)
+    figure = Figure(figsize=(7.0, 2.2 + 0.7 * number), dpi=120, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     rows = list(range(number))
@@ -41,23 +69,41 @@ def render_chart(
             list(platform_counts),
             left=list(left),
             color=_COLOURS.get(platform, _OTHER_COLOUR),
-            label=_NAMES.get(platform, platform[:20]),
+            label=legend_name(platform, names),
             height=0.6,
         )
         left = [base + count for base, count in zip(left, platform_counts, strict=True)]
     most = max(counts, default=0)
     for row, count in zip(rows, counts, strict=True):
         share = f"{count * 100 / voters:.0f}%" if voters else "0%"
-        axes.text(count + most * 0.01 + 0.05, row, f"{count} ({share})", va="center", fontsize=9)
+        axes.text(
+            count + most * 0.01 + 0.05, row, f"{count} ({share})", va="center", fontsize=_TEXT_PT
+        )
     axes.set_yticks(rows, [str(row + 1) for row in rows])
+    axes.tick_params(labelsize=_TEXT_PT)
     axes.invert_yaxis()
-    axes.set_xlim(0, max(1.0, most * 1.25))
+    # Room on the right for the "count (share)" labels at this text size.
+    axes.set_xlim(0, max(1.0, most * 1.45))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title(f"{title}   n = {voters}", fontsize=11)
+    axes.set_title(f"{title}   n = {voters}", fontsize=_TITLE_PT)
     axes.spines[["top", "right"]].set_visible(False)
     if by_platform:
-        axes.legend(loc="lower right", fontsize=8, frameon=False)
-    figure.tight_layout()
+        figure.legend(
+            loc="outside lower center", ncol=len(by_platform), fontsize=_TEXT_PT, frameon=False
+        )
+    return figure
+
+
+def render_chart(
+    title: str,
+    counts: Sequence[int],
+    by_platform: Sequence[tuple[str, Sequence[int]]],
+    voters: int,
+    names: Mapping[str, Sequence[str]],
+) -> bytes:
+    """The chart of draw_chart as PNG bytes."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    with _render_lock:
+        figure = draw_chart(title, counts, by_platform, voters, names)
+        figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -131,6 +131,20 @@ async def test_one_deepseek_poll_counts_every_platform_with_a_breakdown(
     assert "1 = Yes: 2 (67%)" in image.alt
 
 
+async def test_the_chart_of_results_is_explained_option_by_option_in_the_readers_language(
+    services: Services,
+) -> None:
+    await ask(services, "/poll vote 1", platform="console", user_id="alice")
+
+    reply = await ask(services, "/poll results", locale="zh-CN")
+
+    (image,) = reply.images
+    assert "1 = 会: 1 (100%)" in image.alt
+    assert all(f"{number} = " in image.alt for number in range(1, 5))
+    assert image.alt.startswith("投票 #1 的条形图")
+    assert "控制台" in reply.plain_text()
+
+
 async def test_a_moderator_starts_a_poll_that_becomes_the_chats_poll(services: Services) -> None:
     poll_id = await new_poll(services, "/poll new Best open model? | R1 | Qwen | Llama")
 
