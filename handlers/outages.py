@@ -31,6 +31,10 @@ def _what(lang: Lang, incident: Incident, zone: ZoneInfo) -> str:
     return text(lang, "outages.step_separator").join([described, *steps])
 
 
+def examples(lang: Lang) -> str:
+    return text(lang, "outages.list_separator").join(EXAMPLE_ZONES)
+
+
 def pick_zone(request: Request) -> ZoneInfo:
     name = request.text.strip()
     if not name:
@@ -38,7 +42,7 @@ def pick_zone(request: Request) -> ZoneInfo:
     zone = parse_zone(name)
     if zone is None:
         raise UserError(
-            "outages.unknown_zone", zone=name[:MAX_SHOWN_ZONE], examples=", ".join(EXAMPLE_ZONES)
+            "outages.unknown_zone", zone=name[:MAX_SHOWN_ZONE], examples=examples(request.lang)
         )
     return zone
 
@@ -64,7 +68,11 @@ async def outages(request: Request, services: Services) -> Reply:
     ended = sum(1 for incident in timeline.incidents if incident.end is not None)
     first = timeline.incidents[0].start
     offset = first.astimezone(zone).strftime("%z")
-    statement = services.facts.fact("status_page_statement")
+    # DeepSeek's status page could not be retrieved: the English wording is as secondary
+    # reports quote it, the Chinese one as the article quotes DeepSeek.
+    statement = services.facts.fact(
+        "status_statement_zh" if lang == "zh" else "status_page_statement"
+    )
     return Reply(
         title=text(lang, "outages.title"),
         parts=(

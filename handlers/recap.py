@@ -265,7 +265,7 @@ def parse_time(raw: str) -> time | None:
     return time(hour, minute)
 
 
-def parse_schedule(args: tuple[str, ...]) -> Schedule:
+def parse_schedule(args: tuple[str, ...], lang: Lang = "en") -> Schedule:
     """`[HH:MM] [ZONE]` in either order; 16:15 America/New_York for what is left out."""
     at: time | None = None
     zone: ZoneInfo | None = None
@@ -284,7 +284,11 @@ def parse_schedule(args: tuple[str, ...]) -> Schedule:
         folded = unicodedata.normalize("NFKC", raw)
         if ":" in folded or folded.isdigit():
             raise UserError("recap.bad_time", value=shown)
-        raise UserError("recap.bad_zone", value=shown, examples=", ".join(EXAMPLE_ZONES))
+        raise UserError(
+            "recap.bad_zone",
+            value=shown,
+            examples=text(lang, "outages.list_separator").join(EXAMPLE_ZONES),
+        )
     return Schedule(at or DEFAULT_AT, zone or ZoneInfo(DEFAULT_ZONE))
 
 
@@ -323,7 +327,7 @@ def _next_line(
 
 async def _subscribe(request: Request, services: Services, args: tuple[str, ...]) -> Reply:
     require_moderator(request)
-    schedule = parse_schedule(args)
+    schedule = parse_schedule(args, request.lang)
     now = services.clock()
     subscription = await RecapSubscriptions(services.db).subscribe(
         request.platform, request.chat_id, schedule, request.lang, request.user_id, now

@@ -46,7 +46,9 @@ async def settings(request: Request, services: Services) -> Reply:
         zone = parse_zone(value)
         if zone is None:
             raise UserError(
-                "settings.bad_tz", value=value[:MAX_SHOWN], examples=", ".join(EXAMPLE_ZONES)
+                "settings.bad_tz",
+                value=value[:MAX_SHOWN],
+                examples=text(request.lang, "outages.list_separator").join(EXAMPLE_ZONES),
             )
         await db.set_chat_tz(platform, chat, zone.key)
         return Reply(parts=(text(request.lang, "settings.tz_set", zone=zone.key),))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.dispatch import dispatch
 from handlers.model import Services, Table
 from tests.conftest import make_request
@@ -56,3 +58,44 @@ async def test_a_path_is_not_a_time_zone(services: Services) -> None:
     reply = await dispatch(make_request("/outages ../../../etc/passwd"), services)
 
     assert reply.is_error
+
+
+async def test_the_statement_is_attributed_to_the_reports_that_quote_it(
+    services: Services,
+) -> None:
+    reply = await dispatch(make_request("/outages"), services)
+
+    assert (
+        "DeepSeek's notice of 27 January, as quoted by TechStartups, NewsBytes and SC Magazine"
+        " (its status page itself could not be retrieved)"
+    ) in reply.plain_text()
+    assert "DeepSeek's status page:" not in reply.plain_text()
+
+
+async def test_in_chinese_the_statement_is_deepseeks_own_chinese_wording(
+    services: Services,
+) -> None:
+    reply = await dispatch(make_request("/outages", locale="zh"), services)
+
+    assert (
+        "DeepSeek 的回应（据原文引述）：“近期DeepSeek线上服务受到大规模恶意攻击，注册可能繁忙，"
+        "请稍等重试。已注册用户可以正常登录，感谢理解和支持。”"
+    ) in reply.plain_text()
+    assert "malicious" not in reply.plain_text()
+    fact = services.facts.fact("status_statement_zh")
+    assert "article.zh.txt" in fact.source
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["/outages Mars/Olympus_Mons", "/settings tz Mars/Olympus_Mons", "/recap on Mars/Olympus_Mons"],
+)
+async def test_chinese_lists_of_example_zones_are_joined_with_the_enumeration_comma(
+    services: Services, line: str
+) -> None:
+    reply = await dispatch(make_request(line, locale="zh"), services)
+
+    assert reply.is_error
+    assert "Asia/Shanghai、Europe/London、America/New_York、UTC" in reply.plain_text()
+    english = await dispatch(make_request(line), services)
+    assert "Asia/Shanghai, Europe/London, America/New_York, UTC" in english.plain_text()
