@@ -234,6 +234,23 @@ async def test_every_hostile_option_value_from_a_moderator_gets_a_safe_answer(
     assert error_records(caplog) == []
 
 
+async def test_hostile_autocomplete_input_is_answered_with_choices(
+    fake: FakeDiscord, front_end: DiscordFrontEnd, caplog: pytest.LogCaptureFixture
+) -> None:
+    fields = [("stocks", "ticker"), ("outages", "zone"), ("settings", "tz")]
+    sent = []
+    with caplog.at_level(logging.WARNING):
+        for number, hostile in enumerate(HOSTILE_INPUTS):
+            name, field = fields[number % len(fields)]
+            focused = {"name": field, "type": 3, "value": hostile[:100], "focused": True}
+            sent.append(await fake.autocomplete(name, [focused]))
+        await settle(fake, sent)
+
+    kinds = [calls_for(fake, interaction["id"])[0].json["type"] for interaction in sent]
+    assert kinds == [8] * len(sent)  # APPLICATION_COMMAND_AUTOCOMPLETE_RESULT
+    assert error_records(caplog) == []
+
+
 def a_bot_message(fake: FakeDiscord, custom_id: str, channel: int = CHANNEL_ID) -> dict[str, Any]:
     """A message of the bot's, stored in the fake, with one button carrying `custom_id`.
 

@@ -20,7 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.dispatch import dispatch
+from bot.dispatch import ParsedCommand, dispatch, parse_command
 from bot.render import format_table
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.cooldowns import Cooldowns, Rate
@@ -47,6 +47,7 @@ UNTHROTTLED = TelegramTuning(
     messages_per_minute_per_group=1_000_000,
 )
 MEMBER = 1001
+NOT_ADDRESSED = ParsedCommand(name="", text="", addressee="")
 FIRST_GROUP = -1_002_000_000_000
 SORRY = {text("en", "core.sorry"), text("zh", "core.sorry")}
 # The only tags dsbot writes; anything else in a payload came from user text.
@@ -220,6 +221,10 @@ async def test_moderator_commands_with_hostile_arguments_in_private_chats(
     # In a private chat the user moderates: polls are created from hostile text and shown,
     # settings and subscriptions take hostile values (or refuse them).
     lines = hostile_lines(["poll new", "settings tz", "recap on 16:15", "poll vote"])
+    # Hostile command names too: an unknown command is answered by naming it. A name with
+    # an @ is addressed to another bot ("/x@everyone"), which is rightly left alone.
+    names = [f"/{hostile}" for hostile in HOSTILE_INPUTS[::3]]
+    lines += [line for line in names if not (parse_command(line) or NOT_ADDRESSED).addressee]
 
     with caplog.at_level(logging.WARNING):
         sent = await run_commands(fake, lines, first_chat=10_000_000, group=False)
