@@ -314,10 +314,12 @@ class RecapScheduler:
         replies: dict[tuple[Lang, str], Reply] = {}
 
         def reply_for(subscription: Subscription) -> Reply:
-            lang: Lang = "zh" if subscription.lang == "zh" else "en"
-            key = (lang, subscription.schedule.zone.key)
+            # The chat's current /settings, as /recap now would answer there.
+            lang: Lang = "zh" if subscription.reply_lang == "zh" else "en"
+            zone = subscription.reply_zone
+            key = (lang, zone.key)
             if key not in replies:
-                replies[key] = render_recap(data, lang, subscription.schedule.zone)
+                replies[key] = render_recap(data, lang, zone)
             return replies[key]
 
         by_platform: dict[str, list[Subscription]] = {}

@@ -309,7 +309,7 @@ async def recap(request: Request, services: Services) -> Reply:
 
 def _describe(lang: Lang, subscription: Subscription) -> str:
     schedule = subscription.schedule
-    language = text(lang, "recap.lang_zh" if subscription.lang == "zh" else "recap.lang_en")
+    language = text(lang, "recap.lang_zh" if subscription.reply_lang == "zh" else "recap.lang_en")
     return text(
         lang, "recap.schedule", at=schedule.at_text, zone=schedule.zone.key, language=language
     )
@@ -388,4 +388,7 @@ async def _now(request: Request, services: Services) -> Reply:
     if wait_until is not None:
         raise UserError("recap.too_soon", when=_when(request.lang, wait_until, request.tz))
     data = await gather_recap(services, calendar, session)
-    return render_recap(data, request.lang, request.tz)
+    # In the zone the scheduled recaps of this chat use, so the two never disagree.
+    subscription = await RecapSubscriptions(services.db).get(request.platform, request.chat_id)
+    zone = subscription.reply_zone if subscription is not None else request.tz
+    return render_recap(data, request.lang, zone)

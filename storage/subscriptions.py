@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.db import Database
 from storage.trading_calendar import Session, TradingCalendar
@@ -107,15 +107,36 @@ class Subscription:
     handled_session: date | None = None
     last_sent_session: date | None = None
     last_sent_at: datetime | None = None
+    # The chat's own /settings, read with the subscription: they win over what was in
+    # force when the chat subscribed, so a later /settings lang or tz reaches the recaps.
+    chat_lang: str | None = None
+    chat_tz: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         return self.platform, self.chat_id
 
+    @property
+    def reply_lang(self) -> str:
+        """The chat's chosen language, else the language it subscribed in."""
+        return self.chat_lang or self.lang
 
-_COLUMNS = (
-    "platform, chat_id, at_time, tz, lang, created_by, active_since, handled_session, "
-    "last_sent_session, last_sent_at"
+    @property
+    def reply_zone(self) -> ZoneInfo:
+        """The chat's chosen time zone, else the zone of its schedule."""
+        if self.chat_tz:
+            try:
+                return ZoneInfo(self.chat_tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return self.schedule.zone
+
+
+_SELECT = (
+    "SELECT s.platform, s.chat_id, s.at_time, s.tz, s.lang, s.created_by, s.active_since, "
+    "s.handled_session, s.last_sent_session, s.last_sent_at, c.lang, c.tz "
+    "FROM recap_subscriptions AS s LEFT JOIN chat_settings AS c "
+    "ON c.platform = s.platform AND c.chat_id = s.chat_id"
 )
 
 
@@ -132,6 +153,8 @@ def _subscription(row: tuple[str, ...]) -> Subscription:
         handled_session=_day(row[7]),
         last_sent_session=_day(row[8]),
         last_sent_at=_moment(row[9]),
+        chat_lang=row[10],
+        chat_tz=row[11],
     )
 
 
@@ -161,7 +184,7 @@ class RecapSubscriptions:
                 (platform, chat_id, schedule.at_text, schedule.zone.key, lang, by, _iso(now)),
             )
             async with connection.execute(
-                f"SELECT {_COLUMNS} FROM recap_subscriptions WHERE platform = ? AND chat_id = ?",
+                f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?",
                 (platform, chat_id),
             ) as cursor:
                 row = await cursor.fetchone()
@@ -179,7 +202,7 @@ class RecapSubscriptions:
 
     async def get(self, platform: str, chat_id: str) -> Subscription | None:
         async with self.db.connection.execute(
-            f"SELECT {_COLUMNS} FROM recap_subscriptions WHERE platform = ? AND chat_id = ?",
+            f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?",
             (platform, chat_id),
         ) as cursor:
             row = await cursor.fetchone()
@@ -187,7 +210,7 @@ class RecapSubscriptions:
 
     async def all(self) -> list[Subscription]:
         async with self.db.connection.execute(
-            f"SELECT {_COLUMNS} FROM recap_subscriptions ORDER BY platform, chat_id"
+            f"{_SELECT} ORDER BY s.platform, s.chat_id"
         ) as cursor:
             rows = await cursor.fetchall()
         return [_subscription(tuple(row)) for row in rows]

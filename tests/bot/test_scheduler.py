@@ -16,7 +16,7 @@ import pytest
 from bot.frontends import ChatUnreachable
 from bot.scheduler import RecapScheduler, RecapTrigger
 from handlers.model import Platform, Reply, Services
-from handlers.recap import TICKERS, RecapData
+from handlers.recap import TICKERS, RecapData, RecapLine
 from storage.db import open_database
 from storage.facts import Facts
 from storage.market import MarketData
@@ -458,6 +458,35 @@ async def test_each_chat_gets_its_own_language(
         "-1": "Market recap: NYSE close of Mon 10 Mar 2025",
         "-2": "市场回顾：纽交所 2025年03月10日 收盘",
     }
+
+
+async def test_a_chats_later_settings_reach_its_scheduled_recaps(
+    services: Services, clock: Clock, calendar: TradingCalendar, telegram: FakeFrontEnd
+) -> None:
+    async def closes(services: Services, calendar: TradingCalendar, session: Session) -> RecapData:
+        line = RecapLine("NVDA", 100.0, 0.01, None)
+        return RecapData(session=session, lines=(line,), as_of=session.close, poll=None, chart=None)
+
+    await subscribe(services, "-1", lang="en")
+    await subscribe(services, "-2", lang="en")
+    # After subscribing, chat -1 switches to Chinese and Shanghai time with /settings.
+    await services.db.set_chat_lang("telegram", "-1", "zh")
+    await services.db.set_chat_tz("telegram", "-1", "Asia/Shanghai")
+    clock.now = utc("2025-03-10T20:15")
+    scheduler = RecapScheduler(
+        dataclasses.replace(services, clock=clock),
+        [telegram],
+        calendar=calendar,
+        pace={},
+        gather=closes,
+    )
+
+    await scheduler.run_due()
+
+    sent = {chat: reply.plain_text() for chat, reply in telegram.sent}
+    assert "市场回顾" in sent["-1"]
+    assert "价格截至 03月11日 04:00 Asia/Shanghai" in sent["-1"]
+    assert "Prices as of Mon 10 Mar 16:00 America/New_York" in sent["-2"]
 
 
 async def test_stopping_mid_fan_out_leaves_unsent_recaps_owed(

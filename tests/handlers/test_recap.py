@@ -323,3 +323,31 @@ def test_the_recap_draws_its_chart_without_the_stocks_command_module() -> None:
     assert "handlers.stock_chart" in imported
     assert "handlers.stocks" not in imported
     assert handlers.recap.SELLOFF_DAY == Facts.EVENT_DAY
+
+
+async def test_recap_now_renders_in_the_zone_the_chats_scheduled_recaps_use(
+    services: Services,
+) -> None:
+    canned = dataclasses.replace(services, market=CannedMarket(services))  # type: ignore[arg-type]
+    await ask(canned, "/recap on 16:15 America/New_York")
+
+    # No /settings tz: the subscription's zone, not the bot's default (UTC).
+    subscribed = await ask(canned, "/recap now")
+    await ask(canned, "/settings tz Asia/Shanghai")
+    later = dataclasses.replace(canned, clock=lambda: NOW + timedelta(minutes=10))
+    chosen = await ask(later, "/recap now")
+
+    # Friday 27 November 2026 closed early, at 13:00 in New York.
+    assert "Prices as of Fri 27 Nov 13:00 America/New_York" in subscribed.plain_text()
+    assert "Prices as of Sat 28 Nov 02:00 Asia/Shanghai" in chosen.plain_text()
+
+
+async def test_recap_status_names_the_language_the_chat_chose_after_subscribing(
+    services: Services,
+) -> None:
+    await ask(services, "/recap on")
+    await ask(services, "/settings lang zh")
+
+    reply = await ask(services, "/recap status")
+
+    assert "语言为中文。" in reply.plain_text()

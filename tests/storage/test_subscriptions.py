@@ -201,3 +201,23 @@ async def test_on_demand_recaps_are_limited_per_chat(db: Database) -> None:
     )
     assert await store.admit_request("telegram", "-2", NOW, cooldown) is None
     assert await store.admit_request("telegram", "-1", NOW + cooldown, cooldown) is None
+
+
+async def test_a_subscription_follows_the_chats_later_language_and_zone(db: Database) -> None:
+    store = RecapSubscriptions(db)
+    await store.subscribe("telegram", "-1", Schedule(time(16, 15), NEW_YORK), "en", "42", NOW)
+    untouched = await store.get("telegram", "-1")
+    assert untouched is not None
+    assert (untouched.reply_lang, untouched.reply_zone) == ("en", NEW_YORK)
+
+    await db.set_chat_lang("telegram", "-1", "zh")
+    await db.set_chat_tz("telegram", "-1", "Asia/Shanghai")
+
+    changed = await store.get("telegram", "-1")
+    assert changed is not None
+    assert (changed.reply_lang, changed.reply_zone) == ("zh", ZoneInfo("Asia/Shanghai"))
+    assert [(s.reply_lang, s.reply_zone.key) for s in await store.all()] == [
+        ("zh", "Asia/Shanghai")
+    ]
+    # The schedule itself stays as subscribed: only the wording follows the settings.
+    assert (changed.lang, changed.schedule.zone) == ("en", NEW_YORK)
