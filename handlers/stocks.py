@@ -134,13 +134,14 @@ def selloff(lang: Lang, facts: Facts) -> Reply:
             ),
             Table(headers, rows, ("l", "l", "r", "r", "r", "r")),
             text(lang, "stocks.selloff_notes"),
-            selloff_source(lang, facts, [move.ticker for move in moves]),
+            text(lang, "stocks.selloff_source"),
+            cross_checked(lang, facts, [move.ticker for move in moves]),
             text(lang, "stocks.selloff_more"),
         ),
     )
 
 
-def selloff_source(lang: Lang, facts: Facts, tickers: list[str]) -> str:
+def cross_checked(lang: Lang, facts: Facts, tickers: list[str]) -> str:
     """How far the table's closes were checked, read from the dataset's cross_checked column."""
     single = [
         ticker
@@ -151,12 +152,9 @@ def selloff_source(lang: Lang, facts: Facts, tickers: list[str]) -> str:
         )
     ]
     if not single:
-        return text(lang, "stocks.selloff_source_all_checked")
-    return text(
-        lang,
-        "stocks.selloff_source",
-        single=text(lang, "stocks.list_separator").join(sorted(single)),
-    )
+        return text(lang, "stocks.selloff_checked_all")
+    separator = text(lang, "stocks.list_separator")
+    return text(lang, "stocks.selloff_checked", single=separator.join(sorted(single)))
 
 
 def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
