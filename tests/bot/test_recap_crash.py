@@ -90,6 +90,19 @@ def received(fake: FakeBotApi) -> collections.Counter[str]:
     return counts
 
 
+async def until_delivered(
+    fake: FakeBotApi, process: asyncio.subprocess.Process, count: int, timeout: float = 60
+) -> None:
+    """Wait until `count` chats have their recap (a photo or a text, as the recap renders)."""
+    async with asyncio.timeout(timeout):
+        while sum(received(fake).values()) < count:
+            if process.returncode is not None:
+                assert process.stderr is not None
+                error = (await process.stderr.read()).decode()
+                raise AssertionError(f"the sender ended early: {error}")
+            await asyncio.sleep(0.005)
+
+
 async def claims(database: Path) -> dict[str, tuple[str | None, str | None]]:
     async with open_database(database) as db:
         rows = await db.connection.execute_fetchall(
@@ -108,7 +121,7 @@ async def test_a_recap_fan_out_killed_half_way_and_restarted_sends_no_chat_a_sec
 
     first = await start_sender(database, sessions, fake)
     try:
-        await fake.wait_for("sendPhoto", SENT_BEFORE_KILL, timeout=60)
+        await until_delivered(fake, first, SENT_BEFORE_KILL)
         first.send_signal(signal.SIGKILL)
         await asyncio.wait_for(first.wait(), 10)
     finally:
