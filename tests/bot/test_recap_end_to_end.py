@@ -17,6 +17,7 @@ from handlers.model import Services
 from storage.subscriptions import RecapSubscriptions, Schedule
 from storage.trading_calendar import nyse_calendar
 from tests.fakes.telegram_api import FakeBotApi
+from tests.handlers.test_recap import CannedMarket
 
 GROUP = -1001_777_000_001
 # Monday 30 November 2026: 16:15 in New York is 21:15 UTC.
@@ -61,8 +62,12 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
         DUE - timedelta(hours=1),
     )
     clock = ShiftedClock(DUE - LEAD)
+    # Monday's closes, as Yahoo would give them: a recap without closes has no chart.
+    market = CannedMarket(services)
     scheduler = RecapScheduler(
-        dataclasses.replace(services, clock=clock), [front_end], calendar=calendar
+        dataclasses.replace(services, clock=clock, market=market),  # type: ignore[arg-type]
+        [front_end],
+        calendar=calendar,
     )
     try:
         await scheduler.start()
@@ -114,8 +119,11 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
             "42",
             DUE - timedelta(hours=1),
         )
+    market = CannedMarket(services)  # closes, so the recap is a photo
     scheduler = RecapScheduler(
-        dataclasses.replace(services, clock=lambda: DUE), [front_end], calendar=nyse_calendar()
+        dataclasses.replace(services, clock=lambda: DUE, market=market),  # type: ignore[arg-type]
+        [front_end],
+        calendar=nyse_calendar(),
     )
     try:
         report = await scheduler.run_due()
