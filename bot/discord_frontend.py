@@ -32,7 +32,7 @@ from bot.tally import TallyRefresher
 from handlers.i18n import catalogue, pick_lang, text
 from handlers.model import Lang, Platform, Reply, Request, Services, Table
 from handlers.registry import COMMANDS, Command
-from handlers.timezones import EXAMPLE_ZONES
+from handlers.timezones import EXAMPLE_ZONES, zone_names
 from storage.bot_state import BotState
 
 log = logging.getLogger(__name__)
@@ -283,13 +283,11 @@ def _cost_text(input_tokens: str | None, output_tokens: str | None, cache: int |
 
 
 def _zone_choices(current: str) -> list[app_commands.Choice[str]]:
-    from zoneinfo import available_timezones
-
     wanted = current.strip().casefold()
     if not wanted:
         names = list(EXAMPLE_ZONES)
     else:
-        names = sorted(name for name in available_timezones() if wanted in name.casefold())
+        names = [name for name in zone_names() if wanted in name.casefold()]
         names.sort(key=lambda name: (not name.casefold().startswith(wanted), len(name)))
     return [app_commands.Choice(name=name, value=name) for name in names[:MAX_CHOICES]]
 

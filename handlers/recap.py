@@ -61,8 +61,8 @@ CHART_TICKERS = ("NVDA", "AVGO", "TSM", "ASML", "^IXIC", "^GSPC")
 INDEX_KEYS = {"^IXIC": "recap.index_ixic", "^GSPC": "recap.index_gspc", "^DJI": "recap.index_dji"}
 MAX_SHOWN = 40
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_ON = frozenset({"on", "start", "subscribe", "开", "开启", "订阅"})
-_OFF = frozenset({"off", "stop", "unsubscribe", "关", "关闭", "退订"})
+ON_WORDS = frozenset({"on", "start", "subscribe", "开", "开启", "订阅"})
+OFF_WORDS = frozenset({"off", "stop", "unsubscribe", "关", "关闭", "退订"})
 _STATUS = frozenset({"status", "状态"})
 _NOW = frozenset({"now", "现在", "立即"})
 
@@ -298,9 +298,9 @@ async def recap(request: Request, services: Services) -> Reply:
     word = args[0].lower() if args else "status"
     if word in _STATUS and len(args) <= 1:
         return await _status(request, services)
-    if word in _ON:
+    if word in ON_WORDS:
         return await _subscribe(request, services, args[1:])
-    if word in _OFF and len(args) == 1:
+    if word in OFF_WORDS and len(args) == 1:
         return await _unsubscribe(request, services)
     if word in _NOW and len(args) == 1:
         return await _now(request, services)

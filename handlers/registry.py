@@ -54,7 +54,7 @@ def needs_moderator(command: str, text: str) -> bool:
         return poll.needs_moderator(text)
     if command == "recap":
         words = text.split()
-        return bool(words) and words[0].lower() in recap._ON | recap._OFF
+        return bool(words) and words[0].lower() in recap.ON_WORDS | recap.OFF_WORDS
     if command == "settings":
         return bool(text.split())  # bare /settings only shows them
     entry = COMMANDS_BY_NAME.get(command)

@@ -11,7 +11,13 @@ MAX_ZONE_NAME = 64
 
 @cache
 def _zones_by_folded_name() -> dict[str, str]:
+    # available_timezones() walks the zone database on every call: once per process is enough.
     return {name.casefold(): name for name in available_timezones()}
+
+
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows, sorted."""
+    return tuple(sorted(_zones_by_folded_name().values()))
 
 
 def parse_zone(name: str) -> ZoneInfo | None:

@@ -53,9 +53,11 @@ def operations() -> list[Operation]:
         for word in poll._SUBCOMMANDS["close"]
         for line in (f"/poll {word}", f"/poll {word} #{{poll}}")
     ]
-    recap_on = [Operation(f"/recap {word}") for word in sorted(recap._ON)]
+    recap_on = [Operation(f"/recap {word}") for word in sorted(recap.ON_WORDS)]
     recap_on.append(Operation("/recap on 09:30 Asia/Shanghai"))
-    recap_off = [Operation(f"/recap {word}", setup=("/recap on",)) for word in sorted(recap._OFF)]
+    recap_off = [
+        Operation(f"/recap {word}", setup=("/recap on",)) for word in sorted(recap.OFF_WORDS)
+    ]
     settings = [
         Operation(f"/settings {name} {value}", setup=setup)
         for names, values in (
