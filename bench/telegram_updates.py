@@ -3,7 +3,7 @@
 The same 2,000 updates (half `/cost` commands in private chats, half poll-button presses by
 1,000 different members of a group) go through the real python-telegram-bot Application
 and TelegramFrontEnd: getUpdates, update parsing, the concurrent update processor, the
-adapter's request building (and each group member's getChatMember), bot.dispatch (chat
+adapter's request building (getChatMember only for moderator lines, none here), bot.dispatch (chat
 settings from SQLite, cooldowns), HTML rendering, and the outgoing sendMessage or
 answerCallbackQuery, answered by an in-process Bot API (a python-telegram-bot BaseRequest
 that answers from memory, so no socket time hides the Python work).
