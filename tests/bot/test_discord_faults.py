@@ -10,8 +10,6 @@ followed by a new command are in test_discord_frontend.py.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,39 +21,17 @@ from tests.bot.test_discord_frontend import (
     callback_for,
     custom_ids,
     description,
-    discord_settings,
-    no_throttle,
     subcommand,
 )
-from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord, point_discord_py_at
+from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord
 
 VOTERS = 20
 FIRST_VOTER = 1_000_000_000_000_100_000
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    try:
-        with point_discord_py_at(server):
-            yield server
-    finally:
-        server.resumes_allowed.set()
-        await server.close()
-
-
-@pytest.fixture
-async def front_end(
-    fake: FakeDiscord, services: Services, tmp_path: Path
-) -> AsyncIterator[DiscordFrontEnd]:
-    running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
-    await running.start()
-    await fake.wait_until_connected()
-    try:
-        yield running
-    finally:
-        await running.stop()
+def fake(discord_fake: FakeDiscord) -> FakeDiscord:
+    return discord_fake
 
 
 async def shown_poll(fake: FakeDiscord) -> tuple[int, dict[str, Any]]:
@@ -78,7 +54,7 @@ async def voters_of(services: Services, action: str) -> tuple[int, tuple[int, ..
 
 
 async def test_a_429_storm_on_answers_and_edits_loses_no_answer_and_no_vote(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
 ) -> None:
     message_id, message = await shown_poll(fake)
     first, second = custom_ids(message)[:2]
@@ -102,7 +78,7 @@ async def test_a_429_storm_on_answers_and_edits_loses_no_answer_and_no_vote(
 
 
 async def test_commands_and_votes_sent_while_the_gateway_is_down_are_answered_after_resume(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
 ) -> None:
     message_id, message = await shown_poll(fake)
     first = custom_ids(message)[0]
@@ -131,7 +107,7 @@ async def test_commands_and_votes_sent_while_the_gateway_is_down_are_answered_af
 
 
 async def test_votes_across_two_gateway_drops_are_each_counted_once(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
 ) -> None:
     message_id, message = await shown_poll(fake)
     first, second = custom_ids(message)[:2]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.discord_frontend import (
     COMMAND_HASH_KEY,
     MAX_DESCRIPTION,
@@ -27,11 +25,11 @@ from bot.discord_frontend import (
 from bot.dispatch import dispatch
 from bot.frontends import ChatUnreachable
 from bot.logs import RedactSecrets
-from bot.tally import TallyRefresher
 from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Services, Table
 from handlers.registry import COMMANDS
 from storage.bot_state import BotState
+from tests.bot.conftest import DISCORD_TOKEN, StartDiscord, discord_settings, no_throttle
 from tests.conftest import make_request
 from tests.fakes.discord_api import (
     CHANNEL_ID,
@@ -39,53 +37,17 @@ from tests.fakes.discord_api import (
     MANAGE_GUILD,
     FakeDiscord,
     RestCall,
-    point_discord_py_at,
 )
 
-TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.canary.Discord-token-that-must-never-be-logged"
 EPHEMERAL = 64
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
 FOLLOWUP = r"/webhooks/\d+/[^/]+"
 
 
-def no_throttle() -> TallyRefresher:
-    """Refreshes run at once: the throttling itself is tested with bot/tally.py."""
-    return TallyRefresher(interval=0.0)
-
-
-def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "discord_bot_token": TOKEN,
-        "dsbot_database": tmp_path / "dsbot.sqlite3",
-        "_env_file": None,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    try:
-        with point_discord_py_at(server):
-            yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def front_end(
-    fake: FakeDiscord, services: Services, tmp_path: Path
-) -> AsyncIterator[DiscordFrontEnd]:
-    running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
-    await running.start()
-    await fake.wait_until_connected()
-    try:
-        yield running
-    finally:
-        await running.stop()
+def fake(discord_fake: FakeDiscord) -> FakeDiscord:
+    return discord_fake
 
 
 def option(name: str, value: Any, kind: int = 3) -> dict[str, Any]:
@@ -110,7 +72,7 @@ def description(call: RestCall) -> str:
 
 
 async def test_start_identifies_with_minimal_intents_and_no_message_content(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     session = fake.live_session
     assert session is not None and session.identify is not None
@@ -122,7 +84,7 @@ async def test_start_identifies_with_minimal_intents_and_no_message_content(
 
 
 async def test_every_command_is_synced_with_chinese_names_and_descriptions(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
     by_name = {command["name"]: command for command in put.json}
@@ -143,7 +105,7 @@ def names_by_locale(entry: dict[str, Any]) -> dict[str, str]:
 
 
 async def test_names_along_every_command_path_are_distinct_in_every_locale(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
     subcommand_type = 1
@@ -172,7 +134,7 @@ async def test_names_along_every_command_path_are_distinct_in_every_locale(
 
 
 async def test_the_automatic_setting_is_labelled_in_the_members_language(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
     settings = next(command for command in put.json if command["name"] == "settings")
@@ -192,7 +154,7 @@ def test_only_registered_commands_are_marked_slow() -> None:
 
 
 async def test_settings_is_hidden_from_members_without_manage_server(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
     by_name = {command["name"]: command for command in put.json}
@@ -243,7 +205,7 @@ async def test_clearing_a_guild_removes_its_test_copies_of_the_commands(
 
 
 async def test_the_client_reconnects_after_the_gateway_drops(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     await fake.drop_gateway()
     await fake.wait_until_connected(sessions=2, timeout=10)
@@ -256,7 +218,7 @@ async def test_the_client_reconnects_after_the_gateway_drops(
 
 
 async def test_help_is_an_embed_sent_with_no_allowed_mentions(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     interaction = await fake.slash("help")
     call = await callback_for(fake, interaction)
@@ -269,7 +231,7 @@ async def test_help_is_an_embed_sent_with_no_allowed_mentions(
 
 
 async def test_cost_options_are_read_as_the_text_command(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
 ) -> None:
     interaction = await fake.slash("cost", [option("input", "2M"), option("output", "500k")])
     call = await callback_for(fake, interaction)
@@ -279,7 +241,9 @@ async def test_cost_options_are_read_as_the_text_command(
     assert not expected.is_error
 
 
-async def test_a_user_error_is_ephemeral(fake: FakeDiscord, front_end: DiscordFrontEnd) -> None:
+async def test_a_user_error_is_ephemeral(
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
+) -> None:
     interaction = await fake.slash("outages", [option("zone", "Mars/Olympus_Mons")])
     call = await callback_for(fake, interaction)
     assert call.json["data"]["flags"] & EPHEMERAL
@@ -287,14 +251,16 @@ async def test_a_user_error_is_ephemeral(fake: FakeDiscord, front_end: DiscordFr
 
 
 async def test_a_chinese_locale_gets_a_chinese_reply(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     interaction = await fake.slash("help", locale="zh-TW")
     call = await callback_for(fake, interaction)
     assert any("\u4e00" <= char <= "\u9fff" for char in description(call))
 
 
-async def test_outages_zone_autocompletes(fake: FakeDiscord, front_end: DiscordFrontEnd) -> None:
+async def test_outages_zone_autocompletes(
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
+) -> None:
     focused = {"name": "zone", "type": 3, "value": "shang", "focused": True}
     interaction = await fake.autocomplete("outages", [focused])
     call = await callback_for(fake, interaction)
@@ -303,25 +269,19 @@ async def test_outages_zone_autocompletes(fake: FakeDiscord, front_end: DiscordF
 
 
 async def test_a_slow_answer_is_deferred_then_the_original_response_edited(
-    fake: FakeDiscord, services: Services, tmp_path: Path
+    fake: FakeDiscord, start_discord: StartDiscord
 ) -> None:
-    running = DiscordFrontEnd(
-        discord_settings(tmp_path), services, tally=no_throttle(), defer_after=0.0
-    )
-    await running.start()
-    try:
-        interaction = await fake.slash("about")
-        call = await callback_for(fake, interaction)
-        (edit,) = await fake.wait_for_call("PATCH", ORIGINAL)
-    finally:
-        await running.stop()
+    await start_discord(defer_after=0.0)
+    interaction = await fake.slash("about")
+    call = await callback_for(fake, interaction)
+    (edit,) = await fake.wait_for_call("PATCH", ORIGINAL)
     assert call.json["type"] == 5
     assert "DeepSeek" in "".join(e.get("description", "") for e in edit.json["embeds"])
     assert edit.json["allowed_mentions"] == {"parse": []}
 
 
 async def test_a_429_from_the_api_is_waited_out_and_retried(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     fake.rate_limits[CALLBACK] = 1
     interaction = await fake.slash("about")
@@ -333,7 +293,7 @@ async def test_a_429_from_the_api_is_waited_out_and_retried(
 
 
 async def test_moderators_can_change_settings_and_others_cannot(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
 ) -> None:
     member = await fake.slash("settings", [option("lang", "zh")])
     refused = await callback_for(fake, member)
@@ -366,9 +326,9 @@ async def test_a_configured_moderator_role_counts_as_moderator(
 
 
 async def test_send_posts_the_rendered_reply_to_the_channel(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
-    await front_end.send(str(CHANNEL_ID), Reply(title="Recap", parts=("@everyone look",)))
+    await discord_front_end.send(str(CHANNEL_ID), Reply(title="Recap", parts=("@everyone look",)))
     (post,) = fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
     assert post.json["allowed_mentions"] == {"parse": []}
     assert post.json["embeds"][0]["description"] == "@\u200beveryone look"
@@ -376,11 +336,11 @@ async def test_send_posts_the_rendered_reply_to_the_channel(
 
 @pytest.mark.parametrize(("status", "code"), [(403, 50001), (403, 50013), (404, 10003)])
 async def test_send_to_a_lost_channel_raises_chat_unreachable(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, status: int, code: int
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, status: int, code: int
 ) -> None:
     fake.channel_errors[CHANNEL_ID] = (status, code)
     with pytest.raises(ChatUnreachable):
-        await front_end.send(str(CHANNEL_ID), Reply(parts=("hello",)))
+        await discord_front_end.send(str(CHANNEL_ID), Reply(parts=("hello",)))
 
 
 # ---- polls and buttons --------------------------------------------------------------------
@@ -391,7 +351,7 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
 
 
 async def test_a_poll_option_naming_everyone_does_not_ping(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     new = subcommand(
         "new", option("question", "Who is to blame?"), option("choices", "@everyone | @here <@&1>")
@@ -440,7 +400,7 @@ async def test_a_button_pressed_after_a_restart_votes_and_refreshes_the_message(
 
 
 async def test_a_slash_vote_answers_with_the_poll_and_a_private_notice(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     interaction = await fake.slash("poll", [subcommand("vote", option("option", 2, kind=4))])
     call = await callback_for(fake, interaction)
@@ -452,7 +412,7 @@ async def test_a_slash_vote_answers_with_the_poll_and_a_private_notice(
 
 
 async def test_poll_results_defer_first_then_edit_the_original_response(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     interaction = await fake.slash("poll", [subcommand("results")])
     call = await callback_for(fake, interaction)
@@ -527,7 +487,7 @@ async def test_the_token_never_appears_in_debug_logs(
 ) -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactSecrets([TOKEN]))
+    handler.addFilter(RedactSecrets([DISCORD_TOKEN]))
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -543,17 +503,17 @@ async def test_the_token_never_appears_in_debug_logs(
         root.setLevel(level)
     logged = stream.getvalue()
     assert "INTERACTION_CREATE" in logged
-    assert TOKEN not in logged
-    assert TOKEN.split(".")[-1] not in logged
+    assert DISCORD_TOKEN not in logged
+    assert DISCORD_TOKEN.split(".")[-1] not in logged
     session = fake.sessions[0]
-    assert session.identify is not None and session.identify["token"] == TOKEN
+    assert session.identify is not None and session.identify["token"] == DISCORD_TOKEN
 
 
 # ---- /stocks ------------------------------------------------------------------------------
 
 
 async def test_stocks_ticker_autocompletes_from_the_dataset(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
 ) -> None:
     focused = {"name": "ticker", "type": 3, "value": "nv", "focused": True}
     interaction = await fake.autocomplete("stocks", [focused])
@@ -564,7 +524,7 @@ async def test_stocks_ticker_autocompletes_from_the_dataset(
 
 
 async def test_stocks_defers_first_then_edits_in_the_answer_for_any_ticker(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     interaction = await fake.slash("stocks", [option("ticker", "NVDA")])
     call = await callback_for(fake, interaction)
@@ -575,7 +535,7 @@ async def test_stocks_defers_first_then_edits_in_the_answer_for_any_ticker(
 
 
 async def test_an_error_after_deferring_replaces_the_placeholder_privately(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     results = subcommand("results", option("id", 987654, kind=4))
     interaction = await fake.slash("poll", [results])
@@ -588,7 +548,7 @@ async def test_an_error_after_deferring_replaces_the_placeholder_privately(
 
 
 async def test_two_members_pressing_buttons_end_with_both_votes_in_the_message(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     shown = await fake.slash("poll", [subcommand("show")])
     await callback_for(fake, shown)
@@ -607,7 +567,7 @@ async def test_two_members_pressing_buttons_end_with_both_votes_in_the_message(
 
 
 async def test_commands_added_later_are_offered_with_a_text_option(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
     by_name = {command["name"]: command for command in put.json}
@@ -622,7 +582,7 @@ async def test_commands_added_later_are_offered_with_a_text_option(
 
 
 async def test_in_a_direct_message_the_member_may_change_their_own_settings(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, services: Services
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
 ) -> None:
     interaction = await fake.slash("settings", [option("lang", "zh")], guild=False)
     call = await callback_for(fake, interaction)
@@ -631,32 +591,26 @@ async def test_in_a_direct_message_the_member_may_change_their_own_settings(
 
 
 async def test_a_429_on_a_channel_post_is_waited_out_and_retried(
-    fake: FakeDiscord, front_end: DiscordFrontEnd
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     fake.rate_limits[rf"/channels/{CHANNEL_ID}/messages"] = 1
-    await front_end.send(str(CHANNEL_ID), Reply(parts=("recap",)))
+    await discord_front_end.send(str(CHANNEL_ID), Reply(parts=("recap",)))
     posts = fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
     assert len(posts) == 2
     assert posts[0].json == posts[1].json
 
 
 async def test_a_slow_button_press_is_acknowledged_first_and_the_notice_follows(
-    fake: FakeDiscord, services: Services, tmp_path: Path
+    fake: FakeDiscord, start_discord: StartDiscord
 ) -> None:
-    running = DiscordFrontEnd(
-        discord_settings(tmp_path), services, tally=no_throttle(), defer_after=0.0
-    )
-    await running.start()
-    try:
-        await fake.slash("poll", [subcommand("show")])
-        await fake.wait_for_call("PATCH", ORIGINAL)
-        (message_id,) = [key for key, message in fake.messages.items() if custom_ids(message)]
-        message = fake.messages[message_id]
-        press = await fake.press(message, custom_ids(message)[0])
-        acknowledged = await callback_for(fake, press)
-        (notice,) = await fake.wait_for_call("POST", FOLLOWUP)
-        await fake.wait_for_call("PATCH", rf"/channels/{CHANNEL_ID}/messages/{message_id}")
-    finally:
-        await running.stop()
+    await start_discord(defer_after=0.0)
+    await fake.slash("poll", [subcommand("show")])
+    await fake.wait_for_call("PATCH", ORIGINAL)
+    (message_id,) = [key for key, message in fake.messages.items() if custom_ids(message)]
+    message = fake.messages[message_id]
+    press = await fake.press(message, custom_ids(message)[0])
+    acknowledged = await callback_for(fake, press)
+    (notice,) = await fake.wait_for_call("POST", FOLLOWUP)
+    await fake.wait_for_call("PATCH", rf"/channels/{CHANNEL_ID}/messages/{message_id}")
     assert acknowledged.json["type"] == 6
     assert notice.json["flags"] & EPHEMERAL

@@ -13,19 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.discord_frontend import DiscordFrontEnd
-from bot.tally import TallyRefresher
-from handlers.cooldowns import Cooldowns, Rate
 from handlers.i18n import text
 from handlers.model import Services
+from tests.bot.conftest import StartDiscord, discord_settings, no_throttle
 from tests.bot.hostile_checks import error_records, poll_fixtures, snapshot_tables
 from tests.fakes.discord_api import (
     APPLICATION_ID,
@@ -35,12 +31,10 @@ from tests.fakes.discord_api import (
     MANAGE_GUILD,
     FakeDiscord,
     RestCall,
-    point_discord_py_at,
     user_payload,
 )
 from tests.hostile_inputs import HOSTILE_ACTIONS, HOSTILE_INPUTS, forged_poll_actions
 
-TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.hostile.Discord-token-for-the-hostile-suite"
 SORRY = {text("en", "core.sorry"), text("zh", "core.sorry")}
 FENCED = re.compile(r"```[\s\S]*?```")
 ESCAPED = re.compile(r"\\[\s\S]")
@@ -49,43 +43,14 @@ MASKED_LINK = re.compile(r"\[[^\]]+\]\([^)]+\)")
 LINE_MARKUP = re.compile(r"^(#{1,3} |>>?>? |\s*- )", re.MULTILINE)
 
 
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        discord_bot_token=SecretStr(TOKEN),
-        dsbot_database=tmp_path / "dsbot.sqlite3",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+@pytest.fixture
+def fake(discord_fake: FakeDiscord) -> FakeDiscord:
+    return discord_fake
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    try:
-        with point_discord_py_at(server):
-            yield server
-    finally:
-        await server.close()
-
-
-async def started(fake: FakeDiscord, services: Services, tmp_path: Path) -> DiscordFrontEnd:
-    running = DiscordFrontEnd(
-        settings(tmp_path), services, tally=TallyRefresher(interval=0.0), defer_after=2.0
-    )
-    await running.start()
-    await fake.wait_until_connected()
-    return running
-
-
-@pytest.fixture
-async def front_end(
-    fake: FakeDiscord, services: Services, tmp_path: Path
-) -> AsyncIterator[DiscordFrontEnd]:
-    running = await started(fake, services, tmp_path)
-    try:
-        yield running
-    finally:
-        await running.stop()
+async def discord_front_end(start_discord: StartDiscord) -> DiscordFrontEnd:
+    return await start_discord(defer_after=2.0)
 
 
 def option(name: str, value: Any) -> dict[str, Any]:
@@ -209,7 +174,7 @@ async def run_slash_corpus(
 
 async def test_every_hostile_option_value_from_a_member_gets_a_safe_answer_and_changes_nothing(
     fake: FakeDiscord,
-    front_end: DiscordFrontEnd,
+    discord_front_end: DiscordFrontEnd,
     services: Services,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -225,7 +190,7 @@ async def test_every_hostile_option_value_from_a_member_gets_a_safe_answer_and_c
 
 
 async def test_every_hostile_option_value_from_a_moderator_gets_a_safe_answer(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, caplog: pytest.LogCaptureFixture
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
         problems = await run_slash_corpus(fake, permissions=MANAGE_GUILD)
@@ -235,7 +200,7 @@ async def test_every_hostile_option_value_from_a_moderator_gets_a_safe_answer(
 
 
 async def test_hostile_autocomplete_input_is_answered_with_choices(
-    fake: FakeDiscord, front_end: DiscordFrontEnd, caplog: pytest.LogCaptureFixture
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, caplog: pytest.LogCaptureFixture
 ) -> None:
     fields = [("stocks", "ticker"), ("outages", "zone"), ("settings", "tz")]
     sent = []
@@ -284,7 +249,7 @@ def a_bot_message(fake: FakeDiscord, custom_id: str, channel: int = CHANNEL_ID) 
 
 async def test_forged_custom_ids_are_all_answered_and_change_no_vote(
     fake: FakeDiscord,
-    front_end: DiscordFrontEnd,
+    discord_front_end: DiscordFrontEnd,
     services: Services,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -310,18 +275,14 @@ async def test_forged_custom_ids_are_all_answered_and_change_no_vote(
 
 
 async def test_the_cooldown_reply_is_a_catalogued_private_answer(
-    fake: FakeDiscord, services: Services, tmp_path: Path
+    fake: FakeDiscord, tight_cooldowns: Services, tmp_path: Path
 ) -> None:
-    limited = Services(
-        facts=services.facts,
-        db=services.db,
-        polls=services.polls,
-        clock=services.clock,
-        market=services.market,
-        cooldowns=Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0)),
+    running = DiscordFrontEnd(
+        discord_settings(tmp_path), tight_cooldowns, tally=no_throttle(), defer_after=2.0
     )
-    running = await started(fake, limited, tmp_path)
+    await running.start()
     try:
+        await fake.wait_until_connected()
         slashes = [await fake.slash("about") for _ in range(3)]
         await settle(fake, slashes)
         press = await fake.press(a_bot_message(fake, "poll:1:0"), "poll:1:0")

@@ -1,0 +1,154 @@
+"""The front-end suites' fakes and running front ends: Telegram and Discord, each over HTTP.
+
+`telegram_fake` is the fake Bot API and `telegram` a TelegramFrontEnd polling it;
+`discord_fake` is the fake Discord (discord.py pointed at it) and `discord_front_end` a
+connected DiscordFrontEnd. Both front ends run over the `services` fixture, so a module
+whose front ends need other Services overrides `services`; one whose Telegram needs other
+timings overrides `telegram_tuning`. A test that needs a second front end, or other options,
+calls `start_telegram(...)` / `start_discord(...)`. Modules where `fake` names one of the
+fakes say so with a one-line fixture of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.discord_frontend import DiscordFrontEnd
+from bot.tally import TallyRefresher
+from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.cooldowns import Cooldowns, Rate
+from handlers.model import Services
+from tests.fakes.discord_api import FakeDiscord, point_discord_py_at
+from tests.fakes.telegram_api import FakeBotApi
+
+DISCORD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.canary.Discord-token-that-must-never-be-logged"
+
+StartTelegram = Callable[..., Awaitable[TelegramFrontEnd]]
+StartDiscord = Callable[..., Awaitable[DiscordFrontEnd]]
+
+
+def no_throttle() -> TallyRefresher:
+    """Refreshes run at once: the throttling itself is tested with bot/tally.py."""
+    return TallyRefresher(interval=0.0)
+
+
+def telegram_settings(fake: FakeBotApi) -> Settings:
+    return Settings(
+        telegram_bot_token=SecretStr(fake.token),
+        telegram_api_base_url=fake.base_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "discord_bot_token": DISCORD_TOKEN,
+        "dsbot_database": tmp_path / "dsbot.sqlite3",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def tight_cooldowns(services: Services) -> Services:
+    """The test Services, but a member may send only two commands a minute."""
+    return Services(
+        facts=services.facts,
+        db=services.db,
+        polls=services.polls,
+        clock=services.clock,
+        market=services.market,
+        cooldowns=Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0)),
+    )
+
+
+# -- Telegram -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def telegram_fake() -> AsyncIterator[FakeBotApi]:
+    api = await FakeBotApi().start()
+    yield api
+    await api.close()
+
+
+@pytest.fixture
+def telegram_tuning() -> TelegramTuning:
+    # Short polls and retries, so that a test waits for the bot in fractions of a second.
+    return TelegramTuning(poll_timeout=1, retry_first_delay=0.05, retry_max_delay=0.2)
+
+
+@pytest.fixture
+async def start_telegram(
+    telegram_fake: FakeBotApi, services: Services, telegram_tuning: TelegramTuning
+) -> AsyncIterator[StartTelegram]:
+    """Start a TelegramFrontEnd on the fake (over `services` unless given); stopped at the end."""
+    running: list[TelegramFrontEnd] = []
+
+    async def start(over: Services = services, **options: Any) -> TelegramFrontEnd:
+        options.setdefault("tuning", telegram_tuning)
+        front_end = TelegramFrontEnd(telegram_settings(telegram_fake), over, **options)
+        await front_end.start()
+        running.append(front_end)
+        return front_end
+
+    yield start
+    for front_end in reversed(running):
+        await front_end.stop()
+
+
+@pytest.fixture
+async def telegram(start_telegram: StartTelegram) -> TelegramFrontEnd:
+    return await start_telegram()
+
+
+# -- Discord --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    try:
+        with point_discord_py_at(server):
+            yield server
+    finally:
+        # A test that held the gateway's resumes back must not leave the client waiting.
+        server.resumes_allowed.set()
+        await server.close()
+
+
+@pytest.fixture
+async def start_discord(
+    discord_fake: FakeDiscord, services: Services, tmp_path: Path
+) -> AsyncIterator[StartDiscord]:
+    """Start a DiscordFrontEnd (over `services` unless given) and wait until it is connected;
+    stopped at the end. Options such as defer_after go to DiscordFrontEnd."""
+    running: list[DiscordFrontEnd] = []
+
+    async def start(over: Services = services, **options: Any) -> DiscordFrontEnd:
+        front_end = DiscordFrontEnd(
+            discord_settings(tmp_path), over, tally=no_throttle(), **options
+        )
+        await front_end.start()
+        running.append(front_end)
+        await discord_fake.wait_until_connected()
+        return front_end
+
+    try:
+        yield start
+    finally:
+        for front_end in reversed(running):
+            await front_end.stop()
+
+
+@pytest.fixture
+async def discord_front_end(start_discord: StartDiscord) -> DiscordFrontEnd:
+    return await start_discord()
