@@ -14,19 +14,17 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.dispatch import ParsedCommand, dispatch, parse_command
 from bot.render import format_table
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
-from handlers.cooldowns import Cooldowns, Rate
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services, Table
 from handlers.registry import COMMANDS
+from tests.bot.conftest import StartTelegram, telegram_settings
 from tests.bot.hostile_checks import (
     error_records,
     poll_fixtures,
@@ -55,19 +53,14 @@ OWN_TAGS = re.compile(r"</?(b|pre)>")
 ANY_TAG = re.compile(r"<[^>]*>")
 
 
-def settings_for(fake: FakeBotApi) -> Settings:
-    return Settings(
-        telegram_bot_token=SecretStr(fake.token),
-        telegram_api_base_url=fake.base_url,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+@pytest.fixture
+def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
+    return telegram_fake
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    yield api
-    await api.close()
+def telegram_tuning() -> TelegramTuning:
+    return UNTHROTTLED
 
 
 Recorder = dict[str, Reply]
@@ -90,15 +83,8 @@ async def replies() -> Recorder:
 
 
 @pytest.fixture
-async def telegram(
-    fake: FakeBotApi, services: Services, replies: Recorder
-) -> AsyncIterator[TelegramFrontEnd]:
-    front_end = TelegramFrontEnd(
-        settings_for(fake), services, tuning=UNTHROTTLED, dispatcher=recording(replies)
-    )
-    await front_end.start()
-    yield front_end
-    await front_end.stop()
+async def telegram(start_telegram: StartTelegram, replies: Recorder) -> TelegramFrontEnd:
+    return await start_telegram(dispatcher=recording(replies))
 
 
 def squeezed(value: str) -> str:
@@ -290,17 +276,9 @@ async def test_forged_callback_data_is_answered_and_changes_no_vote(
 
 
 async def test_the_cooldown_reply_is_a_catalogued_answer_to_commands_and_buttons(
-    fake: FakeBotApi, services: Services
+    fake: FakeBotApi, services: Services, tight_cooldowns: Services
 ) -> None:
-    limited = Services(
-        facts=services.facts,
-        db=services.db,
-        polls=services.polls,
-        clock=services.clock,
-        market=services.market,
-        cooldowns=Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0)),
-    )
-    front_end = TelegramFrontEnd(settings_for(fake), limited, tuning=UNTHROTTLED)
+    front_end = TelegramFrontEnd(telegram_settings(fake), tight_cooldowns, tuning=UNTHROTTLED)
     await front_end.start()
     try:
         for _ in range(3):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -24,7 +23,6 @@ from tests.bot.test_telegram_frontend import (
     final_rendering,
     new_group_poll,
     reply_to,
-    settings_for,
 )
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -39,19 +37,14 @@ USERS = range(2001, 2021)
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    api.owners[GROUP] = ADMIN
-    yield api
-    await api.close()
+def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
+    telegram_fake.owners[GROUP] = ADMIN
+    return telegram_fake
 
 
 @pytest.fixture
-async def telegram(fake: FakeBotApi, services: Services) -> AsyncIterator[TelegramFrontEnd]:
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
-    await front_end.start()
-    yield front_end
-    await front_end.stop()
+def telegram_tuning() -> TelegramTuning:
+    return FAST
 
 
 def send_about_from_everyone(fake: FakeBotApi) -> None:

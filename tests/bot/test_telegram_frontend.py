@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import Hashable
 
 import pytest
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.dispatch import dispatch
 from bot.frontends import ChatUnreachable
 from bot.logs import REDACTED, configure_logging
@@ -19,6 +17,7 @@ from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning, render_html
 from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Request, Services, Table
 from handlers.registry import COMMANDS
+from tests.bot.conftest import telegram_settings
 from tests.fakes.telegram_api import BOT_USERNAME, FakeBotApi, StoredMessage
 
 GROUP = -1001_234_567_890
@@ -37,28 +36,15 @@ PNG = bytes.fromhex(
 )
 
 
-def settings_for(fake: FakeBotApi) -> Settings:
-    return Settings(
-        telegram_bot_token=SecretStr(fake.token),
-        telegram_api_base_url=fake.base_url,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+@pytest.fixture
+def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
+    telegram_fake.owners[GROUP] = ADMIN
+    return telegram_fake
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    api.owners[GROUP] = ADMIN
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-async def telegram(fake: FakeBotApi, services: Services) -> AsyncIterator[TelegramFrontEnd]:
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
-    await front_end.start()
-    yield front_end
-    await front_end.stop()
+def telegram_tuning() -> TelegramTuning:
+    return FAST
 
 
 async def reply_to(fake: FakeBotApi, line: str, **sender: object) -> StoredMessage:
@@ -219,7 +205,7 @@ async def start_with_reply(fake: FakeBotApi, services: Services, reply: Reply) -
     async def answer(request: Request, services: Services) -> Reply:
         return reply
 
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST, dispatcher=answer)
+    front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST, dispatcher=answer)
     await front_end.start()
     return front_end
 
@@ -337,7 +323,7 @@ async def test_send_delivers_a_scheduled_reply_rendered_like_any_other(
 
 
 async def test_stop_lets_a_reply_in_flight_finish(fake: FakeBotApi, services: Services) -> None:
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+    front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST)
     await front_end.start()
     fake.inject("sendMessage", delay=0.5)
     fake.send_command("/about")
@@ -359,7 +345,7 @@ async def test_the_token_never_reaches_the_logs(
     logging.getLogger("httpx").setLevel(logging.DEBUG)
     fake.inject("sendMessage", status=500, times=1)
     try:
-        front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+        front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST)
         await front_end.start()
         fake.send_command("/about")
         await fake.wait_for("sendMessage")
@@ -386,7 +372,7 @@ async def test_a_failed_refresh_is_logged_with_the_chat_and_action_but_not_the_m
             return Reply(parts=("counted",), edit=True, refresh_action="poll:9:r")
         return Reply(parts=("a poll",), buttons=(Button("1. Yes", "poll:9:0"),))
 
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST, dispatcher=answer)
+    front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST, dispatcher=answer)
     await front_end.start()
     try:
         poll = await reply_to(fake, "/poll", chat_id=GROUP, user_id=ADMIN)
@@ -457,7 +443,7 @@ async def test_fifty_people_pressing_a_poll_button_are_all_answered_and_counted(
 ) -> None:
     tally = CountingRefresher(interval=1.0)
     tally.gate.set()
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST, tally=tally)
+    front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST, tally=tally)
     await front_end.start()
     try:
         poll = await new_group_poll(fake, "/poll new Lunch? | Pizza | Sushi")
@@ -493,7 +479,7 @@ async def test_an_edit_storm_edits_a_poll_at_most_once_a_second_and_ends_exact(
     # The production interval, on the throttle's own clock: no second passes until the gate
     # opens, so all 40 presses arrive "within" the first second whatever the machine's load.
     tally = CountingRefresher(interval=1.0)
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST, tally=tally)
+    front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST, tally=tally)
     await front_end.start()
     try:
         poll = await new_group_poll(fake, "/poll new Best model? | R1 | o1 | V3")
@@ -554,7 +540,7 @@ async def test_dropped_connections_are_retried_until_the_reply_is_delivered(
 
 async def test_start_waits_for_telegram_to_come_back(fake: FakeBotApi, services: Services) -> None:
     fake.inject("getMe", status=502, times=3)
-    front_end = TelegramFrontEnd(settings_for(fake), services, tuning=FAST)
+    front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST)
 
     await front_end.start()
     try:
