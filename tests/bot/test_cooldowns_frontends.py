@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.discord_frontend import DiscordFrontEnd
 from bot.services import build_services
-from bot.tally import TallyRefresher
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram_frontend import TelegramFrontEnd
 from handlers.i18n import text
 from handlers.model import Services
-from tests.fakes.discord_api import FakeDiscord, RestCall, point_discord_py_at
+from tests.fakes.discord_api import FakeDiscord, RestCall
 from tests.fakes.telegram_api import FakeBotApi
 
 GROUP = -1001_234_567_890
@@ -30,13 +28,12 @@ FLOODER, CALM = 7, 8
 # More than the 10 commands in 10 seconds a member may send; sent within about a second, so
 # at most one unit of capacity drips back meanwhile.
 BURST = 15
-FAST = TelegramTuning(poll_timeout=1, retry_first_delay=0.05, retry_max_delay=0.2)
-DISCORD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.cooldown.Discord-token-for-cooldown-tests"
 SLOW_DOWN = text("en", "core.slow_down")
 
 
 @pytest.fixture
-async def production(tmp_path: Path) -> AsyncIterator[Services]:
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    """In place of the bare test Services, what `dsbot run` builds: both front ends use it."""
     settings = Settings(
         dsbot_database=tmp_path / "dsbot.sqlite3",
         dsbot_market="offline",
@@ -48,28 +45,6 @@ async def production(tmp_path: Path) -> AsyncIterator[Services]:
 
 
 # -- Telegram -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def telegram_fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-async def telegram(
-    telegram_fake: FakeBotApi, production: Services
-) -> AsyncIterator[TelegramFrontEnd]:
-    settings = Settings(
-        telegram_bot_token=SecretStr(telegram_fake.token),
-        telegram_api_base_url=telegram_fake.base_url,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    front_end = TelegramFrontEnd(settings, production, tuning=FAST)
-    await front_end.start()
-    yield front_end
-    await front_end.stop()
 
 
 def telegram_answers(fake: FakeBotApi, commands: list[dict[str, Any]]) -> list[str]:
@@ -104,35 +79,6 @@ async def test_a_flooding_telegram_member_is_told_to_slow_down_once_and_others_a
 
 
 # -- Discord --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    try:
-        with point_discord_py_at(server):
-            yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def discord_front_end(
-    discord_fake: FakeDiscord, production: Services, tmp_path: Path
-) -> AsyncIterator[DiscordFrontEnd]:
-    settings = Settings(
-        discord_bot_token=SecretStr(DISCORD_TOKEN),
-        dsbot_database=tmp_path / "dsbot.sqlite3",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    running = DiscordFrontEnd(settings, production, tally=TallyRefresher(interval=0.0))
-    await running.start()
-    await discord_fake.wait_until_connected()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def discord_answer(fake: FakeDiscord, interaction: dict[str, Any]) -> RestCall:

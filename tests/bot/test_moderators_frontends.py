@@ -9,28 +9,23 @@ a role configured by name, and a role that is not the configured one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.discord_frontend import DiscordFrontEnd
-from bot.tally import TallyRefresher
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram_frontend import TelegramFrontEnd
 from handlers.i18n import text
 from handlers.model import Services
-from tests.fakes.discord_api import CHANNEL_ID, MOD_ROLE_ID, FakeDiscord, point_discord_py_at
+from tests.bot.conftest import discord_settings, no_throttle
+from tests.fakes.discord_api import CHANNEL_ID, MOD_ROLE_ID, FakeDiscord
 from tests.fakes.telegram_api import FakeBotApi, StoredMessage
 
 GROUP = -1001_234_567_890
 MEMBER = 7
 # The user Telegram shows as the sender of an anonymous administrator's message.
 GROUP_ANONYMOUS_BOT = 1_087_968_824
-FAST = TelegramTuning(poll_timeout=1, retry_first_delay=0.05, retry_max_delay=0.2)
-DISCORD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.moderators.Discord-token-for-moderator-tests"
 ADMINISTRATOR = 1 << 3
 OTHER_ROLE_ID = 1_100_000_000_000_000_043
 EPHEMERAL = 64
@@ -40,23 +35,8 @@ EPHEMERAL = 64
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-async def telegram(fake: FakeBotApi, services: Services) -> AsyncIterator[TelegramFrontEnd]:
-    settings = Settings(
-        telegram_bot_token=SecretStr(fake.token),
-        telegram_api_base_url=fake.base_url,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    front_end = TelegramFrontEnd(settings, services, tuning=FAST)
-    await front_end.start()
-    yield front_end
-    await front_end.stop()
+def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
+    return telegram_fake
 
 
 async def group_reply(fake: FakeBotApi, line: str, **sender: Any) -> StoredMessage:
@@ -107,15 +87,10 @@ async def test_when_telegram_cannot_say_who_is_an_administrator_the_answer_is_no
 
 
 @pytest.fixture
-async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    server.roles[OTHER_ROLE_ID] = "Regulars"
-    await server.start()
-    try:
-        with point_discord_py_at(server):
-            yield server
-    finally:
-        await server.close()
+def discord_fake(discord_fake: FakeDiscord) -> FakeDiscord:
+    # A second role on the server, so that holding some role is not mistaken for moderating.
+    discord_fake.roles[OTHER_ROLE_ID] = "Regulars"
+    return discord_fake
 
 
 async def discord_settings_change(
@@ -128,13 +103,8 @@ async def discord_settings_change(
     roles: tuple[int, ...],
 ) -> bool:
     """Run `/settings tz Asia/Tokyo` as such a member; whether the chat's zone changed."""
-    settings = Settings(
-        discord_bot_token=SecretStr(DISCORD_TOKEN),
-        dsbot_database=tmp_path / "dsbot.sqlite3",
-        dsbot_discord_mod_role=mod_role,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    running = DiscordFrontEnd(settings, services, tally=TallyRefresher(interval=0.0))
+    settings = discord_settings(tmp_path, dsbot_discord_mod_role=mod_role)
+    running = DiscordFrontEnd(settings, services, tally=no_throttle())
     await running.start()
     try:
         await discord_fake.wait_until_connected()
