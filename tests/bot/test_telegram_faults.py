@@ -10,6 +10,7 @@ connections) are in test_telegram_frontend.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
@@ -24,27 +25,24 @@ from tests.bot.test_telegram_frontend import (
     new_group_poll,
     reply_to,
 )
+from tests.bot.test_telegram_frontend import FAST as FRONT_END_TIMINGS
 from tests.fakes.telegram_api import FakeBotApi
 
-FAST = TelegramTuning(
-    poll_timeout=1,
-    retry_first_delay=0.05,
-    retry_max_delay=0.2,
-    retry_give_up_after=60,
-    tally_interval=0.3,
-)
+# The front-end suite's timings, except that a reply is retried for a minute rather than 30
+# seconds before the bot gives it up: the storms here are longer than a single fault.
+FAST = dataclasses.replace(FRONT_END_TIMINGS, retry_give_up_after=60)
 USERS = range(2001, 2021)
+
+
+@pytest.fixture
+def telegram_tuning() -> TelegramTuning:
+    return FAST
 
 
 @pytest.fixture
 def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
     telegram_fake.owners[GROUP] = ADMIN
     return telegram_fake
-
-
-@pytest.fixture
-def telegram_tuning() -> TelegramTuning:
-    return FAST
 
 
 def send_about_from_everyone(fake: FakeBotApi) -> None:
