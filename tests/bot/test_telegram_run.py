@@ -41,20 +41,25 @@ def environment(fake: FakeBotApi, database: Path) -> dict[str, str]:
     return env
 
 
-async def test_dsbot_run_answers_on_telegram_and_stops_cleanly_on_sigterm(
-    fake: FakeBotApi, tmp_path: Path
-) -> None:
-    database = tmp_path / "dsbot.sqlite3"
-    process = await asyncio.create_subprocess_exec(
+async def dsbot_run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """Start `dsbot run` (as `python -m bot run`) with its output piped back to the test."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
-        env=environment(fake, database),
-        cwd=tmp_path,
+        env=env,
+        cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_dsbot_run_answers_on_telegram_and_stops_cleanly_on_sigterm(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    database = tmp_path / "dsbot.sqlite3"
+    process = await dsbot_run(environment(fake, database), tmp_path)
     try:
         await fake.wait_for("setMyCommands", 2, timeout=60)
         fake.send_command("/cost training")
@@ -99,16 +104,7 @@ async def test_a_rejected_token_stops_dsbot_run_with_a_configuration_error_that_
     wrong = "7000000001:AAwrongTokenForTests-9876543210zyxwvutsr"
     env["TELEGRAM_BOT_TOKEN"] = wrong
 
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await dsbot_run(env, tmp_path)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 
     logged = stderr.decode()
@@ -122,16 +118,7 @@ async def test_sigterm_stops_dsbot_run_cleanly_while_telegram_is_still_unreachab
     fake: FakeBotApi, tmp_path: Path
 ) -> None:
     fake.inject("getMe", status=502, seconds=120)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=environment(fake, tmp_path / "dsbot.sqlite3"),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await dsbot_run(environment(fake, tmp_path / "dsbot.sqlite3"), tmp_path)
     try:
         while len(fake.attempts("getMe")) < 2:  # retrying, as it should
             await asyncio.sleep(0.05)
