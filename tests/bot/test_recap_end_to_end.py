@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.scheduler import RecapScheduler
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.model import Services
 from storage.subscriptions import RecapSubscriptions, Schedule
 from storage.trading_calendar import nyse_calendar
+from tests.bot.conftest import telegram_settings
 from tests.fakes.telegram_api import FakeBotApi
 from tests.handlers.test_recap import CannedMarket
 
@@ -36,23 +34,23 @@ class ShiftedClock:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    yield api
-    await api.close()
+def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
+    return telegram_fake
+
+
+async def started_telegram(fake: FakeBotApi, services: Services) -> TelegramFrontEnd:
+    """A Telegram front end on the fake; the test stops it before looking at what was sent."""
+    tuning = TelegramTuning(poll_timeout=1)
+    front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=tuning)
+    await front_end.start()
+    return front_end
 
 
 async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_a_photo(
     fake: FakeBotApi, services: Services
 ) -> None:
     calendar = nyse_calendar()
-    settings = Settings(
-        telegram_bot_token=SecretStr(fake.token),
-        telegram_api_base_url=fake.base_url,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
-    await front_end.start()
+    front_end = await started_telegram(fake, services)
     await RecapSubscriptions(services.db).subscribe(
         "telegram",
         str(GROUP),
@@ -102,13 +100,7 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
     blocked, gone, fine = GROUP - 1, GROUP - 2, GROUP - 3
     fake.blocked.add(blocked)  # 403 Forbidden: bot was blocked
     fake.missing.add(gone)  # 400 Bad Request: chat not found
-    settings = Settings(
-        telegram_bot_token=SecretStr(fake.token),
-        telegram_api_base_url=fake.base_url,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
-    await front_end.start()
+    front_end = await started_telegram(fake, services)
     store = RecapSubscriptions(services.db)
     for chat in (blocked, gone, fine):
         await store.subscribe(
