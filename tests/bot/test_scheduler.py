@@ -17,7 +17,7 @@ from bot.frontends import ChatUnreachable
 from bot.scheduler import RecapScheduler, RecapTrigger
 from handlers.model import Platform, Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine
-from storage.db import open_database
+from storage.db import Database, open_database
 from storage.facts import Facts
 from storage.market import MarketData
 from storage.polls import PollStore
@@ -224,6 +224,17 @@ async def test_an_early_close_day_is_recapped_after_the_early_close(
 # -- once ------------------------------------------------------------------------------------
 
 
+def offline_services(facts: Facts, db: Database, clock: Clock) -> Services:
+    """What one run of the bot has over the database at `db`, with offline prices."""
+    return Services(
+        facts=facts,
+        db=db,
+        polls=PollStore(db),
+        clock=clock,
+        market=MarketData(facts, db, mode="offline", clock=clock),
+    )
+
+
 async def test_a_restart_never_sends_a_recap_twice(
     facts: Facts, calendar: TradingCalendar, tmp_path: Path
 ) -> None:
@@ -232,13 +243,7 @@ async def test_a_restart_never_sends_a_recap_twice(
     first, second = FakeFrontEnd(), FakeFrontEnd()
 
     async with open_database(path) as db:
-        services = Services(
-            facts=facts,
-            db=db,
-            polls=PollStore(db),
-            clock=clock,
-            market=MarketData(facts, db, mode="offline", clock=clock),
-        )
+        services = offline_services(facts, db, clock)
         await subscribe(services, "-1")
         await subscribe(services, "-2")
         # Chat -2's send is under way when the process dies: claimed, never confirmed.
@@ -247,13 +252,7 @@ async def test_a_restart_never_sends_a_recap_twice(
 
     clock.now += timedelta(minutes=5)
     async with open_database(path) as db:
-        services = Services(
-            facts=facts,
-            db=db,
-            polls=PollStore(db),
-            clock=clock,
-            market=MarketData(facts, db, mode="offline", clock=clock),
-        )
+        services = offline_services(facts, db, clock)
         restarted = make_scheduler(services, clock, calendar, second)
         await restarted.run_due()
         await restarted.run_due()
