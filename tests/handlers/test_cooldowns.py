@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 
@@ -16,6 +17,29 @@ from tests.conftest import make_request
 @pytest.fixture
 def guarded(services: Services) -> Services:
     return dataclasses.replace(services, cooldowns=Cooldowns())
+
+
+MoveClock = Callable[[float], None]
+
+
+@pytest.fixture
+async def move_clock(monkeypatch: pytest.MonkeyPatch) -> MoveClock:
+    """Holds still the event loop's clock, which the cooldowns read; move_clock(seconds) sets
+    it that many seconds after the moment it was stopped."""
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    monkeypatch.setattr(loop, "time", lambda: now)
+
+    def move(seconds: float) -> None:
+        monkeypatch.setattr(loop, "time", lambda: now + seconds)
+
+    return move
+
+
+async def use_up_a_members_ten_commands(guarded: Services) -> None:
+    """Send the ten commands a member may send in ten seconds."""
+    for _ in range(10):
+        await dispatch(make_request("/help"), guarded)
 
 
 async def test_the_eleventh_command_in_ten_seconds_gets_a_polite_refusal(
@@ -56,17 +80,11 @@ async def test_a_whole_chat_is_limited_too(services: Services) -> None:
     assert reply.is_error
 
 
-async def test_capacity_returns_as_time_passes(
-    guarded: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    loop = asyncio.get_running_loop()
-    now = loop.time()
-    monkeypatch.setattr(loop, "time", lambda: now)
-    for _ in range(10):
-        await dispatch(make_request("/help"), guarded)
+async def test_capacity_returns_as_time_passes(guarded: Services, move_clock: MoveClock) -> None:
+    await use_up_a_members_ten_commands(guarded)
     assert (await dispatch(make_request("/help"), guarded)).is_error
 
-    monkeypatch.setattr(loop, "time", lambda: now + 2.0)
+    move_clock(2.0)
 
     assert not (await dispatch(make_request("/help"), guarded)).is_error
 
@@ -90,21 +108,16 @@ def test_forgotten_keys_are_bounded() -> None:
 
 
 async def test_a_member_is_told_once_and_further_refusals_may_be_dropped(
-    guarded: Services, monkeypatch: pytest.MonkeyPatch
+    guarded: Services, move_clock: MoveClock
 ) -> None:
-    loop = asyncio.get_running_loop()
-    now = loop.time()
-    monkeypatch.setattr(loop, "time", lambda: now)
-    for _ in range(10):
-        await dispatch(make_request("/help"), guarded)
+    await use_up_a_members_ten_commands(guarded)
 
     first = await dispatch(make_request("/help"), guarded)
     second = await dispatch(make_request("/help"), guarded)
 
     assert first.is_error and not first.droppable
     assert second.is_error and second.droppable
-    monkeypatch.setattr(loop, "time", lambda: now + 10.5)
-    for _ in range(10):
-        await dispatch(make_request("/help"), guarded)
+    move_clock(10.5)
+    await use_up_a_members_ten_commands(guarded)
     told_again = await dispatch(make_request("/help"), guarded)
     assert told_again.is_error and not told_again.droppable
