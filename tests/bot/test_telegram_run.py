@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -19,11 +20,9 @@ ADMIN = 42
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    api.owners[GROUP] = ADMIN
-    yield api
-    await api.close()
+def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
+    telegram_fake.owners[GROUP] = ADMIN
+    return telegram_fake
 
 
 def environment(fake: FakeBotApi, database: Path) -> dict[str, str]:
@@ -41,9 +40,11 @@ def environment(fake: FakeBotApi, database: Path) -> dict[str, str]:
     return env
 
 
-async def dsbot_run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    """Start `dsbot run` (as `python -m bot run`) with its output piped back to the test."""
-    return await asyncio.create_subprocess_exec(
+@contextlib.asynccontextmanager
+async def dsbot_run(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`dsbot run` (as `python -m bot run`), its output piped back to the test; killed at the
+    end if the test left it running, so that a failed test leaves no bot behind."""
+    process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -53,14 +54,19 @@ async def dsbot_run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Proces
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 async def test_dsbot_run_answers_on_telegram_and_stops_cleanly_on_sigterm(
     fake: FakeBotApi, tmp_path: Path
 ) -> None:
     database = tmp_path / "dsbot.sqlite3"
-    process = await dsbot_run(environment(fake, database), tmp_path)
-    try:
+    async with dsbot_run(environment(fake, database), tmp_path) as process:
         await fake.wait_for("setMyCommands", 2, timeout=60)
         fake.send_command("/cost training")
         fake.send_command("/poll new Lunch? | Pizza | Sushi", chat_id=GROUP, user_id=ADMIN)
@@ -77,10 +83,6 @@ async def test_dsbot_run_answers_on_telegram_and_stops_cleanly_on_sigterm(
         await asyncio.sleep(0.2)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
     logged = stderr.decode()
     assert process.returncode == 0, logged
@@ -104,8 +106,8 @@ async def test_a_rejected_token_stops_dsbot_run_with_a_configuration_error_that_
     wrong = "7000000001:AAwrongTokenForTests-9876543210zyxwvutsr"
     env["TELEGRAM_BOT_TOKEN"] = wrong
 
-    process = await dsbot_run(env, tmp_path)
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    async with dsbot_run(env, tmp_path) as process:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 
     logged = stderr.decode()
     assert process.returncode == 3, logged
@@ -118,16 +120,11 @@ async def test_sigterm_stops_dsbot_run_cleanly_while_telegram_is_still_unreachab
     fake: FakeBotApi, tmp_path: Path
 ) -> None:
     fake.inject("getMe", status=502, seconds=120)
-    process = await dsbot_run(environment(fake, tmp_path / "dsbot.sqlite3"), tmp_path)
-    try:
+    async with dsbot_run(environment(fake, tmp_path / "dsbot.sqlite3"), tmp_path) as process:
         while len(fake.attempts("getMe")) < 2:  # retrying, as it should
             await asyncio.sleep(0.05)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
     logged = stderr.decode()
     assert process.returncode == 0, logged
