@@ -19,7 +19,6 @@ import collections
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -41,10 +40,8 @@ SESSION = DUE.date().isoformat()
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = await FakeBotApi().start()
-    yield api
-    await api.close()
+def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
+    return telegram_fake
 
 
 async def subscribe_chats(database: Path) -> list[str]:
