@@ -11,7 +11,13 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras}"
+  echo "Installing dsbot${extras} into .venv (first run, or pyproject.toml changed)..." >&2
+  # The build backend's warnings are noise on success; the log is shown when it fails.
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
+         .venv/bin/python -m pip install --quiet -e ".${extras}"; } > .venv/install.log 2>&1; then
+    cat .venv/install.log >&2
+    echo "Installing failed; the log above is also in .venv/install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
