@@ -5,8 +5,8 @@
 connected DiscordFrontEnd. Both front ends run over the `services` fixture, so a module
 whose front ends need other Services overrides `services`; one whose Telegram needs other
 timings overrides `telegram_tuning`. A test that needs a second front end, or other options,
-calls `start_telegram(...)` / `start_discord(...)`. Modules where `fake` names one of the
-fakes say so with a one-line fixture of their own.
+calls `start_telegram(...)` / `start_discord(...)`. A module whose tests call one of the
+fakes `fake` says which with a small fixture of its own.
 """
 
 from __future__ import annotations
