@@ -98,7 +98,7 @@ def _checked(lang: Lang, facts: Facts, claim: Claim) -> Checked:
         move = moves[0]
         return Checked(f"{move.ticker} {pct(move.pct)}", _compare(claim.claimed, move.pct), {})
     if claim.kind == "over_pct":
-        separator = text(lang, "stocks.list_separator")
+        separator = text(lang, "core.list_separator")
         said = separator.join(f"{move.ticker} {pct(move.pct)}" for move in moves)
         beyond = all(abs(move.pct) > abs(claim.claimed) for move in moves)
         return Checked(said, "accurate" if beyond else "overstated", {})

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Request, Services, Table, UserError
-from handlers.timezones import EXAMPLE_ZONES, parse_zone
+from handlers.timezones import example_zones, parse_zone
 from storage.facts import Incident
 
 MAX_SHOWN_ZONE = 40
@@ -31,10 +31,6 @@ def _what(lang: Lang, incident: Incident, zone: ZoneInfo) -> str:
     return text(lang, "outages.step_separator").join([described, *steps])
 
 
-def examples(lang: Lang) -> str:
-    return text(lang, "outages.list_separator").join(EXAMPLE_ZONES)
-
-
 def pick_zone(request: Request) -> ZoneInfo:
     name = request.text.strip()
     if not name:
@@ -42,7 +38,7 @@ def pick_zone(request: Request) -> ZoneInfo:
     zone = parse_zone(name)
     if zone is None:
         raise UserError(
-            "outages.unknown_zone", zone=name[:MAX_SHOWN_ZONE], examples=examples(request.lang)
+            "outages.unknown_zone", zone=name[:MAX_SHOWN_ZONE], examples=example_zones(request.lang)
         )
     return zone
 

@@ -31,7 +31,7 @@ from handlers.model import (
     require_moderator,
 )
 from handlers.stock_chart import cached_render
-from handlers.timezones import EXAMPLE_ZONES, parse_zone
+from handlers.timezones import example_zones, parse_zone
 from storage.facts import BEFORE_DAY, EVENT_DAY
 from storage.polls import DEEPSEEK_POLL_ID, Poll, Tally
 from storage.subscriptions import RecapSubscriptions, Schedule, Subscription, next_due
@@ -287,7 +287,7 @@ def parse_schedule(args: tuple[str, ...], lang: Lang = "en") -> Schedule:
         raise UserError(
             "recap.bad_zone",
             value=shown,
-            examples=text(lang, "outages.list_separator").join(EXAMPLE_ZONES),
+            examples=example_zones(lang),
         )
     return Schedule(at or DEFAULT_AT, zone or ZoneInfo(DEFAULT_ZONE))
 

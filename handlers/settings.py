@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.i18n import parse_lang, text
 from handlers.model import Reply, Request, Services, UserError, require_moderator
-from handlers.timezones import EXAMPLE_ZONES, parse_zone
+from handlers.timezones import example_zones, parse_zone
 
 AUTO = ("auto", "default", "reset", "自动", "默认")
 MAX_SHOWN = 40
@@ -48,7 +48,7 @@ async def settings(request: Request, services: Services) -> Reply:
             raise UserError(
                 "settings.bad_tz",
                 value=value[:MAX_SHOWN],
-                examples=text(request.lang, "outages.list_separator").join(EXAMPLE_ZONES),
+                examples=example_zones(request.lang),
             )
         await db.set_chat_tz(platform, chat, zone.key)
         return Reply(parts=(text(request.lang, "settings.tz_set", zone=zone.key),))

@@ -153,7 +153,7 @@ def cross_checked(lang: Lang, facts: Facts, tickers: list[str]) -> str:
     ]
     if not single:
         return text(lang, "stocks.selloff_checked_all")
-    separator = text(lang, "stocks.list_separator")
+    separator = text(lang, "core.list_separator")
     return text(lang, "stocks.selloff_checked", single=separator.join(sorted(single)))
 
 

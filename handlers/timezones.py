@@ -5,7 +5,17 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from handlers.i18n import text
+from handlers.model import Lang
+
 EXAMPLE_ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "UTC")
+
+
+def example_zones(lang: Lang) -> str:
+    """The example zones as a list in the reader's language, for "unknown zone" replies."""
+    return text(lang, "core.list_separator").join(EXAMPLE_ZONES)
+
+
 MAX_ZONE_NAME = 64
 
 
