@@ -125,6 +125,20 @@ async def services(facts: Facts) -> AsyncIterator[Services]:
         yield Services(facts=facts, db=db, polls=PollStore(db), clock=lambda: NOW, market=market)
 
 
+def dsbot_environment(**settings: str) -> dict[str, str]:
+    """This process's environment for a dsbot child, without any bot setting of the machine's.
+
+    A developer's own tokens or database must never reach a test's subprocess; `settings`
+    (e.g. DSBOT_DATABASE=...) are added on top.
+    """
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "DISCORD_", "DSBOT_"))
+    }
+    return {**inherited, **settings}
+
+
 def make_request(line: str = "", **fields: Any) -> Request:
     """A console request for "/command args", with any Request field overridden."""
     from bot.dispatch import parse_command

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from bot.console import ConsoleUser, image_dir, interactive, render_console
 from handlers.model import Button, Image, Reply, Services, Table
+from tests.conftest import dsbot_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,11 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_dsbot(
     *args: str, tmp_path: Path, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DISCORD_", "DSBOT_"))
-    }
+    environment = dsbot_environment()
     environment.update(
         {
             "DSBOT_DATABASE": str(tmp_path / "bot.sqlite3"),

@@ -8,7 +8,6 @@ production bot talks to Discord only).
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import dsbot_environment
 from tests.fakes import telegram_api
 from tests.fakes.discord_api import GUILD_ID, FakeDiscord
 
@@ -42,11 +42,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 def dsbot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DSBOT_", "TELEGRAM_", "DISCORD_"))
-    }
+    env = dsbot_environment()
     env.update(
         {
             "DISCORD_BOT_TOKEN": TOKEN,

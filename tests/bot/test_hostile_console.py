@@ -8,7 +8,6 @@ cursor, so none may reach the output. Every line must get a catalogued answer, a
 from __future__ import annotations
 
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from handlers.i18n import text
 from handlers.model import Services
 from handlers.registry import COMMANDS
 from tests.bot.hostile_checks import error_records, poll_fixtures, snapshot_tables
+from tests.conftest import dsbot_environment
 from tests.hostile_inputs import HOSTILE_ACTIONS, HOSTILE_INPUTS, forged_poll_actions
 
 SORRY = {text("en", "core.sorry"), text("zh", "core.sorry")}
@@ -116,12 +116,7 @@ SAMPLE = [
 
 
 def test_dsbot_ask_exits_with_an_answer_or_a_refusal_never_a_traceback(tmp_path: Path) -> None:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DSBOT_", "TELEGRAM_", "DISCORD_"))
-    }
-    environment["DSBOT_MARKET"] = "offline"
+    environment = dsbot_environment(DSBOT_MARKET="offline")
     running = []
     for number, line in enumerate(SAMPLE):
         # A database each: the processes run side by side.

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import dsbot_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def dsbot(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DISCORD_", "DSBOT_"))
-    }
+    environment = dsbot_environment()
     environment.update(
         {
             "DSBOT_DATABASE": str(database),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import signal
 import sys
 from datetime import time, timedelta
@@ -30,6 +29,7 @@ from storage.db import open_database
 from storage.subscriptions import RecapSubscriptions, Schedule
 from storage.trading_calendar import nyse_calendar
 from tests.bot.recap_crash_sender import DUE, write_sessions
+from tests.conftest import dsbot_environment
 from tests.fakes.telegram_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,11 +58,7 @@ async def subscribe_chats(database: Path) -> list[str]:
 async def start_sender(
     database: Path, sessions: Path, fake: FakeBotApi
 ) -> asyncio.subprocess.Process:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DISCORD_", "DSBOT_"))
-    }
+    environment = dsbot_environment()
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -27,6 +26,7 @@ from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings
 from bot.logs import REDACTED, RedactSecrets
+from tests.conftest import dsbot_environment
 from tests.fakes.discord_api import EVERYDAY_PERMISSIONS, MANAGE_GUILD, FakeDiscord, RestCall
 from tests.fakes.telegram_api import BOT_ID, FakeBotApi
 
@@ -155,11 +155,7 @@ async def discord_fake() -> AsyncIterator[CheckedDiscord]:
 
 
 def environment(work: Path, **tokens: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DSBOT_", "TELEGRAM_", "DISCORD_"))
-    }
+    env = dsbot_environment()
     env.update(
         DSBOT_DATABASE=str(work / "dsbot.sqlite3"),
         DSBOT_MARKET="offline",

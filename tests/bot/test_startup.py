@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import dsbot_environment
 
 PROBE = """
 import sys
@@ -18,8 +19,7 @@ sys.exit(code)
 
 
 def test_ask_help_imports_no_heavy_library(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DSBOT_")}
-    env.update({"DSBOT_DATABASE": str(tmp_path / "db.sqlite3"), "DSBOT_MARKET": "live"})
+    env = dsbot_environment(DSBOT_DATABASE=str(tmp_path / "db.sqlite3"), DSBOT_MARKET="live")
 
     result = subprocess.run(
         [sys.executable, "-c", PROBE],

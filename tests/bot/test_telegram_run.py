@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sqlite3
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import dsbot_environment
 from tests.fakes.telegram_api import FakeBotApi
 
 GROUP = -1001_234_567_890
@@ -26,11 +26,7 @@ def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
 
 
 def environment(fake: FakeBotApi, database: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DSBOT_", "TELEGRAM_", "DISCORD_"))
-    }
+    env = dsbot_environment()
     env.update(
         TELEGRAM_BOT_TOKEN=fake.token,
         TELEGRAM_API_BASE_URL=fake.base_url,

@@ -11,7 +11,6 @@ page with SQLITE_FULL, exactly the error a full file system gives it.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from storage.db import Database, StorageFull, open_database
 from storage.facts import Facts
 from storage.market import MarketData
 from storage.polls import DEEPSEEK_POLL_ID, PollStore
-from tests.conftest import NOW
+from tests.conftest import NOW, dsbot_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 # The lock holder: takes the write lock, says so, and keeps it until told (a line on stdin).
@@ -261,11 +260,7 @@ async def test_a_write_refused_for_a_full_disk_leaves_the_connection_usable(
 
 
 def run_dsbot_ask(database: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DISCORD_", "DSBOT_"))
-    }
+    environment = dsbot_environment()
     environment.update(
         {
             "DSBOT_DATABASE": str(database),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from storage.db import open_database
 from storage.polls import DEEPSEEK_POLL_ID, PollStore
+from tests.conftest import dsbot_environment
 from tests.storage.poll_crash_voter import options_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +42,7 @@ def read_acks_then_kill(process: subprocess.Popen[bytes]) -> list[str]:
 
 async def test_acknowledged_votes_survive_sigkill_and_none_counts_twice(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DISCORD_", "DSBOT_"))
-    }
+    environment = dsbot_environment()
     environment.update({"DSBOT_DATABASE": str(database), "DSBOT_MARKET": "offline"})
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.storage.poll_crash_voter", "40"],
