@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.scheduler import RecapScheduler
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.model import Services
+from handlers.registry import REGISTRY
 from storage.db import open_database
 from storage.facts import load_facts
 from storage.market import MarketData
@@ -123,6 +124,7 @@ async def run(chats: int, limit: int, pipe: Connection) -> None:
             clock = lambda: DUE  # noqa: E731 - every chat is due at this very instant
             services = Services(
                 facts=facts,
+                registry=REGISTRY,
                 db=db,
                 polls=PollStore(db),
                 clock=clock,

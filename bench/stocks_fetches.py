@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.dispatch import dispatch
 from handlers.model import Request, Services
+from handlers.registry import REGISTRY
 from storage.db import Database, open_database
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
@@ -55,7 +56,12 @@ def request(line: str, user: int) -> Request:
 
 def services_for(facts: Facts, db: Database, market: MarketData) -> Services:
     return Services(
-        facts=facts, db=db, polls=PollStore(db), clock=lambda: datetime.now(UTC), market=market
+        facts=facts,
+        registry=REGISTRY,
+        db=db,
+        polls=PollStore(db),
+        clock=lambda: datetime.now(UTC),
+        market=market,
     )
 
 

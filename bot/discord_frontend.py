@@ -17,22 +17,20 @@ import io
 import json
 import logging
 import re
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str
 
 from bot.config import Settings
+from bot.discord_commands import CatalogueTranslator, slash_commands
 from bot.dispatch import dispatch, resolve_context
 from bot.frontends import ChatUnreachable, TokenRejected
 from bot.render import format_table, split_text
 from bot.tally import TallyRefresher
-from handlers.i18n import catalogue, pick_lang, text
+from handlers.i18n import text
 from handlers.model import Lang, Platform, Reply, Request, Services, Table
-from handlers.registry import COMMANDS, Command
-from handlers.timezones import EXAMPLE_ZONES, zone_names
 from storage.bot_state import BotState
 
 log = logging.getLogger(__name__)
@@ -46,28 +44,28 @@ MAX_FILES = 10
 MAX_LABEL = 80
 MAX_CUSTOM_ID = 100
 MAX_BUTTONS = 25
-MAX_CHOICES = 25
-MAX_COMMAND_DESCRIPTION = 100
 # Past this many messages a reply is trimmed, with a note saying so, rather than flooding.
 MAX_MESSAGES = 5
 # Discord drops an interaction not answered within 3 s; a slower answer must defer first.
 DEFER_AFTER = 2.0
-# Commands whose answer may wait on live data or chart drawing: defer at once.
-SLOW_COMMANDS = frozenset({"stocks", "recap"})
 # Discord error codes that mean the bot can no longer post to a channel.
 UNREACHABLE_CODES = frozenset({50001, 50013, 10003})
 COMMAND_HASH_KEY = "discord.command_tree_hash"
-CHINESE = frozenset({discord.Locale.chinese, discord.Locale.taiwan_chinese})
 COLOUR = discord.Colour.blurple()
 ERROR_COLOUR = discord.Colour.red()
 NO_MENTIONS = discord.AllowedMentions.none()
+_MENTION_SYNTAX = re.compile(r"<(@[!&]?|#)(?=\d)")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_NAME_OK = re.compile(r"^[-_\w]{1,32}$")
 
 
 def escape(value: str) -> str:
-    """User-supplied text made literal: no Markdown, no mention that could ping."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(value))
+    """User-supplied text made literal: no Markdown, no mention that could ping.
+
+    discord.py escapes only ids of a snowflake's length; Discord still draws `<@123>` as a
+    mention, so any `<@digits>`, `<@&digits>` or `<#digits>` is broken up too.
+    """
+    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(value))
+    return _MENTION_SYNTAX.sub("<\\1\u200b", escaped)
 
 
 def _clip(value: str, limit: int) -> str:
@@ -216,80 +214,6 @@ class ActionButton(
 
 
 # ---- command tree -------------------------------------------------------------------------
-
-
-class CatalogueTranslator(app_commands.Translator):
-    """Command names and descriptions in Chinese for zh-CN and zh-TW, from the catalogue.
-
-    Each string carries its catalogue key in `extras`; Discord's other locales fall back
-    to the English default.
-    """
-
-    async def translate(
-        self,
-        string: locale_str,
-        locale: discord.Locale,
-        context: app_commands.TranslationContextTypes,
-    ) -> str | None:
-        key = string.extras.get("key")
-        if locale not in CHINESE or not key:
-            return None
-        translated = catalogue("zh").get(key)
-        if translated is None:
-            return None
-        if context.location in (
-            app_commands.TranslationContextLocation.command_name,
-            app_commands.TranslationContextLocation.group_name,
-            app_commands.TranslationContextLocation.parameter_name,
-        ):
-            # Discord rejects the whole sync for one invalid name: fall back instead.
-            return (
-                translated
-                if _NAME_OK.match(translated) and translated.lower() == translated
-                else None
-            )
-        return _clip(translated, MAX_COMMAND_DESCRIPTION)
-
-
-def _described(key: str) -> locale_str:
-    """A description from the catalogue (English default, Chinese through the translator)."""
-    return locale_str(_clip(text("en", key), MAX_COMMAND_DESCRIPTION), key=key)
-
-
-def _named(name: str, key: str = "") -> locale_str:
-    """An English name, translated through `discord.name_<key or name>`: a parameter that
-    shares its English name with its command (poll) needs a Chinese name of its own."""
-    return locale_str(name, key=f"discord.name_{key or name}")
-
-
-def takes_arguments(command: Command) -> bool:
-    """Whether the command's usage line shows anything after the bare command."""
-    return text("en", command.usage).strip() != f"/{command.name}"
-
-
-def _poll_text(subcommand: str, *words: str | None) -> str:
-    return " ".join([subcommand, *(word for word in words if word)]).strip()
-
-
-def _cost_text(input_tokens: str | None, output_tokens: str | None, cache: int | None) -> str:
-    words = []
-    if input_tokens:
-        words += [input_tokens, "in"]
-    if output_tokens:
-        words += [output_tokens, "out"]
-    if cache is not None:
-        words += ["cache", f"{cache}%"]
-    return " ".join(words)
-
-
-def _zone_choices(current: str) -> list[app_commands.Choice[str]]:
-    wanted = current.strip().casefold()
-    if not wanted:
-        names = list(EXAMPLE_ZONES)
-    else:
-        names = [name for name in zone_names() if wanted in name.casefold()]
-        names.sort(key=lambda name: (not name.casefold().startswith(wanted), len(name)))
-    return [app_commands.Choice(name=name, value=name) for name in names[:MAX_CHOICES]]
 
 
 class DiscordClient(discord.Client):
@@ -478,13 +402,17 @@ class DiscordFrontEnd:
         self,
         interaction: discord.Interaction[Any],
         command: str,
-        args: str = "",
         *,
+        form: str,
+        options: dict[str, Any],
         slow: bool = False,
     ) -> None:
         """Answer a slash command: defer when it may be slow, then reply or edit."""
         request = await resolve_context(
-            self.to_request(interaction, command=command, text_=args), self.services
+            dataclasses.replace(
+                self.to_request(interaction, command=command), form=form, options=options
+            ),
+            self.services,
         )
         answer = asyncio.ensure_future(dispatch(request, self.services))
         deferred = False
@@ -620,234 +548,15 @@ class DiscordFrontEnd:
     # -- registration
 
     def register_commands(self, tree: app_commands.CommandTree[Any]) -> None:
-        """One application command per registry command, typed where Discord has types."""
-        special: dict[
-            str, Callable[[Command], app_commands.Command[Any, ..., Any] | app_commands.Group]
-        ] = {
-            "stocks": self._stocks_command,
-            "cost": self._cost_command,
-            "outages": self._outages_command,
-            "poll": self._poll_group,
-            "settings": self._settings_command,
-        }
-        for command in COMMANDS:
-            build = special.get(command.name, self._generic_command)
-            built = build(command)
-            if command.moderator:
-                built.default_permissions = discord.Permissions(manage_guild=True)
-            tree.add_command(built)
+        """One application command per registry command, read off its declaration."""
+        for command in slash_commands(self.services.registry, self, self.services.facts.tickers):
+            tree.add_command(command)
 
         @tree.error
         async def on_error(
             interaction: discord.Interaction[Any], error: app_commands.AppCommandError
         ) -> None:
             log.error("Discord command failed", exc_info=error)
-
-    def _generic_command(self, command: Command) -> app_commands.Command[Any, ..., Any]:
-        name, slow = command.name, command.name in SLOW_COMMANDS
-        if takes_arguments(command):
-
-            @app_commands.describe(text=_described("discord.opt_text"))
-            @app_commands.rename(text=_named("text"))
-            async def with_text(interaction: discord.Interaction[Any], text: str = "") -> None:
-                await self.run_command(interaction, name, text, slow=slow)
-
-            callback: Callable[..., Coroutine[Any, Any, None]] = with_text
-        else:
-
-            async def bare(interaction: discord.Interaction[Any]) -> None:
-                await self.run_command(interaction, name, slow=slow)
-
-            callback = bare
-        return app_commands.Command(
-            name=_named(name), description=_described(command.summary), callback=callback
-        )
-
-    def _stocks_command(self, command: Command) -> app_commands.Command[Any, ..., Any]:
-        tickers = self.services.facts.tickers
-
-        async def complete(
-            interaction: discord.Interaction[Any], current: str
-        ) -> list[app_commands.Choice[str]]:
-            wanted = current.strip().upper()
-            found = [t for t in tickers() if wanted in t.upper()] if wanted else list(tickers())
-            return [app_commands.Choice(name=t, value=t) for t in found[:MAX_CHOICES]]
-
-        @app_commands.describe(
-            ticker=_described("discord.opt_ticker"), chart=_described("discord.opt_chart")
-        )
-        @app_commands.rename(ticker=_named("ticker"), chart=_named("chart"))
-        @app_commands.autocomplete(ticker=complete)
-        async def stocks(
-            interaction: discord.Interaction[Any], ticker: str = "", chart: bool = False
-        ) -> None:
-            args = f"chart {ticker}".strip() if chart else ticker
-            await self.run_command(interaction, command.name, args, slow=True)
-
-        return app_commands.Command(
-            name=_named(command.name), description=_described(command.summary), callback=stocks
-        )
-
-    def _cost_command(self, command: Command) -> app_commands.Command[Any, ..., Any]:
-        @app_commands.describe(
-            input=_described("discord.opt_input"),
-            output=_described("discord.opt_output"),
-            cache=_described("discord.opt_cache"),
-        )
-        @app_commands.rename(input=_named("input"), output=_named("output"), cache=_named("cache"))
-        async def cost(
-            interaction: discord.Interaction[Any],
-            input: str = "",
-            output: str = "",
-            cache: app_commands.Range[int, 0, 100] | None = None,
-        ) -> None:
-            await self.run_command(interaction, command.name, _cost_text(input, output, cache))
-
-        return app_commands.Command(
-            name=_named(command.name), description=_described(command.summary), callback=cost
-        )
-
-    def _outages_command(self, command: Command) -> app_commands.Command[Any, ..., Any]:
-        async def complete(
-            interaction: discord.Interaction[Any], current: str
-        ) -> list[app_commands.Choice[str]]:
-            return _zone_choices(current)
-
-        @app_commands.describe(zone=_described("discord.opt_zone"))
-        @app_commands.rename(zone=_named("zone"))
-        @app_commands.autocomplete(zone=complete)
-        async def outages(interaction: discord.Interaction[Any], zone: str = "") -> None:
-            await self.run_command(interaction, command.name, zone)
-
-        return app_commands.Command(
-            name=_named(command.name), description=_described(command.summary), callback=outages
-        )
-
-    def _settings_command(self, command: Command) -> app_commands.Command[Any, ..., Any]:
-        async def complete(
-            interaction: discord.Interaction[Any], current: str
-        ) -> list[app_commands.Choice[str]]:
-            # Autocomplete answers are not translated by discord.py: localise the label here.
-            auto = text(pick_lang(str(interaction.locale.value)), "discord.choice_tz_auto")
-            return [app_commands.Choice(name=auto, value="auto"), *_zone_choices(current)][
-                :MAX_CHOICES
-            ]
-
-        @app_commands.describe(lang=_described("discord.opt_lang"), tz=_described("discord.opt_tz"))
-        @app_commands.rename(lang=_named("lang"), tz=_named("tz"))
-        @app_commands.choices(
-            lang=[
-                app_commands.Choice(name="English", value="en"),
-                app_commands.Choice(name="中文", value="zh"),
-                app_commands.Choice(
-                    name=_described("discord.choice_lang_auto"),
-                    value="auto",
-                ),
-            ]
-        )
-        @app_commands.autocomplete(tz=complete)
-        async def settings(
-            interaction: discord.Interaction[Any], lang: str = "", tz: str = ""
-        ) -> None:
-            # The text command changes one setting at a time: lang wins, tz follows up.
-            if lang and tz:
-                await self.run_command(interaction, command.name, f"lang {lang}")
-                request = await resolve_context(
-                    self.to_request(interaction, command=command.name, text_=f"tz {tz}"),
-                    self.services,
-                )
-                reply = await dispatch(request, self.services)
-                for message in render(reply, request.lang):
-                    await interaction.followup.send(
-                        **message.kwargs(), ephemeral=reply.ephemeral or reply.is_error
-                    )
-                return
-            args = f"lang {lang}" if lang else f"tz {tz}" if tz else ""
-            await self.run_command(interaction, command.name, args)
-
-        return app_commands.Command(
-            name=_named(command.name), description=_described(command.summary), callback=settings
-        )
-
-    def _poll_group(self, command: Command) -> app_commands.Group:
-        group = app_commands.Group(
-            name=_named(command.name), description=_described(command.summary)
-        )
-        name = command.name
-
-        @group.command(name=_named("show"), description=_described("discord.poll_show"))
-        @app_commands.describe(poll=_described("discord.opt_poll"))
-        @app_commands.rename(poll=_named("id", "poll_id"))
-        async def show(
-            interaction: discord.Interaction[Any], poll: app_commands.Range[int, 1] | None = None
-        ) -> None:
-            await self.run_command(interaction, name, str(poll) if poll else "")
-
-        @group.command(name=_named("vote"), description=_described("discord.poll_vote"))
-        @app_commands.describe(
-            option=_described("discord.opt_option"), poll=_described("discord.opt_poll")
-        )
-        @app_commands.rename(option=_named("option"), poll=_named("id", "poll_id"))
-        async def vote(
-            interaction: discord.Interaction[Any],
-            option: app_commands.Range[int, 1, 25],
-            poll: app_commands.Range[int, 1] | None = None,
-        ) -> None:
-            which = f"#{poll}" if poll else None
-            await self.run_command(interaction, name, _poll_text("vote", which, str(option)))
-
-        @group.command(name=_named("results"), description=_described("discord.poll_results"))
-        @app_commands.describe(poll=_described("discord.opt_poll"))
-        @app_commands.rename(poll=_named("id", "poll_id"))
-        async def results(
-            interaction: discord.Interaction[Any], poll: app_commands.Range[int, 1] | None = None
-        ) -> None:
-            await self.run_command(
-                interaction, name, _poll_text("results", str(poll) if poll else None), slow=True
-            )
-
-        @group.command(name=_named("new"), description=_described("discord.poll_new"))
-        @app_commands.describe(
-            question=_described("discord.opt_question"),
-            choices=_described("discord.opt_choices"),
-            multi=_described("discord.opt_multi"),
-            closes=_described("discord.opt_closes"),
-        )
-        @app_commands.rename(
-            question=_named("question"),
-            choices=_named("choices"),
-            multi=_named("multi"),
-            closes=_named("closes"),
-        )
-        async def new(
-            interaction: discord.Interaction[Any],
-            question: str,
-            choices: str,
-            multi: bool = False,
-            closes: str = "",
-        ) -> None:
-            words = [f"{question} | {choices}"]
-            if multi:
-                words.append("--multi")
-            if closes:
-                words.append(f"--closes {closes}")
-            await self.run_command(interaction, name, _poll_text("new", *words))
-
-        @group.command(name=_named("close"), description=_described("discord.poll_close"))
-        @app_commands.describe(poll=_described("discord.opt_poll"))
-        @app_commands.rename(poll=_named("id", "poll_id"))
-        async def close(
-            interaction: discord.Interaction[Any], poll: app_commands.Range[int, 1] | None = None
-        ) -> None:
-            await self.run_command(
-                interaction, name, _poll_text("close", str(poll) if poll else None)
-            )
-
-        @group.command(name=_named("list"), description=_described("discord.poll_list"))
-        async def list_(interaction: discord.Interaction[Any]) -> None:
-            await self.run_command(interaction, name, "list")
-
-        return group
 
 
 async def sync_commands(

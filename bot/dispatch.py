@@ -13,10 +13,10 @@ import re
 import unicodedata
 from zoneinfo import ZoneInfo
 
+from handlers.arguments import from_options, parse_text
 from handlers.cooldowns import Verdict
 from handlers.i18n import pick_lang, text
 from handlers.model import Lang, Reply, Request, Services, UserError
-from handlers.registry import ACTIONS, COMMANDS_BY_NAME
 from handlers.timezones import parse_zone
 from storage.db import StorageBusy, StorageFull
 
@@ -71,6 +71,30 @@ async def resolve_context(request: Request, services: Services) -> Request:
     return dataclasses.replace(request, lang=lang, tz=zone)
 
 
+async def run_command(request: Request, services: Services) -> Reply:
+    """Read the request's arguments into its command's form and run that form's handler.
+
+    Raises UserError for a command or arguments the user can put right.
+    """
+    command = services.registry.by_name.get(request.command)
+    if command is None:
+        raise UserError("core.unknown_command", command=request.command[:MAX_COMMAND_NAME])
+    if request.options is not None:
+        arguments = from_options(command, request.form, request.options)
+    else:
+        arguments = parse_text(command, request.text)
+    request = dataclasses.replace(request, form=arguments.form.name, params=arguments.values)
+    return await arguments.form.handler(request, services)
+
+
+def refusal(lang: Lang, error: UserError) -> Reply:
+    """The catalogued answer to a request the user can put right."""
+    params = {
+        name: value(lang) if callable(value) else value for name, value in error.params.items()
+    }
+    return Reply(parts=(text(lang, error.key, **params),), ephemeral=True, is_error=True)
+
+
 async def dispatch(request: Request, services: Services) -> Reply:
     """Answer one request; never raises."""
     try:
@@ -89,18 +113,13 @@ async def dispatch(request: Request, services: Services) -> Reply:
     try:
         if request.action is not None:
             prefix = request.action.partition(":")[0]
-            action = ACTIONS.get(prefix)
+            action = services.registry.actions.get(prefix)
             if action is None:
                 raise UserError("core.unknown_button")
             return await action(request, services)
-        command = COMMANDS_BY_NAME.get(request.command)
-        if command is None:
-            raise UserError("core.unknown_command", command=request.command[:MAX_COMMAND_NAME])
-        return await command.handler(request, services)
+        return await run_command(request, services)
     except UserError as error:
-        return Reply(
-            parts=(text(request.lang, error.key, **error.params),), ephemeral=True, is_error=True
-        )
+        return refusal(request.lang, error)
     except StorageBusy as error:
         # Another process (a backup, an admin's sqlite3 shell) holds the write lock.
         log.warning("database busy on %s command=%r: %s", request.platform, request.command, error)

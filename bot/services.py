@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from handlers.cooldowns import Cooldowns
 from handlers.model import Services
+from handlers.registry import REGISTRY
 from storage.db import Database, open_database
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
@@ -42,6 +43,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         with closing(market_data(settings, facts, db)) as market:
             yield Services(
                 facts=facts,
+                registry=REGISTRY,
                 db=db,
                 polls=PollStore(db),
                 clock=utc_now,

@@ -56,9 +56,9 @@ from bot.dispatch import dispatch, parse_command
 from bot.frontends import ChatUnreachable, TokenRejected
 from bot.render import format_table
 from bot.tally import TallyRefresher
+from handlers.arguments import needs_moderator
 from handlers.i18n import text
 from handlers.model import LANGS, ChatKind, Platform, Reply, Request, Services, Table
-from handlers.registry import COMMANDS, COMMANDS_BY_NAME, needs_moderator
 
 log = logging.getLogger(__name__)
 
@@ -396,7 +396,8 @@ class TelegramFrontEnd:
             if parsed.addressee and parsed.addressee.casefold() != self.username.casefold():
                 return  # addressed to another bot
             # In a group an unknown bare command is probably another bot's.
-            if kind == "group" and not parsed.addressee and parsed.name not in COMMANDS_BY_NAME:
+            known = self.services.registry.by_name
+            if kind == "group" and not parsed.addressee and parsed.name not in known:
                 return
             command, rest = parsed.name, parsed.text
         user = message.from_user
@@ -408,7 +409,7 @@ class TelegramFrontEnd:
             text=rest,
             chat_kind=kind,
             # getChatMember is most of this adapter's cost: asked only when the line needs it.
-            is_admin=needs_moderator(command, rest)
+            is_admin=self._may_need_moderator(command, rest)
             and await self._is_moderator(message.chat, user, message),
             locale=user.language_code or "",
             user_name=user.full_name,
@@ -522,6 +523,10 @@ class TelegramFrontEnd:
         self._admins[key] = (is_admin, now + self.tuning.admin_cache_seconds)
         return is_admin
 
+    def _may_need_moderator(self, command: str, rest: str) -> bool:
+        declared = self.services.registry.by_name.get(command)
+        return declared is not None and needs_moderator(declared, rest)
+
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Telegram: an update could not be handled", exc_info=context.error)
 
@@ -534,7 +539,7 @@ class TelegramFrontEnd:
         for lang in LANGS:
             commands = [
                 BotCommand(command.name, text(lang, command.summary)[:COMMAND_DESCRIPTION_LIMIT])
-                for command in COMMANDS
+                for command in self.services.registry.commands
             ]
             try:
                 await self.app.bot.set_my_commands(

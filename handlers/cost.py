@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from handlers.amounts import MAX_TOKENS, normalise, parse_amount, parse_percent
+from handlers.amounts import MAX_TOKENS, parse_amount, parse_percent
+from handlers.commands import Choice, Command, Form, Param
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Request, Services, Table, UserError
 from handlers.numbers import compact
@@ -15,9 +17,6 @@ from storage.facts import Facts
 MILLION = Decimal(1_000_000)
 CENT = Decimal("0.01")
 
-_INPUT_WORDS = frozenset({"in", "input", "inputs", "输入"})
-_OUTPUT_WORDS = frozenset({"out", "output", "outputs", "输出"})
-_CACHE_WORDS = frozenset({"cache", "cached", "hit", "hits", "缓存", "命中"})
 _URL = re.compile(r"https?://[^\s;,)]+|arXiv:\d{4}\.\d{4,5}")
 # A vendor's own pages and the papers come before the copies that quote them.
 _PRIMARY = re.compile(r"^arXiv:|^https?://([a-z0-9-]+\.)*(deepseek\.com|openai\.com)/")
@@ -111,55 +110,9 @@ def tokens(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal(1)):f}"
 
 
-def parse_volumes(raw: str) -> Volumes:
-    """Read "2M in 500k out [cache 30%]", in either word order; raise UserError otherwise."""
-    words = normalise(raw).lower().replace("%", "% ").split()
-    slots: dict[str, Decimal] = {}
-    pending_word: str | None = None
-    pending_value: str | None = None
-    for word in words:
-        kind = (
-            "in"
-            if word in _INPUT_WORDS
-            else "out"
-            if word in _OUTPUT_WORDS
-            else "cache"
-            if word in _CACHE_WORDS
-            else None
-        )
-        if kind is None:
-            if pending_value is not None:
-                raise UserError("cost.bad_volumes", text=raw[:60])
-            if pending_word is not None:
-                _fill(slots, pending_word, word, raw)
-                pending_word = None
-            else:
-                pending_value = word
-        else:
-            if pending_word is not None or kind in slots:
-                raise UserError("cost.bad_volumes", text=raw[:60])
-            if pending_value is not None:
-                _fill(slots, kind, pending_value, raw)
-                pending_value = None
-            else:
-                pending_word = kind
-    if pending_word is not None or pending_value is not None or not slots:
-        raise UserError("cost.bad_volumes", text=raw[:60])
-    input_tokens = slots.get("in", Decimal(0))
-    output_tokens = slots.get("out", Decimal(0))
-    if input_tokens == 0 and output_tokens == 0:
-        raise UserError("cost.zero_volumes")
-    cache = slots.get("cache", Decimal(0))
-    return Volumes(input_tokens, output_tokens, cache / 100)
-
-
-def _fill(slots: dict[str, Decimal], kind: str, value: str, raw: str) -> None:
-    if kind == "cache":
-        share = parse_percent(value)
-        if share is None or not 0 <= share <= 100:
-            raise UserError("cost.bad_cache_share", value=value[:20])
-        slots[kind] = share
-        return
+def read_tokens(typed: str) -> Decimal:
+    """A token amount as typed ("2M", "500k", "1,500,000"), whole and within the limit."""
+    value = typed.strip()
     amount = parse_amount(value)
     if amount is None:
         raise UserError("cost.bad_number", value=value[:20])
@@ -168,7 +121,24 @@ def _fill(slots: dict[str, Decimal], kind: str, value: str, raw: str) -> None:
     if amount > MAX_TOKENS:
         raise UserError("cost.too_large", value=value[:20])
     # Tokens are whole: 0.4 tokens bill as none, so "0.4 in 0.4 out" meets the zero check.
-    slots[kind] = amount.to_integral_value(rounding=ROUND_HALF_UP)
+    return amount.to_integral_value(rounding=ROUND_HALF_UP)
+
+
+def read_cache_share(typed: str) -> Decimal:
+    """The share of input tokens that hit the cache, "30%" or "30", as 0..1."""
+    value = typed.strip()
+    share = parse_percent(value)
+    if share is None or not 0 <= share <= 100:
+        raise UserError("cost.bad_cache_share", value=value[:20])
+    return share / 100
+
+
+def volumes(params: Mapping[str, Decimal]) -> Volumes:
+    input_tokens = params.get("input", Decimal(0))
+    output_tokens = params.get("output", Decimal(0))
+    if input_tokens == 0 and output_tokens == 0:
+        raise UserError("cost.zero_volumes")
+    return Volumes(input_tokens, output_tokens, params.get("cache", Decimal(0)))
 
 
 def _plain(value: Decimal) -> str:
@@ -295,15 +265,63 @@ def calculator(lang: Lang, facts: Facts, volumes: Volumes) -> list[str | Table]:
 
 async def cost(request: Request, services: Services) -> Reply:
     """`/cost` · `/cost training` · `/cost prices` · `/cost 2M in 500k out cache 30%`."""
-    lang, facts = request.lang, services.facts
-    argument = request.text.strip()
-    keyword = normalise(argument).lower()
-    if not argument:
-        parts = training(lang, facts) + price_table(lang, facts)
-    elif keyword in ("training", "train", "训练"):
+    lang, facts, params = request.lang, services.facts, request.params
+    topic = params.get("topic")
+    if any(name in params for name in VOLUMES):
+        if topic is not None:
+            raise UserError("cost.bad_volumes", text=request.text[:60])
+        parts = calculator(lang, facts, volumes(params))
+    elif topic == "training":
         parts = training(lang, facts)
-    elif keyword in ("prices", "price", "api", "价格"):
+    elif topic == "prices":
         parts = price_table(lang, facts)
     else:
-        parts = calculator(lang, facts, parse_volumes(argument))
+        parts = training(lang, facts) + price_table(lang, facts)
     return Reply(title=text(lang, "cost.title"), parts=tuple(parts))
+
+
+VOLUMES = ("input", "output", "cache")
+COMMAND = Command(
+    "cost",
+    "cost.summary",
+    misuse="cost.bad_volumes",
+    forms=(
+        Form(
+            "show",
+            cost,
+            "cost.usage",
+            params=(
+                Param(
+                    "topic",
+                    "choice",
+                    "cost.opt_topic",
+                    choices=(
+                        Choice("training", "cost.topic_training", ("train", "训练")),
+                        Choice("prices", "cost.topic_prices", ("price", "api", "价格")),
+                    ),
+                ),
+                Param(
+                    "input",
+                    "amount",
+                    "discord.opt_input",
+                    keywords=("in", "input", "inputs", "输入"),
+                    read=read_tokens,
+                ),
+                Param(
+                    "output",
+                    "amount",
+                    "discord.opt_output",
+                    keywords=("out", "output", "outputs", "输出"),
+                    read=read_tokens,
+                ),
+                Param(
+                    "cache",
+                    "percent",
+                    "discord.opt_cache",
+                    keywords=("cache", "cached", "hit", "hits", "缓存", "命中"),
+                    read=read_cache_share,
+                ),
+            ),
+        ),
+    ),
+)

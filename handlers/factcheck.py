@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from handlers.commands import Command, Form
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Request, Services, Table
 from handlers.stocks import pct, price, signed
@@ -190,3 +191,8 @@ async def factcheck(request: Request, services: Services) -> Reply:
             text(lang, "factcheck.source"),
         ),
     )
+
+
+COMMAND = Command(
+    "factcheck", "factcheck.summary", forms=(Form("show", factcheck, "factcheck.usage"),)
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.commands import Command, Form
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services
 from handlers.numbers import compact
@@ -15,14 +16,13 @@ async def start(request: Request, services: Services) -> Reply:
 
 
 async def show_help(request: Request, services: Services) -> Reply:
-    """`/help`: every command with an example."""
-    # Imported here because the registry imports this module to list it.
-    from handlers.registry import COMMANDS
-
+    """`/help`: every command, and an example of each of its forms."""
     lang = request.lang
+    separator = text(lang, "help.form_separator")
     lines = [
-        f"/{command.name} — {text(lang, command.summary)}\n    {text(lang, command.usage)}"
-        for command in COMMANDS
+        f"/{command.name} — {text(lang, command.summary)}\n    "
+        + separator.join(text(lang, form.usage) for form in command.forms)
+        for command in services.registry.commands
     ]
     cap_loss = compact(lang, services.facts.number("nvda_market_cap_loss_2025_01_27") * 1e9)
     return Reply(
@@ -76,3 +76,8 @@ async def about(request: Request, services: Services) -> Reply:
             text(lang, "about.sources"),
         ),
     )
+
+
+START = Command("start", "help.summary_start", forms=(Form("show", start, "help.usage_start"),))
+HELP = Command("help", "help.summary_help", forms=(Form("show", show_help, "help.usage_help"),))
+ABOUT = Command("about", "help.summary_about", forms=(Form("show", about, "help.usage_about"),))

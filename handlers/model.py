@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from handlers.commands import Registry
     from handlers.cooldowns import Cooldowns
     from storage.db import Database
     from storage.facts import Facts
@@ -25,7 +26,11 @@ MAX_ACTION_BYTES = 64
 
 
 class UserError(Exception):
-    """A problem the user can fix; carries a catalogue key so the reply is in their language."""
+    """A problem the user can fix; carries a catalogue key so the reply is in their language.
+
+    A parameter may be a function of the reply language (a list joined the language's way),
+    for code that raises before the language is known, such as a parameter's reader.
+    """
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
@@ -43,9 +48,11 @@ def require_moderator(request: Request) -> None:
 class Request:
     """One command or button press, as any front end sees it.
 
-    `text` is everything after the command name, untouched; `args` is it split on white space.
-    `lang` and `tz` are filled in by dispatch from the chat's settings, the platform locale
-    and the bot's defaults, so handlers never decide them.
+    `text` is everything after the command name, untouched, as typed on a text platform;
+    Discord sends its slash command's subcommand as `form` and its option values as
+    `options` instead. Dispatch reads either into the command's form and typed `params`,
+    and fills in `lang` and `tz` from the chat's settings, the platform locale and the
+    bot's defaults, so handlers never parse text or decide them.
     """
 
     platform: Platform
@@ -61,12 +68,11 @@ class Request:
     # The platform's id for this delivery (Telegram callback query id, Discord interaction id)
     # where it has one: a button press that toggles must be ignored when it is redelivered.
     delivery_id: str = ""
+    form: str = ""
+    options: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
     lang: Lang = "en"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-
-    @property
-    def args(self) -> tuple[str, ...]:
-        return tuple(self.text.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,7 @@ class Services:
     """Long-lived resources, built once by the composition root and passed to every handler."""
 
     facts: Facts
+    registry: Registry
     db: Database
     polls: PollStore
     clock: Callable[[], datetime]

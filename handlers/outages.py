@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.commands import Command, Form, Param
 from handlers.i18n import text
-from handlers.model import Lang, Reply, Request, Services, Table, UserError
-from handlers.timezones import example_zones, parse_zone
+from handlers.model import Lang, Reply, Request, Services, Table
 from storage.facts import Incident
-
-MAX_SHOWN_ZONE = 40
 
 
 def duration(lang: Lang, span: timedelta) -> str:
@@ -31,22 +29,10 @@ def _what(lang: Lang, incident: Incident, zone: ZoneInfo) -> str:
     return text(lang, "outages.step_separator").join([described, *steps])
 
 
-def pick_zone(request: Request) -> ZoneInfo:
-    name = request.text.strip()
-    if not name:
-        return request.tz
-    zone = parse_zone(name)
-    if zone is None:
-        raise UserError(
-            "outages.unknown_zone", zone=name[:MAX_SHOWN_ZONE], examples=example_zones(request.lang)
-        )
-    return zone
-
-
 async def outages(request: Request, services: Services) -> Reply:
     """`/outages` · `/outages America/New_York` · `/outages Asia/Shanghai`."""
     lang = request.lang
-    zone = pick_zone(request)
+    zone = request.params.get("zone", request.tz)
     timeline = services.facts.outages
     rows: list[tuple[str, str, str, str]] = []
     total = timedelta()
@@ -79,3 +65,12 @@ async def outages(request: Request, services: Services) -> Reply:
             text(lang, "outages.as_reported", source_zone=timeline.zone.key),
         ),
     )
+
+
+COMMAND = Command(
+    "outages",
+    "outages.summary",
+    forms=(
+        Form("show", outages, "outages.usage", params=(Param("zone", "zone", "discord.opt_zone"),)),
+    ),
+)

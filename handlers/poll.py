@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal, NoReturn
 from zoneinfo import ZoneInfo
 
+from handlers.commands import Command, Form, Param
 from handlers.i18n import text
 from handlers.model import (
     Button,
@@ -56,24 +57,8 @@ BAR_CELLS = 10
 ACTION_PREFIX = "poll"
 REFRESH = "r"
 
-_SUBCOMMANDS = {
-    "vote": ("vote", "v", "投票"),
-    "withdraw": ("withdraw", "unvote", "retract", "撤回", "撤销"),
-    "results": ("results", "result", "结果"),
-    "new": ("new", "create", "start", "新建", "创建", "发起"),
-    "close": ("close", "end", "stop", "关闭", "结束"),
-    "list": ("list", "ls", "列表"),
-}
-_SUBCOMMAND_BY_WORD = {word: name for name, words in _SUBCOMMANDS.items() for word in words}
 _POLL_ID = re.compile(r"#?(\d{1,10})")
 _NUMBERS = re.compile(r"\d{1,3}(?:[\s,，、]+\d{1,3})*")
-# Phones turn "--" into a dash, so a dash counts too.
-_FLAG = r"(?:^|\s)(?:--|—|–|－－)"
-_MULTI = re.compile(_FLAG + r"multi(?=\s|$)", re.IGNORECASE)
-_CLOSES = re.compile(
-    _FLAG + r"closes?\s+(\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?|\S+)",
-    re.IGNORECASE,
-)
 _DURATION = re.compile(r"(?:\d{1,5}\s*(?:w|d|h|m|min|mins|周|天|小时|分钟))+", re.IGNORECASE)
 _DURATION_PART = re.compile(r"(\d{1,5})\s*(w|d|h|min|mins|m|周|天|小时|分钟)", re.IGNORECASE)
 _UNIT = {
@@ -304,11 +289,11 @@ async def find_poll(request: Request, services: Services, poll_id: int) -> tuple
     return found
 
 
-async def target_poll(request: Request, services: Services, value: str) -> tuple[Poll, Tally]:
+async def target_poll(request: Request, services: Services) -> tuple[Poll, Tally]:
     """The named poll, else the chat's open poll, its poll that closed within the last day,
     or the DeepSeek poll."""
-    if value:
-        return await find_poll(request, services, parse_poll_id(value))
+    if "id" in request.params:
+        return await find_poll(request, services, request.params["id"])
     return await services.polls.current(
         request.platform, request.chat_id, services.clock(), closed_within=RECENTLY_CLOSED
     )
@@ -325,57 +310,6 @@ def refuse_unnamed_vote(poll: Poll, services: Services) -> None:
 
 
 # -- the command -----------------------------------------------------------------------------
-
-
-def needs_moderator(line: str) -> bool:
-    """Whether `/poll <line>` is one of the subcommands only moderators may run."""
-    words = line.split(None, 1)
-    if not words:
-        return False
-    subcommand = _SUBCOMMAND_BY_WORD.get(unicodedata.normalize("NFKC", words[0]).casefold())
-    return subcommand in ("new", "close")
-
-
-async def poll(request: Request, services: Services) -> Reply:
-    """`/poll` · `/poll 5` · `/poll vote 2` · `/poll results` · `/poll new Q | A | B` ·
-    `/poll close` · `/poll list` · `/poll withdraw`."""
-    words = request.text.split(None, 1)
-    if not words:
-        found = await target_poll(request, services, "")
-        lead: tuple[str, ...] = ()
-        if just_closed(found[0], services):
-            lead = (
-                text(
-                    request.lang, "poll.own_poll_closed", id=found[0].id, global_id=DEEPSEEK_POLL_ID
-                ),
-            )
-        return poll_message(*found, request, services.clock(), lead=lead)
-    first, rest = words[0], (words[1] if len(words) > 1 else "")
-    subcommand = _SUBCOMMAND_BY_WORD.get(unicodedata.normalize("NFKC", first).casefold())
-    if subcommand is None:
-        if _POLL_ID.fullmatch(first) and not rest:
-            found = await target_poll(request, services, first)
-            return poll_message(*found, request, services.clock())
-        raise UserError("poll.bad_usage")
-    if subcommand == "vote":
-        return await vote_by_text(request, services, rest)
-    if subcommand == "withdraw":
-        return await withdraw(request, services, rest)
-    if subcommand == "results":
-        return await results(request, services, rest)
-    if subcommand == "new":
-        return await new_poll(request, services, rest)
-    if subcommand == "close":
-        return await close_poll(request, services, rest)
-    return await list_polls(request, services, rest)
-
-
-def split_poll_prefix(value: str) -> tuple[str, str]:
-    """`#5 rest` -> ("5", "rest"): a vote may name its poll first."""
-    match = re.match(r"#(\d{1,10})(?:\s+|$)", value)
-    if match is None:
-        return "", value
-    return match[1], value[match.end() :]
 
 
 def parse_choices(poll: Poll, value: str, lang: Lang) -> frozenset[int]:
@@ -403,19 +337,27 @@ def parse_choices(poll: Poll, value: str, lang: Lang) -> frozenset[int]:
     return frozenset(number - 1 for number in numbers)
 
 
-async def vote_by_text(request: Request, services: Services, value: str) -> Reply:
-    poll_id, choice = split_poll_prefix(value.strip())
-    if not choice.strip():
-        raise UserError("poll.vote_usage")
-    poll, _ = await target_poll(request, services, poll_id)
-    if not poll_id:
+async def show(request: Request, services: Services) -> Reply:
+    found = await target_poll(request, services)
+    lead: tuple[str, ...] = ()
+    if just_closed(found[0], services):
+        lead = (
+            text(request.lang, "poll.own_poll_closed", id=found[0].id, global_id=DEEPSEEK_POLL_ID),
+        )
+    return poll_message(*found, request, services.clock(), lead=lead)
+
+
+async def vote(request: Request, services: Services) -> Reply:
+    poll, _ = await target_poll(request, services)
+    if "id" not in request.params:
         refuse_unnamed_vote(poll, services)
-    return await record(request, services, poll, parse_choices(poll, choice, request.lang))
+    choices = parse_choices(poll, request.params["choices"], request.lang)
+    return await record(request, services, poll, choices)
 
 
-async def withdraw(request: Request, services: Services, value: str) -> Reply:
-    poll, _ = await target_poll(request, services, value)
-    if not value.strip():
+async def withdraw(request: Request, services: Services) -> Reply:
+    poll, _ = await target_poll(request, services)
+    if "id" not in request.params:
         refuse_unnamed_vote(poll, services)
     return await record(request, services, poll, frozenset())
 
@@ -442,8 +384,8 @@ async def record(
     )
 
 
-async def results(request: Request, services: Services, value: str) -> Reply:
-    poll, tally = await target_poll(request, services, value)
+async def results(request: Request, services: Services) -> Reply:
+    poll, tally = await target_poll(request, services)
     lang, now = request.lang, services.clock()
     labels = labels_of(poll, lang)
     numbers = [str(number) for number in range(1, len(labels) + 1)]
@@ -537,24 +479,15 @@ def parse_closes(value: str, now: datetime, zone: ZoneInfo) -> datetime:
     return moment
 
 
-def parse_new(
-    value: str, now: datetime, zone: ZoneInfo
-) -> tuple[str, list[str], bool, datetime | None]:
-    """`Question | Option 1 | Option 2 [--multi] [--closes 2h]`, checked."""
-    multi = bool(_MULTI.search(value))
-    body = _MULTI.sub(" ", value)
-    closes_at = None
-    closes = _CLOSES.search(body)
-    if closes is not None:
-        closes_at = parse_closes(closes[1], now, zone)
-        body = body[: closes.start()] + " " + body[closes.end() :]
-    pieces = _SEPARATOR.split(body) if _SEPARATOR.search(body) else body.splitlines()
-    pieces = [clean(piece) for piece in pieces]
-    while len(pieces) > 1 and not folded(pieces[-1]):
-        pieces.pop()
-    if len(pieces) < 2:
+def parse_new(question: str, choices: str) -> tuple[str, list[str]]:
+    """`Question` and `Option 1 | Option 2` (or one option a line), checked."""
+    pieces = _SEPARATOR.split(choices) if _SEPARATOR.search(choices) else choices.splitlines()
+    options = [clean(piece) for piece in pieces]
+    while options and not folded(options[-1]):
+        options.pop()
+    question = clean(question)
+    if not options:
         raise UserError("poll.new_usage")
-    question, options = pieces[0], pieces[1:]
     if not folded(question):
         raise UserError("poll.question_empty")
     if len(question) > MAX_QUESTION:
@@ -575,13 +508,16 @@ def parse_new(
         if key in seen:
             raise UserError("poll.duplicate_option", number=number, other=seen[key])
         seen[key] = number
-    return question, options, multi, closes_at
+    return question, options
 
 
-async def new_poll(request: Request, services: Services, value: str) -> Reply:
+async def new_poll(request: Request, services: Services) -> Reply:
     require_moderator(request)
     now = services.clock()
-    question, options, multi, closes_at = parse_new(value, now, request.tz)
+    params = request.params
+    question, options = parse_new(params["question"], params["choices"])
+    multi = bool(params.get("multi"))
+    closes_at = parse_closes(params["closes"], now, request.tz) if "closes" in params else None
     try:
         created = await services.polls.create(
             platform=request.platform,
@@ -601,11 +537,11 @@ async def new_poll(request: Request, services: Services, value: str) -> Reply:
     )
 
 
-async def close_poll(request: Request, services: Services, value: str) -> Reply:
+async def close_poll(request: Request, services: Services) -> Reply:
     require_moderator(request)
     now = services.clock()
-    if value.strip():
-        poll_id = parse_poll_id(value)
+    if "id" in request.params:
+        poll_id = request.params["id"]
     else:
         current, _ = await services.polls.current(request.platform, request.chat_id, now)
         if current.is_global:
@@ -630,9 +566,7 @@ def summary_status(lang: Lang, summary: PollSummary, now: datetime, zone: ZoneIn
     return text(lang, "poll.list_open")
 
 
-async def list_polls(request: Request, services: Services, value: str) -> Reply:
-    if value.strip():
-        raise UserError("poll.bad_usage")
+async def list_polls(request: Request, services: Services) -> Reply:
     lang, now = request.lang, services.clock()
     summaries = await services.polls.list_for_chat(request.platform, request.chat_id)
     table = Table(
@@ -702,3 +636,89 @@ async def poll_action(request: Request, services: Services) -> Reply:
         edit=True,
         notice=vote_notice(request.lang, outcome),
     )
+
+
+def _is_poll_id(word: str) -> bool:
+    return _POLL_ID.fullmatch(unicodedata.normalize("NFKC", word)) is not None
+
+
+def _names_poll(word: str) -> bool:
+    """In a vote "#5" names the poll; a bare "5" is an option."""
+    return word.startswith("#") and _is_poll_id(word)
+
+
+def _poll_id(detect: Callable[[str], bool] | None = None) -> Param:
+    return Param("id", "integer", "discord.opt_poll", minimum=1, detect=detect, read=parse_poll_id)
+
+
+COMMAND = Command(
+    "poll",
+    "poll.summary",
+    misuse="poll.bad_usage",
+    forms=(
+        Form(
+            "show",
+            show,
+            "poll.usage_show",
+            summary="discord.poll_show",
+            # Typed without a subcommand, only a number reads as a poll: "/poll foo" is misuse.
+            params=(_poll_id(_is_poll_id),),
+        ),
+        Form(
+            "vote",
+            vote,
+            "poll.usage_vote",
+            summary="discord.poll_vote",
+            words=("v", "投票"),
+            misuse="poll.vote_usage",
+            params=(
+                _poll_id(_names_poll),
+                Param("choices", "text", "poll.opt_vote_choices", required=True),
+            ),
+        ),
+        Form(
+            "withdraw",
+            withdraw,
+            "poll.usage_withdraw",
+            summary="poll.form_withdraw",
+            words=("unvote", "retract", "撤回", "撤销"),
+            params=(_poll_id(),),
+        ),
+        Form(
+            "results",
+            results,
+            "poll.usage_results",
+            summary="discord.poll_results",
+            words=("result", "结果"),
+            slow=True,
+            params=(_poll_id(),),
+        ),
+        Form(
+            "new",
+            new_poll,
+            "poll.usage_new",
+            summary="discord.poll_new",
+            words=("create", "start", "新建", "创建", "发起"),
+            moderator=True,
+            misuse="poll.new_usage",
+            params=(
+                Param("question", "text", "discord.opt_question", required=True, then="choices"),
+                Param("choices", "text", "discord.opt_choices", required=True),
+                Param("multi", "flag", "discord.opt_multi", dashed=True),
+                Param("closes", "moment", "discord.opt_closes", dashed=True, words=("close",)),
+            ),
+        ),
+        Form(
+            "close",
+            close_poll,
+            "poll.usage_close",
+            summary="discord.poll_close",
+            words=("end", "stop", "关闭", "结束"),
+            moderator=True,
+            params=(_poll_id(),),
+        ),
+        Form(
+            "list", list_polls, "poll.usage_list", summary="discord.poll_list", words=("ls", "列表")
+        ),
+    ),
+)

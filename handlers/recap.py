@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.commands import Command, Form, Param
 from handlers.i18n import text
 from handlers.model import (
     Image,
@@ -31,7 +32,6 @@ from handlers.model import (
     require_moderator,
 )
 from handlers.stock_chart import cached_render
-from handlers.timezones import example_zones, parse_zone
 from storage.facts import BEFORE_DAY, EVENT_DAY
 from storage.polls import DEEPSEEK_POLL_ID, Poll, Tally
 from storage.subscriptions import RecapSubscriptions, Schedule, Subscription, next_due
@@ -61,10 +61,10 @@ CHART_TICKERS = ("NVDA", "AVGO", "TSM", "ASML", "^IXIC", "^GSPC")
 INDEX_KEYS = {"^IXIC": "recap.index_ixic", "^GSPC": "recap.index_gspc", "^DJI": "recap.index_dji"}
 MAX_SHOWN = 40
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-ON_WORDS = frozenset({"on", "start", "subscribe", "开", "开启", "订阅"})
-OFF_WORDS = frozenset({"off", "stop", "unsubscribe", "关", "关闭", "退订"})
-_STATUS = frozenset({"status", "状态"})
-_NOW = frozenset({"now", "现在", "立即"})
+ON_WORDS = ("start", "subscribe", "开", "开启", "订阅")
+OFF_WORDS = ("stop", "unsubscribe", "关", "关闭", "退订")
+_STATUS = ("状态",)
+_NOW = ("现在", "立即")
 
 
 # -- the recap -------------------------------------------------------------------------------
@@ -265,46 +265,17 @@ def parse_time(raw: str) -> time | None:
     return time(hour, minute)
 
 
-def parse_schedule(args: tuple[str, ...], lang: Lang = "en") -> Schedule:
-    """`[HH:MM] [ZONE]` in either order; 16:15 America/New_York for what is left out."""
-    at: time | None = None
-    zone: ZoneInfo | None = None
-    if len(args) > 2:
-        raise UserError("recap.bad_on")
-    for raw in args:
-        shown = raw[:MAX_SHOWN]
-        parsed_time = parse_time(raw)
-        if parsed_time is not None and at is None:
-            at = parsed_time
-            continue
-        parsed_zone = parse_zone(raw)
-        if parsed_zone is not None and zone is None:
-            zone = parsed_zone
-            continue
-        folded = unicodedata.normalize("NFKC", raw)
-        if ":" in folded or folded.isdigit():
-            raise UserError("recap.bad_time", value=shown)
-        raise UserError(
-            "recap.bad_zone",
-            value=shown,
-            examples=example_zones(lang),
-        )
-    return Schedule(at or DEFAULT_AT, zone or ZoneInfo(DEFAULT_ZONE))
+def looks_like_time(word: str) -> bool:
+    """A word meant as a time of day ("16:15", "1615", "9pm"), right or wrong."""
+    folded = unicodedata.normalize("NFKC", word)
+    return ":" in folded or folded[:1].isdigit()
 
 
-async def recap(request: Request, services: Services) -> Reply:
-    """`/recap` · `/recap on [HH:MM] [ZONE]` · `/recap off` · `/recap status` · `/recap now`."""
-    args = request.args
-    word = args[0].lower() if args else "status"
-    if word in _STATUS and len(args) <= 1:
-        return await _status(request, services)
-    if word in ON_WORDS:
-        return await _subscribe(request, services, args[1:])
-    if word in OFF_WORDS and len(args) == 1:
-        return await _unsubscribe(request, services)
-    if word in _NOW and len(args) == 1:
-        return await _now(request, services)
-    raise UserError("recap.bad_usage")
+def read_time(typed: str) -> time:
+    at = parse_time(typed)
+    if at is None:
+        raise UserError("recap.bad_time", value=typed.strip()[:MAX_SHOWN])
+    return at
 
 
 def _describe(lang: Lang, subscription: Subscription) -> str:
@@ -325,9 +296,11 @@ def _next_line(
     return text(lang, "recap.next", when=_when(lang, due.at, zone), day=due.session.day)
 
 
-async def _subscribe(request: Request, services: Services, args: tuple[str, ...]) -> Reply:
+async def _subscribe(request: Request, services: Services) -> Reply:
     require_moderator(request)
-    schedule = parse_schedule(args, request.lang)
+    schedule = Schedule(
+        request.params.get("time", DEFAULT_AT), request.params.get("zone", ZoneInfo(DEFAULT_ZONE))
+    )
     now = services.clock()
     subscription = await RecapSubscriptions(services.db).subscribe(
         request.platform, request.chat_id, schedule, request.lang, request.user_id, now
@@ -392,3 +365,40 @@ async def _now(request: Request, services: Services) -> Reply:
     subscription = await RecapSubscriptions(services.db).get(request.platform, request.chat_id)
     zone = subscription.reply_zone if subscription is not None else request.tz
     return render_recap(data, request.lang, zone)
+
+
+COMMAND = Command(
+    "recap",
+    "recap.summary",
+    misuse="recap.bad_usage",
+    forms=(
+        Form("status", _status, "recap.usage_status", summary="recap.form_status", words=_STATUS),
+        Form(
+            "on",
+            _subscribe,
+            "recap.usage_on",
+            summary="recap.form_on",
+            words=ON_WORDS,
+            moderator=True,
+            misuse="recap.bad_on",
+            params=(
+                Param("time", "time", "recap.opt_time", detect=looks_like_time, read=read_time),
+                Param(
+                    "zone",
+                    "zone",
+                    "discord.opt_zone",
+                    detect=lambda word: not looks_like_time(word),
+                ),
+            ),
+        ),
+        Form(
+            "off",
+            _unsubscribe,
+            "recap.usage_off",
+            summary="recap.form_off",
+            words=OFF_WORDS,
+            moderator=True,
+        ),
+        Form("now", _now, "recap.usage_now", summary="recap.form_now", words=_NOW, slow=True),
+    ),
+)

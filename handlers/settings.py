@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from handlers.i18n import parse_lang, text
-from handlers.model import Reply, Request, Services, UserError, require_moderator
-from handlers.timezones import example_zones, parse_zone
+from zoneinfo import ZoneInfo
 
-AUTO = ("auto", "default", "reset", "自动", "默认")
+from handlers.commands import Choice, Command, Form, Param
+from handlers.i18n import parse_lang, text
+from handlers.model import Lang, Reply, Request, Services, UserError, require_moderator
+from handlers.timezones import read_zone
+
+AUTO = "auto"
+AUTO_WORDS = ("default", "reset", "自动", "默认")
 MAX_SHOWN = 40
+
+
+def read_lang(typed: str) -> str:
+    """A language code the bot speaks ("zh", "zh-CN", "en"), or "auto"."""
+    if typed.strip().casefold() in (AUTO, *AUTO_WORDS):
+        return AUTO
+    lang = parse_lang(typed)
+    if lang is None:
+        raise UserError("settings.bad_lang", value=typed.strip()[:MAX_SHOWN])
+    return lang
+
+
+def read_tz(typed: str) -> ZoneInfo | str:
+    """A zone, or "auto" to follow the bot's default again."""
+    if typed.strip().casefold() in (AUTO, *AUTO_WORDS):
+        return AUTO
+    return read_zone(typed)
 
 
 async def settings(request: Request, services: Services) -> Reply:
     """`/settings` · `/settings lang zh` · `/settings tz Asia/Shanghai` · `/settings tz auto`."""
-    args = request.args
-    db, platform, chat = services.db, request.platform, request.chat_id
-    if not args:
+    db, platform, chat, params = services.db, request.platform, request.chat_id, request.params
+    if not params:
         chosen = await db.chat_settings(platform, chat)
         auto = text(request.lang, "settings.auto")
         return Reply(
@@ -26,30 +46,60 @@ async def settings(request: Request, services: Services) -> Reply:
                 text(request.lang, "settings.usage"),
             ),
         )
-    if len(args) != 2:
-        raise UserError("settings.bad_usage")
-    name, value = args[0].lower(), args[1]
     require_moderator(request)
-    if name in ("lang", "language", "语言"):
-        if value.lower() in AUTO:
+    lines: list[str] = []
+    lang: Lang = request.lang
+    if "lang" in params:
+        if params["lang"] == AUTO:
             await db.set_chat_lang(platform, chat, None)
-            return Reply(parts=(text(request.lang, "settings.lang_auto"),))
-        lang = parse_lang(value)
-        if lang is None:
-            raise UserError("settings.bad_lang", value=value[:MAX_SHOWN])
-        await db.set_chat_lang(platform, chat, lang)
-        return Reply(parts=(text(lang, "settings.lang_set"),))
-    if name in ("tz", "timezone", "zone", "时区"):
-        if value.lower() in AUTO:
+            lines.append(text(lang, "settings.lang_auto"))
+        else:
+            lang = "zh" if params["lang"] == "zh" else "en"
+            await db.set_chat_lang(platform, chat, lang)
+            lines.append(text(lang, "settings.lang_set"))
+    if "tz" in params:
+        zone = params["tz"]
+        if isinstance(zone, ZoneInfo):
+            await db.set_chat_tz(platform, chat, zone.key)
+            lines.append(text(lang, "settings.tz_set", zone=zone.key))
+        else:
             await db.set_chat_tz(platform, chat, None)
-            return Reply(parts=(text(request.lang, "settings.tz_auto"),))
-        zone = parse_zone(value)
-        if zone is None:
-            raise UserError(
-                "settings.bad_tz",
-                value=value[:MAX_SHOWN],
-                examples=example_zones(request.lang),
-            )
-        await db.set_chat_tz(platform, chat, zone.key)
-        return Reply(parts=(text(request.lang, "settings.tz_set", zone=zone.key),))
-    raise UserError("settings.bad_usage")
+            lines.append(text(lang, "settings.tz_auto"))
+    return Reply(parts=tuple(lines))
+
+
+COMMAND = Command(
+    "settings",
+    "settings.summary",
+    misuse="settings.bad_usage",
+    forms=(
+        Form(
+            "show",
+            settings,
+            "settings.usage",
+            moderator_if_given=True,
+            params=(
+                Param(
+                    "lang",
+                    "choice",
+                    "discord.opt_lang",
+                    keywords=("lang", "language", "语言"),
+                    choices=(
+                        Choice("en", "English"),
+                        Choice("zh", "中文"),
+                        Choice(AUTO, "discord.choice_lang_auto"),
+                    ),
+                    read=read_lang,
+                ),
+                Param(
+                    "tz",
+                    "zone",
+                    "discord.opt_tz",
+                    keywords=("tz", "timezone", "zone", "时区"),
+                    choices=(Choice(AUTO, "discord.choice_tz_auto"),),
+                    read=read_tz,
+                ),
+            ),
+        ),
+    ),
+)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.commands import Command, Form, Param
 from handlers.i18n import text
 from handlers.model import Image, Lang, Reply, Request, Services, Table, UserError
 from handlers.numbers import compact
@@ -28,7 +29,7 @@ SELLOFF = ("NVDA", "AVGO", "ASML", "GOOGL", "MSFT", "META", "GEV", "VST", "TSM")
 INDICES = ("^IXIC", "^GSPC", "^DJI")
 DEFAULT_CHART = ("NVDA", "AVGO", "TSM", "MSFT", "META", "^IXIC")
 MAX_CHART_TICKERS = 8
-_CHART_WORDS = frozenset({"chart", "charts", "graph", "plot", "图", "图表", "走势", "走势图"})
+CHART_WORDS = frozenset({"chart", "charts", "graph", "plot", "图", "图表", "走势", "走势图"})
 _NAME_KEYS = {
     "NVDA": "nvda",
     "AVGO": "avgo",
@@ -79,19 +80,18 @@ def moment(lang: Lang, at: datetime, zone: ZoneInfo) -> str:
     return f"{full_day(lang, local.date())} {local:%H:%M} {zone_name}"
 
 
-def parse_tickers(words: tuple[str, ...], limit: int = MAX_TICKERS) -> tuple[str, ...]:
+def read_tickers(typed: str) -> tuple[str, ...]:
     """Symbols as typed (any case, `$NVDA`, commas), checked before anything is fetched."""
     found: list[str] = []
-    for word in words:
-        for piece in word.replace(",", " ").replace("，", " ").split():
-            symbol = normalise_ticker(piece)
-            if symbol is None:
-                shown = "".join(c for c in piece if unicodedata.category(c)[0] != "C")[:20]
-                raise UserError("stocks.bad_ticker", ticker=shown)
-            if symbol not in found:
-                found.append(symbol)
-    if len(found) > limit:
-        raise UserError("stocks.too_many", limit=limit)
+    for piece in typed.replace(",", " ").replace("，", " ").split():
+        symbol = normalise_ticker(piece)
+        if symbol is None:
+            shown = "".join(c for c in piece if unicodedata.category(c)[0] != "C")[:20]
+            raise UserError("stocks.bad_ticker", ticker=shown)
+        if symbol not in found:
+            found.append(symbol)
+    if len(found) > MAX_TICKERS:
+        raise UserError("stocks.too_many", limit=MAX_TICKERS)
     return tuple(found)
 
 
@@ -324,10 +324,29 @@ async def _since_event_series(
 
 async def stocks(request: Request, services: Services) -> Reply:
     """`/stocks` · `/stocks NVDA` · `/stocks chart [TICKERS]`."""
-    args = request.args
-    if not args:
+    tickers: tuple[str, ...] = request.params.get("ticker", ())
+    if request.params.get("chart"):
+        if len(tickers) > MAX_CHART_TICKERS:
+            raise UserError("stocks.too_many", limit=MAX_CHART_TICKERS)
+        return await chart(request, services, tickers)
+    if not tickers:
         return selloff(request.lang, services.facts)
-    first = unicodedata.normalize("NFKC", args[0]).lower()
-    if first in _CHART_WORDS:
-        return await chart(request, services, parse_tickers(args[1:], MAX_CHART_TICKERS))
-    return await ticker_report(request, services, parse_tickers(args))
+    return await ticker_report(request, services, tickers)
+
+
+COMMAND = Command(
+    "stocks",
+    "stocks.summary",
+    forms=(
+        Form(
+            "show",
+            stocks,
+            "stocks.usage",
+            slow=True,
+            params=(
+                Param("chart", "flag", "discord.opt_chart", words=tuple(CHART_WORDS)),
+                Param("ticker", "tickers", "discord.opt_ticker", read=read_tickers),
+            ),
+        ),
+    ),
+)

@@ -6,7 +6,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from handlers.i18n import text
-from handlers.model import Lang
+from handlers.model import Lang, UserError
 
 EXAMPLE_ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "UTC")
 
@@ -17,6 +17,7 @@ def example_zones(lang: Lang) -> str:
 
 
 MAX_ZONE_NAME = 64
+MAX_SHOWN = 40
 
 
 @cache
@@ -37,3 +38,11 @@ def parse_zone(name: str) -> ZoneInfo | None:
         return None
     canonical = _zones_by_folded_name().get(cleaned.casefold())
     return ZoneInfo(canonical) if canonical else None
+
+
+def read_zone(typed: str) -> ZoneInfo:
+    """The zone a member typed, or the catalogued refusal with examples in their language."""
+    zone = parse_zone(typed)
+    if zone is None:
+        raise UserError("core.bad_zone", value=typed.strip()[:MAX_SHOWN], examples=example_zones)
+    return zone

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from handlers.model import Request, Services
+from handlers.registry import REGISTRY
 from storage.db import open_database
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
@@ -122,7 +123,14 @@ async def services(facts: Facts) -> AsyncIterator[Services]:
     async with open_database(":memory:") as db:
         # Offline: no test reaches Yahoo unless it injects a session to the fake itself.
         market = MarketData(facts, db, mode="offline", clock=lambda: NOW)
-        yield Services(facts=facts, db=db, polls=PollStore(db), clock=lambda: NOW, market=market)
+        yield Services(
+            facts=facts,
+            registry=REGISTRY,
+            db=db,
+            polls=PollStore(db),
+            clock=lambda: NOW,
+            market=market,
+        )
 
 
 def dsbot_environment(**settings: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.scheduler import RecapScheduler
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.model import Services
+from handlers.registry import REGISTRY
 from storage.db import open_database
 from storage.facts import load_facts
 from storage.market import MarketData
@@ -54,6 +55,7 @@ async def main(database: str, base_url: str, token: str, sessions: str) -> None:
 
         services = Services(
             facts=facts,
+            registry=REGISTRY,
             db=db,
             polls=PollStore(db),
             clock=clock,

@@ -127,7 +127,7 @@ async def test_run_with_both_tokens_counts_a_telegram_and_a_discord_vote_in_one_
     try:
         await fake.wait_until_connected(timeout=60)
         telegram.send_command("/poll vote 1", chat_id=group)
-        vote = subcommand("vote", option("option", 2, kind=4))
+        vote = subcommand("vote", option("choices", "2"))
         discord_vote = await fake.slash("poll", [vote])
         await fake.wait_for_call("POST", rf"/interactions/{discord_vote['id']}/[^/]+/callback")
         await telegram.wait_for("sendMessage", timeout=30)

@@ -16,7 +16,6 @@ from bot.discord_frontend import (
     MAX_EMBEDS,
     MAX_MESSAGES,
     MAX_TITLE,
-    SLOW_COMMANDS,
     ActionButton,
     DiscordFrontEnd,
     render,
@@ -27,7 +26,7 @@ from bot.frontends import ChatUnreachable
 from bot.logs import RedactSecrets
 from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Services, Table
-from handlers.registry import COMMANDS
+from handlers.registry import REGISTRY
 from storage.bot_state import BotState
 from tests.bot.conftest import DISCORD_TOKEN, StartDiscord, discord_settings, no_throttle
 from tests.conftest import make_request
@@ -88,15 +87,15 @@ async def test_every_command_is_synced_with_chinese_names_and_descriptions(
 ) -> None:
     (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
     by_name = {command["name"]: command for command in put.json}
-    assert set(by_name) == {command.name for command in COMMANDS}
+    assert set(by_name) == {command.name for command in REGISTRY.commands}
     cost = by_name["cost"]
     assert cost["description_localizations"]["zh-CN"]
     assert cost["description_localizations"]["zh-TW"] == cost["description_localizations"]["zh-CN"]
     assert cost["name_localizations"]["zh-CN"] == "成本"
-    assert [o["name"] for o in cost["options"]] == ["input", "output", "cache"]
+    assert [o["name"] for o in cost["options"]] == ["topic", "input", "output", "cache"]
     poll = by_name["poll"]
-    subcommands = {o["name"] for o in poll["options"]}
-    assert {"show", "vote", "results", "new", "close", "list"} <= subcommands
+    subcommands = [o["name"] for o in poll["options"]]
+    assert subcommands == ["show", "vote", "withdraw", "results", "new", "close", "list"]
 
 
 def names_by_locale(entry: dict[str, Any]) -> dict[str, str]:
@@ -147,10 +146,6 @@ async def test_the_automatic_setting_is_labelled_in_the_members_language(
     assert auto["name"] == text("en", "discord.choice_lang_auto")
     assert auto["name_localizations"]["zh-CN"] == text("zh", "discord.choice_lang_auto")
     assert zone_choices[0] == {"name": text("zh", "discord.choice_tz_auto"), "value": "auto"}
-
-
-def test_only_registered_commands_are_marked_slow() -> None:
-    assert SLOW_COMMANDS.issubset(command.name for command in COMMANDS)
 
 
 async def test_settings_is_hidden_from_members_without_manage_server(
@@ -402,7 +397,7 @@ async def test_a_button_pressed_after_a_restart_votes_and_refreshes_the_message(
 async def test_a_slash_vote_answers_with_the_poll_and_a_private_notice(
     fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
-    interaction = await fake.slash("poll", [subcommand("vote", option("option", 2, kind=4))])
+    interaction = await fake.slash("poll", [subcommand("vote", option("choices", "2"))])
     call = await callback_for(fake, interaction)
     (notice,) = await fake.wait_for_call("POST", FOLLOWUP)
     assert not call.json["data"].get("flags", 0) & EPHEMERAL
@@ -566,19 +561,22 @@ async def test_two_members_pressing_buttons_end_with_both_votes_in_the_message(
 # ---- platforms details --------------------------------------------------------------------
 
 
-async def test_commands_added_later_are_offered_with_a_text_option(
+async def test_recap_forms_are_subcommands_with_typed_options(
     fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     (put,) = fake.calls_to("PUT", r"/applications/\d+/commands")
     by_name = {command["name"]: command for command in put.json}
-    assert [o["name"] for o in by_name["recap"]["options"]] == ["text"]
+    recap = by_name["recap"]
+    assert [o["name"] for o in recap["options"]] == ["status", "on", "off", "now"]
+    on = next(o for o in recap["options"] if o["name"] == "on")
+    assert [(o["name"], o["type"]) for o in on["options"]] == [("time", 3), ("zone", 3)]
     assert by_name["about"].get("options", []) == []
-    interaction = await fake.slash("recap", [option("text", "no-such-subcommand")])
-    deferred = await callback_for(fake, interaction)
-    (answer,) = await fake.wait_for_call("POST", FOLLOWUP)
-    assert deferred.json["type"] == 5
-    assert answer.json["flags"] & EPHEMERAL
-    assert "/recap on" in answer.json["embeds"][0]["description"]
+    interaction = await fake.slash("recap", [subcommand("on", option("time", "25:00"))])
+    answer = await callback_for(fake, interaction)
+    assert answer.json["data"]["flags"] & EPHEMERAL
+    assert text("en", "recap.bad_time", value="25:00") in answer.json["data"]["embeds"][0][
+        "description"
+    ].replace("\\", "")
 
 
 async def test_in_a_direct_message_the_member_may_change_their_own_settings(

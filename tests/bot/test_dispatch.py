@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot import dispatch as dispatch_module
 from bot.dispatch import dispatch, parse_command
+from handlers.commands import Registry
 from handlers.model import Reply, Request, Services
 from tests.conftest import make_request
 
@@ -59,10 +59,11 @@ async def test_a_failing_handler_becomes_a_logged_apology(
     async def broken(request: Request, services: Services) -> Reply:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(dispatch_module.ACTIONS, "broken", broken)
+    registry = Registry(services.registry.commands, actions={"broken": broken})
+    with_broken = dataclasses.replace(services, registry=registry)
 
     with caplog.at_level(logging.ERROR):
-        reply = await dispatch(make_request(action="broken:1"), services)
+        reply = await dispatch(make_request(action="broken:1"), with_broken)
 
     assert reply.is_error
     assert "Sorry, something went wrong" in reply.plain_text()

@@ -19,7 +19,7 @@ from bot.console import ConsoleUser, ask, build_request, render_console
 from bot.dispatch import dispatch, resolve_context
 from handlers.i18n import text
 from handlers.model import Services
-from handlers.registry import COMMANDS
+from handlers.registry import REGISTRY
 from tests.bot.hostile_checks import error_records, poll_fixtures, snapshot_tables
 from tests.conftest import dsbot_environment
 from tests.hostile_inputs import HOSTILE_ACTIONS, HOSTILE_INPUTS, forged_poll_actions
@@ -53,7 +53,7 @@ def test_parameters_lose_their_control_characters_but_keep_their_text() -> None:
 
 def console_lines() -> list[str]:
     """Every hostile input with three commands, taking turns (the core suite crosses them all)."""
-    names = [command.name for command in COMMANDS]
+    names = [command.name for command in REGISTRY.commands]
     return [
         f"/{names[(number + turn) % len(names)]} {hostile}"
         for number, hostile in enumerate(HOSTILE_INPUTS)

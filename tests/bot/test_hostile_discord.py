@@ -79,10 +79,11 @@ SLOTS: list[tuple[str, Any]] = [
             )
         ],
     ),
-    ("factcheck", lambda h: [option("text", h)]),
-    ("recap", lambda h: [option("text", h)]),
-    ("recap", lambda h: [option("text", f"on {h}")]),
-    ("help", lambda h: [option("text", h)]),
+    ("cost", lambda h: [option("topic", h)]),
+    ("cost", lambda h: [option("cache", h), option("input", "2M")]),
+    ("poll", lambda h: [subcommand("vote", option("choices", h))]),
+    ("recap", lambda h: [subcommand("on", option("time", h))]),
+    ("recap", lambda h: [subcommand("on", option("zone", h))]),
 ]
 
 

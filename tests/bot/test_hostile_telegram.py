@@ -23,7 +23,7 @@ from bot.render import format_table
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services, Table
-from handlers.registry import COMMANDS
+from handlers.registry import REGISTRY
 from tests.bot.conftest import StartTelegram, telegram_settings
 from tests.bot.hostile_checks import (
     error_records,
@@ -188,7 +188,7 @@ async def test_every_command_with_every_hostile_argument_from_a_member_of_a_grou
 ) -> None:
     await poll_fixtures(services, "telegram", chat_of=lambda n: str(FIRST_GROUP + 1 + n))
     before = await snapshot_tables(services)
-    lines = hostile_lines([c.name for c in COMMANDS])
+    lines = hostile_lines([c.name for c in REGISTRY.commands])
 
     with caplog.at_level(logging.WARNING):
         sent = await run_commands(fake, lines, first_chat=FIRST_GROUP, group=True)

@@ -17,6 +17,7 @@ from bot.frontends import ChatUnreachable
 from bot.scheduler import RecapScheduler, RecapTrigger
 from handlers.model import Platform, Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine
+from handlers.registry import REGISTRY
 from storage.db import Database, open_database
 from storage.facts import Facts
 from storage.market import MarketData
@@ -228,6 +229,7 @@ def offline_services(facts: Facts, db: Database, clock: Clock) -> Services:
     """What one run of the bot has over the database at `db`, with offline prices."""
     return Services(
         facts=facts,
+        registry=REGISTRY,
         db=db,
         polls=PollStore(db),
         clock=clock,
@@ -544,7 +546,17 @@ async def live_services(
             cache_dir=yf_cache_dir,
             session_factory=lambda: proxied_session(fake_yahoo.proxy_url),
         )
-        yield Services(facts=facts, db=db, polls=PollStore(db), clock=clock, market=market), clock
+        yield (
+            Services(
+                facts=facts,
+                registry=REGISTRY,
+                db=db,
+                polls=PollStore(db),
+                clock=clock,
+                market=market,
+            ),
+            clock,
+        )
         market.close()
 
 

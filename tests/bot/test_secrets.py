@@ -49,8 +49,12 @@ async def broken(request, services):
     raise RuntimeError(f"could not reach https://api.telegram.org/bot{token}/getMe "
                        f"with {os.environ.get('DISCORD_BOT_TOKEN', '')!r}")
 
-registry.COMMANDS_BY_NAME["about"] = dataclasses.replace(
-    registry.COMMANDS_BY_NAME["about"], handler=broken
+about = registry.REGISTRY.by_name["about"]
+broken_form = dataclasses.replace(about.default, handler=broken)
+broken_about = dataclasses.replace(about, forms=(broken_form,))
+registry.REGISTRY = dataclasses.replace(
+    registry.REGISTRY,
+    commands=tuple(broken_about if c is about else c for c in registry.REGISTRY.commands),
 )
 from bot.__main__ import main
 sys.exit(main(sys.argv[3:]))

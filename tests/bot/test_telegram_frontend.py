@@ -16,7 +16,7 @@ from bot.tally import Refresh, TallyRefresher
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning, render_html
 from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Request, Services, Table
-from handlers.registry import COMMANDS
+from handlers.registry import REGISTRY
 from tests.bot.conftest import telegram_settings
 from tests.fakes.telegram_api import BOT_USERNAME, FakeBotApi, StoredMessage
 
@@ -71,10 +71,10 @@ async def test_start_registers_the_commands_in_english_and_chinese(
 
     assert "language_code" not in english
     assert chinese["language_code"] == "zh"
-    names = [command.name for command in COMMANDS]
+    names = [command.name for command in REGISTRY.commands]
     assert [c["command"] for c in english["commands"]] == names
     assert [c["description"] for c in chinese["commands"]] == [
-        text("zh", command.summary) for command in COMMANDS
+        text("zh", command.summary) for command in REGISTRY.commands
     ]
     assert telegram.username == BOT_USERNAME
 
@@ -82,7 +82,7 @@ async def test_start_registers_the_commands_in_english_and_chinese(
 # -- commands -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [command.name for command in COMMANDS])
+@pytest.mark.parametrize("command", [command.name for command in REGISTRY.commands])
 @pytest.mark.parametrize("chat_id", [None, GROUP], ids=["private", "group"])
 async def test_every_command_gets_an_html_reply_in_private_and_in_groups(
     fake: FakeBotApi, telegram: TelegramFrontEnd, command: str, chat_id: int | None

@@ -7,9 +7,16 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handlers import cost
 from handlers.amounts import parse_amount, parse_percent
-from handlers.cost import parse_volumes
+from handlers.arguments import parse_text
+from handlers.cost import Volumes
 from handlers.model import UserError
+
+
+def parse_volumes(typed: str) -> Volumes:
+    """What /cost reads from `typed`: its declared parameters, then the bill's volumes."""
+    return cost.volumes(parse_text(cost.COMMAND, typed).values)
 
 
 @given(st.text(max_size=60))

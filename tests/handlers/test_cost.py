@@ -7,10 +7,17 @@ from decimal import Decimal
 import pytest
 
 from bot.dispatch import dispatch
-from handlers.cost import Volumes, bill, model_prices, parse_volumes, usd
+from handlers import cost
+from handlers.arguments import parse_text
+from handlers.cost import Volumes, bill, model_prices, usd
 from handlers.model import Services, Table, UserError
 from storage.facts import Facts
 from tests.conftest import make_request
+
+
+def parse_volumes(typed: str) -> Volumes:
+    """What /cost reads from `typed`: its declared parameters, then the bill's volumes."""
+    return cost.volumes(parse_text(cost.COMMAND, typed).values)
 
 
 def bills_by_model(table: Table) -> list[tuple[str, str]]:

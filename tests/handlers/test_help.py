@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.dispatch import dispatch
 from handlers.model import Services
-from handlers.registry import COMMANDS
+from handlers.registry import REGISTRY
 from tests.conftest import make_request
 
 
 async def test_help_lists_every_registered_command_with_an_example(services: Services) -> None:
     shown = (await dispatch(make_request("/help"), services)).plain_text()
 
-    for command in COMMANDS:
+    for command in REGISTRY.commands:
         assert f"/{command.name} — " in shown
 
 

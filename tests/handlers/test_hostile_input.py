@@ -9,7 +9,7 @@ import pytest
 from bot.dispatch import dispatch
 from handlers.i18n import text
 from handlers.model import Services
-from handlers.registry import COMMANDS
+from handlers.registry import REGISTRY
 from tests.conftest import make_request
 from tests.hostile_inputs import HOSTILE_ACTIONS, HOSTILE_INPUTS
 
@@ -18,7 +18,7 @@ def test_the_corpus_is_large_enough() -> None:
     assert len(set(HOSTILE_INPUTS)) + len(set(HOSTILE_ACTIONS)) >= 300
 
 
-@pytest.mark.parametrize("command", [command.name for command in COMMANDS])
+@pytest.mark.parametrize("command", [command.name for command in REGISTRY.commands])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_no_hostile_input_makes_a_command_fail(
     command: str, lang: str, services: Services, caplog: pytest.LogCaptureFixture

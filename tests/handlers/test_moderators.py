@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -46,17 +47,23 @@ class Operation:
     setup: tuple[str, ...] = ()
 
 
+def spellings(module: ModuleType, form: str) -> list[str]:
+    """Every word that types the command's `form`, as its declaration lists them."""
+    declared = module.COMMAND.form(form)
+    return [declared.name, *declared.words]
+
+
 def operations() -> list[Operation]:
-    new = [Operation(f"/poll {word} Lunch? | Pizza | Sushi") for word in poll._SUBCOMMANDS["new"]]
+    new = [Operation(f"/poll {word} Lunch? | Pizza | Sushi") for word in spellings(poll, "new")]
     close = [
         Operation(line, setup=("/poll new Lunch? | Pizza | Sushi",))
-        for word in poll._SUBCOMMANDS["close"]
+        for word in spellings(poll, "close")
         for line in (f"/poll {word}", f"/poll {word} #{{poll}}")
     ]
-    recap_on = [Operation(f"/recap {word}") for word in sorted(recap.ON_WORDS)]
+    recap_on = [Operation(f"/recap {word}") for word in spellings(recap, "on")]
     recap_on.append(Operation("/recap on 09:30 Asia/Shanghai"))
     recap_off = [
-        Operation(f"/recap {word}", setup=("/recap on",)) for word in sorted(recap.OFF_WORDS)
+        Operation(f"/recap {word}", setup=("/recap on",)) for word in spellings(recap, "off")
     ]
     settings = [
         Operation(f"/settings {name} {value}", setup=setup)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.registry import COMMANDS, needs_moderator
+from handlers.arguments import needs_moderator as form_needs_moderator
+from handlers.registry import REGISTRY
 from tests.handlers.test_moderators import OPERATIONS
 
 
 def split(line: str) -> tuple[str, str]:
     command, *rest = line.removeprefix("/").split(None, 1)
     return command, rest[0] if rest else ""
+
+
+def needs_moderator(command: str, text: str) -> bool:
+    declared = REGISTRY.by_name.get(command)
+    return declared is not None and form_needs_moderator(declared, text)
 
 
 @pytest.mark.parametrize("line", sorted({operation.line for operation in OPERATIONS}))
@@ -59,7 +65,8 @@ def test_lines_anyone_may_run_need_no_lookup(line: str) -> None:
     assert not needs_moderator(*split(line))
 
 
-def test_a_command_marked_moderator_in_the_registry_is_flagged_with_arguments() -> None:
-    for command in COMMANDS:
-        if command.moderator:
-            assert needs_moderator(command.name, "lang zh"), command.name
+def test_a_command_only_moderators_may_change_is_flagged_with_arguments() -> None:
+    flagged = [command for command in REGISTRY.commands if command.moderators_only]
+    assert [command.name for command in flagged] == ["settings"]
+    for command in flagged:
+        assert needs_moderator(command.name, "lang zh"), command.name

@@ -13,9 +13,10 @@ import pytest
 
 import handlers.recap
 from bot.dispatch import dispatch
+from bot.dispatch import run_command as recap
 from handlers.i18n import text
 from handlers.model import Reply, Services, Table, UserError
-from handlers.recap import TICKERS, gather_recap, parse_time, recap, render_recap
+from handlers.recap import TICKERS, gather_recap, parse_time, render_recap
 from storage.facts import Facts
 from storage.market import History, Latest, Quote, Series
 from storage.polls import DEEPSEEK_POLL_ID
@@ -94,9 +95,9 @@ async def test_only_moderators_switch_recaps_on_or_off_in_a_group(services: Serv
         ("/recap on 25:00", "recap.bad_time"),
         ("/recap on 16:60", "recap.bad_time"),
         ("/recap on 1615", "recap.bad_time"),
-        ("/recap on Mars/Olympus", "recap.bad_zone"),
+        ("/recap on Mars/Olympus", "core.bad_zone"),
         ("/recap on 16:15 UTC extra", "recap.bad_on"),
-        ("/recap on 16:15 17:15", "recap.bad_time"),
+        ("/recap on 16:15 17:15", "recap.bad_on"),
         ("/recap sometimes", "recap.bad_usage"),
         ("/recap off please", "recap.bad_usage"),
     ],

@@ -13,7 +13,7 @@ import handlers.stock_chart
 import handlers.stocks
 from bot.dispatch import dispatch
 from handlers.model import Reply, Services, Table
-from handlers.stocks import BEFORE, SELLOFF, parse_tickers
+from handlers.stocks import BEFORE, SELLOFF, read_tickers
 from storage.facts import Facts
 from storage.market import MarketData
 from storage.yahoo import reset_yfinance_state
@@ -190,7 +190,7 @@ async def test_too_many_tickers_are_refused_before_any_fetch(services: Services)
 
 
 def test_tickers_may_be_separated_by_commas_and_repeat() -> None:
-    assert parse_tickers(("nvda,msft", "$NVDA", "^gspc")) == ("NVDA", "MSFT", "^GSPC")
+    assert read_tickers("nvda,msft $NVDA ^gspc") == ("NVDA", "MSFT", "^GSPC")
 
 
 async def test_the_chart_is_a_png_of_the_event_window_with_localized_alt_text(

@@ -22,6 +22,7 @@ import pytest
 from bot.dispatch import dispatch
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services
+from handlers.registry import REGISTRY
 from storage.db import Database, StorageFull, open_database
 from storage.facts import Facts
 from storage.market import MarketData
@@ -55,7 +56,12 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 def file_services(facts: Facts, database: Database) -> Services:
     market = MarketData(facts, database, mode="offline", clock=lambda: NOW)
     return Services(
-        facts=facts, db=database, polls=PollStore(database), clock=lambda: NOW, market=market
+        facts=facts,
+        registry=REGISTRY,
+        db=database,
+        polls=PollStore(database),
+        clock=lambda: NOW,
+        market=market,
     )
 
 
