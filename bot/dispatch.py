@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import unicodedata
 from zoneinfo import ZoneInfo
 
 from handlers.arguments import from_options, parse_text
@@ -18,12 +17,12 @@ from handlers.cooldowns import Verdict
 from handlers.i18n import pick_lang, text
 from handlers.model import Lang, Reply, Request, Services, UserError
 from handlers.timezones import parse_zone
+from handlers.user_text import normalised, without_invisible
 from storage.db import StorageBusy, StorageFull
 
 log = logging.getLogger(__name__)
 
 MAX_COMMAND_NAME = 32
-_ZWJ = "\u200d"
 _COMMAND = re.compile(r"[/／](\S*)\s*(.*)", re.DOTALL)
 
 
@@ -32,15 +31,6 @@ class ParsedCommand:
     name: str
     text: str
     addressee: str
-
-
-def _strip_invisible(value: str) -> str:
-    """Drop format characters (zero-width spaces, direction overrides) pasted along with text.
-
-    They make "NVDA" look right and fail to match, or flip how a reply reads; the zero-width
-    joiner stays because emoji sequences need it.
-    """
-    return "".join(char for char in value if char == _ZWJ or unicodedata.category(char) != "Cf")
 
 
 def parse_command(message: str) -> ParsedCommand | None:
@@ -52,8 +42,8 @@ def parse_command(message: str) -> ParsedCommand | None:
     if match is None:
         return None
     name, _, addressee = match[1].partition("@")
-    name = unicodedata.normalize("NFKC", _strip_invisible(name)).lower()
-    rest = _strip_invisible(match[2])
+    name = normalised(name).lower()
+    rest = without_invisible(match[2])
     return ParsedCommand(name=name[: MAX_COMMAND_NAME + 1], text=rest.strip(), addressee=addressee)
 
 

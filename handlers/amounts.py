@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
+
+from handlers.user_text import normalised
 
 MAX_TOKENS = Decimal(10) ** 15
 
@@ -23,12 +24,6 @@ _NUMBER = re.compile(
 )
 
 
-def normalise(raw: str) -> str:
-    """Full-width digits and letters folded to ASCII, invisible characters dropped."""
-    folded = unicodedata.normalize("NFKC", raw)
-    return "".join(char for char in folded if unicodedata.category(char) not in ("Cf", "Cc"))
-
-
 def parse_amount(raw: str) -> Decimal | None:
     """A finite token count (sign kept, so callers can say why a negative is wrong), or None.
 
@@ -36,7 +31,7 @@ def parse_amount(raw: str) -> Decimal | None:
     refused rather than read as 15M; `_` may group digits; the suffixes k, M, B, 万 and 亿
     multiply.
     """
-    cleaned = normalise(raw).strip()
+    cleaned = normalised(raw).strip()
     if not cleaned or len(cleaned) > MAX_AMOUNT_TEXT:
         return None
     multiplier = Decimal(1)
@@ -55,7 +50,7 @@ def parse_amount(raw: str) -> Decimal | None:
 
 def parse_percent(raw: str) -> Decimal | None:
     """A share written as `30%` or `30`, as a number between 0 and 100; None otherwise."""
-    cleaned = normalise(raw).strip().removesuffix("%")
+    cleaned = normalised(raw).strip().removesuffix("%")
     if not cleaned or len(cleaned) > MAX_AMOUNT_TEXT:
         return None
     try:

@@ -9,7 +9,6 @@ every platform. Unknown, repeated and value-less flags are refused before anythi
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -19,6 +18,7 @@ from handlers.commands import COLLECTING_KINDS, GREEDY_KINDS, Command, Form, Par
 from handlers.i18n import text
 from handlers.model import UserError
 from handlers.timezones import read_zone
+from handlers.user_text import folded, normalised, quoted
 
 MAX_SHOWN = 40
 _TOKEN = re.compile(r"\S+")
@@ -37,15 +37,9 @@ class Arguments:
     values: Mapping[str, Any]
 
 
-def fold(word: str) -> str:
-    """How typed words are compared: width and letter case ignored ("ＶＯＴＥ" is "vote")."""
-    return unicodedata.normalize("NFKC", word).casefold()
-
-
 def shown(value: str) -> str:
     """A typed value short enough to quote back in a reply."""
-    value = value.strip()
-    return value if len(value) <= MAX_SHOWN else value[: MAX_SHOWN - 1] + "…"
+    return quoted(value, MAX_SHOWN)
 
 
 def misuse(command: Command, form: Form, typed: str) -> UserError:
@@ -61,7 +55,7 @@ def read(param: Param, raw: str) -> Any:
         return param.read(raw)
     value = raw.strip()
     if param.kind == "integer":
-        digits = unicodedata.normalize("NFKC", value).removeprefix("#")
+        digits = normalised(value).removeprefix("#")
         number = int(digits) if digits.isascii() and digits.isdecimal() else None
         low = param.minimum if param.minimum is not None else -(10**15)
         high = param.maximum if param.maximum is not None else 10**15
@@ -71,9 +65,9 @@ def read(param: Param, raw: str) -> Any:
             )
         return number
     if param.kind == "choice":
-        wanted = fold(value)
+        wanted = folded(value)
         for choice in param.choices:
-            if wanted == fold(choice.value) or wanted in (fold(word) for word in choice.words):
+            if wanted == folded(choice.value) or wanted in (folded(word) for word in choice.words):
                 return choice.value
         raise UserError(
             param.invalid or "core.bad_choice",
@@ -91,9 +85,9 @@ def selected_form(command: Command, text: str) -> tuple[Form, list[re.Match[str]
     """The form `text` uses, and the words left for its parameters."""
     tokens = list(_TOKEN.finditer(text))
     if tokens and command.has_subcommands:
-        word = fold(tokens[0].group())
+        word = folded(tokens[0].group())
         for form in command.forms:
-            if word == fold(form.name) or word in (fold(alias) for alias in form.words):
+            if word == folded(form.name) or word in (folded(alias) for alias in form.words):
                 return form, tokens[1:]
     return command.default, tokens
 
@@ -141,22 +135,22 @@ def _take_flags(
     form: Form, text: str, tokens: list[re.Match[str]], values: dict[str, Any]
 ) -> tuple[str, list[re.Match[str]]]:
     """Read every `--flag [value]`; the text with them blanked out, and the other words."""
-    dashed = {fold(param.name): param for param in form.params if param.dashed}
+    dashed = {folded(param.name): param for param in form.params if param.dashed}
     for param in form.params:
         if param.dashed:
-            dashed.update({fold(word): param for word in param.words})
+            dashed.update({folded(word): param for word in param.words})
     blanked = list(text)
     kept: list[re.Match[str]] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        found = _FLAG.fullmatch(unicodedata.normalize("NFKC", token.group()))
+        found = _FLAG.fullmatch(normalised(token.group()))
         if found is None:
             kept.append(token)
             index += 1
             continue
         flag = "--" + found[1]
-        named = dashed.get(fold(found[1]))
+        named = dashed.get(folded(found[1]))
         if named is None:
             known = " ".join(sorted({"--" + p.name for p in dashed.values()}))
             raise UserError(
@@ -188,7 +182,7 @@ def _flag_value(
     """A flag's value: after `=`, else the next word (two for a date and a time of day)."""
     if inline is not None:
         return (inline or None), []
-    if not following or _FLAG.fullmatch(unicodedata.normalize("NFKC", following[0].group())):
+    if not following or _FLAG.fullmatch(normalised(following[0].group())):
         return None, []
     first = following[0]
     if (
@@ -210,9 +204,9 @@ def _place_words(
     values: dict[str, Any],
 ) -> None:
     """Give every word that is not a flag to a keyword, a word flag or a positional."""
-    keywords = {fold(word): param for param in form.params for word in param.keywords}
+    keywords = {folded(word): param for param in form.params for word in param.keywords}
     word_flags = {
-        fold(word): param
+        folded(word): param
         for param in form.params
         if param.kind == "flag" and not param.dashed
         for word in param.words
@@ -222,7 +216,7 @@ def _place_words(
     pending_value: str | None = None
     collected: dict[str, list[str]] = {}
     for token in kept:
-        word = fold(token.group())
+        word = folded(token.group())
         if word in keywords:
             param = keywords[word]
             if param.name in values or pending_keyword is not None:
@@ -278,9 +272,9 @@ def positional_params(form: Form) -> list[Param]:
 
 def _detects(param: Param, word: str) -> bool:
     if param.kind == "choice":
-        wanted = fold(word)
+        wanted = folded(word)
         return any(
-            wanted == fold(choice.value) or wanted in (fold(alias) for alias in choice.words)
+            wanted == folded(choice.value) or wanted in (folded(alias) for alias in choice.words)
             for choice in param.choices
         )
     return param.detect is None or param.detect(word)

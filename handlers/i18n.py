@@ -9,13 +9,13 @@ cover for two languages without plural forms that differ.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from handlers.model import LANGS, Lang
+from handlers.user_text import without_controls
 
 
 @cache
@@ -34,11 +34,6 @@ def catalogue(lang: Lang) -> dict[str, str]:
     return messages
 
 
-# Control characters other than line breaks and tabs; an echoed "\x1b[31m" would colour a
-# terminal, and a NUL or a bell has no business in a chat message either.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def text(lang: Lang, key: str, /, **params: Any) -> str:
     """The message `key` in `lang`, with `params` filled in (control characters dropped)."""
     template = catalogue(lang)[key]
@@ -46,7 +41,7 @@ def text(lang: Lang, key: str, /, **params: Any) -> str:
         return template
     return template.format(
         **{
-            name: _CONTROLS.sub("", value) if isinstance(value, str) else value
+            name: without_controls(value) if isinstance(value, str) else value
             for name, value in params.items()
         }
     )

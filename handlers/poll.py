@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
-import unicodedata
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Literal, NoReturn
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from datetime import timedelta
+from typing import NoReturn
 
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
 from handlers.model import (
-    Button,
-    Image,
     Lang,
     Reply,
     Request,
     Services,
-    Table,
     UserError,
     require_moderator,
 )
-from handlers.poll_chart import render_chart
+from handlers.poll_input import POLL_ID, parse_choices, parse_closes, parse_new, parse_poll_id
+from handlers.poll_view import (
+    ACTION_PREFIX,
+    MAX_SHOWN,
+    REFRESH,
+    list_reply,
+    poll_message,
+    question_of,
+    results_reply,
+    vote_notice,
+)
+from handlers.user_text import normalised, shorten
 from storage.polls import (
     DEEPSEEK_POLL_ID,
-    MAX_OPTIONS,
-    MIN_OPTIONS,
     ChatHasOpenPoll,
     GlobalPollFixed,
     NoSuchOption,
@@ -36,195 +37,16 @@ from storage.polls import (
     PollClosed,
     PollError,
     PollNotFound,
-    PollSummary,
     Tally,
     TooManyChoices,
-    VoteOutcome,
 )
 
-MAX_QUESTION = 300
-MAX_OPTION = 100
-MAX_SHOWN = 40
-MAX_BUTTON_LABEL = 60
-MAX_ALT = 1000
-MAX_POLL_ID = 10**9
-MAX_CLOSES = timedelta(days=366)
-MIN_CLOSES = timedelta(minutes=1)
 # For a day after a chat's own poll ends, a vote that names no poll is refused rather than
 # counted in the DeepSeek poll: the voter most likely meant the poll that just closed.
 RECENTLY_CLOSED = timedelta(hours=24)
-BAR_CELLS = 10
-ACTION_PREFIX = "poll"
-REFRESH = "r"
-
-_POLL_ID = re.compile(r"#?(\d{1,10})")
-_NUMBERS = re.compile(r"\d{1,3}(?:[\s,，、]+\d{1,3})*")
-_DURATION = re.compile(r"(?:\d{1,5}\s*(?:w|d|h|m|min|mins|周|天|小时|分钟))+", re.IGNORECASE)
-_DURATION_PART = re.compile(r"(\d{1,5})\s*(w|d|h|min|mins|m|周|天|小时|分钟)", re.IGNORECASE)
-_UNIT = {
-    "w": timedelta(weeks=1),
-    "周": timedelta(weeks=1),
-    "d": timedelta(days=1),
-    "天": timedelta(days=1),
-    "h": timedelta(hours=1),
-    "小时": timedelta(hours=1),
-    "m": timedelta(minutes=1),
-    "min": timedelta(minutes=1),
-    "mins": timedelta(minutes=1),
-    "分钟": timedelta(minutes=1),
-}
-_SEPARATOR = re.compile(r"[|｜]")
-_SPACES = re.compile(r"\s+")
-
-
-# -- text people typed -----------------------------------------------------------------------
-
-
-def clean(value: str) -> str:
-    """One line of plain text: control characters dropped, white space runs made one space.
-
-    Everything else (markup, mentions, zero-width and direction marks) is kept as typed;
-    front ends escape it when they show it.
-    """
-    kept = "".join(c for c in value if c.isspace() or unicodedata.category(c) != "Cc")
-    return _SPACES.sub(" ", kept).strip()
-
-
-def folded(value: str) -> str:
-    """What two labels are compared by: width, letter case, invisible marks and spacing ignored."""
-    normal = unicodedata.normalize("NFKC", value).casefold()
-    visible = "".join(c for c in normal if unicodedata.category(c) != "Cf")
-    return _SPACES.sub(" ", visible).strip()
-
-
-def shorten(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 # -- how a poll reads ------------------------------------------------------------------------
-
-
-def question_of(poll: Poll, lang: Lang) -> str:
-    return poll.question_zh if lang == "zh" and poll.question_zh else poll.question
-
-
-def labels_of(poll: Poll, lang: Lang) -> list[str]:
-    return [
-        option.label_zh if lang == "zh" and option.label_zh else option.label
-        for option in poll.options
-    ]
-
-
-def when(moment: datetime, zone: ZoneInfo) -> str:
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
-
-
-def percent(count: int, voters: int) -> str:
-    return f"{count * 100 / voters:.0f}" if voters else "0"
-
-
-def bar(count: int, voters: int) -> str:
-    filled = round(BAR_CELLS * count / voters) if voters else 0
-    return "█" * filled + "░" * (BAR_CELLS - filled)
-
-
-def platform_name(lang: Lang, platform: str) -> str:
-    if platform in ("telegram", "discord", "console"):
-        return text(lang, f"poll.platform_{platform}")
-    return platform
-
-
-def voters_line(lang: Lang, tally: Tally) -> str:
-    if not tally.by_platform:
-        return text(lang, "poll.voters", count=tally.voters)
-    breakdown = " · ".join(
-        f"{platform_name(lang, entry.platform)} {entry.voters}" for entry in tally.by_platform
-    )
-    return text(lang, "poll.voters_by_platform", count=tally.voters, breakdown=breakdown)
-
-
-def status_line(lang: Lang, poll: Poll, now: datetime, zone: ZoneInfo) -> str:
-    return status_text(lang, poll, poll.ended_at(now), zone)
-
-
-def status_text(lang: Lang, poll: Poll, ended: datetime | None, zone: ZoneInfo) -> str:
-    if ended is not None:
-        return text(lang, "poll.status_closed", when=when(ended, zone))
-    kind = text(lang, "poll.kind_multi" if poll.multi else "poll.kind_single")
-    if poll.closes_at is not None:
-        return text(lang, "poll.status_open_until", kind=kind, when=when(poll.closes_at, zone))
-    return text(lang, "poll.status_open", kind=kind)
-
-
-@lru_cache(maxsize=256)
-def rendered(
-    poll: Poll, tally: Tally, lang: Lang, zone: ZoneInfo, ended: datetime | None
-) -> tuple[str, tuple[str, ...], tuple[Button, ...]]:
-    """Title, paragraphs and buttons of a poll message.
-
-    Cached because every voter of one group-committed batch gets the same tally back, and
-    a burst of a thousand votes would otherwise render the same message a thousand times.
-    """
-    labels = labels_of(poll, lang)
-    lines = []
-    for number, (label, count) in enumerate(zip(labels, tally.counts, strict=True), start=1):
-        lines.append(f"{number}. {label}")
-        lines.append(
-            text(
-                lang,
-                "poll.bar",
-                bar=bar(count, tally.voters),
-                percent=percent(count, tally.voters),
-                count=count,
-            )
-        )
-    parts = ["\n".join(lines), voters_line(lang, tally), status_text(lang, poll, ended, zone)]
-    buttons: tuple[Button, ...] = ()
-    if ended is None:
-        parts.append(text(lang, "poll.hint_multi" if poll.multi else "poll.hint"))
-        buttons = tuple(
-            Button(
-                label=shorten(f"{number}. {label}", MAX_BUTTON_LABEL),
-                action=f"{ACTION_PREFIX}:{poll.id}:{number - 1}",
-            )
-            for number, label in enumerate(labels, start=1)
-        )
-    title = text(lang, "poll.title", id=poll.id, question=question_of(poll, lang))
-    return title, tuple(parts), buttons
-
-
-def poll_message(
-    poll: Poll,
-    tally: Tally,
-    request: Request,
-    now: datetime,
-    *,
-    lead: Sequence[str] = (),
-    edit: bool = False,
-    notice: str = "",
-    is_error: bool = False,
-) -> Reply:
-    """The poll with its tallies and bars, and a button per option while it is open."""
-    title, parts, buttons = rendered(poll, tally, request.lang, request.tz, poll.ended_at(now))
-    return Reply(
-        title=title,
-        parts=(*lead, *parts),
-        buttons=buttons,
-        edit=edit,
-        notice=notice,
-        is_error=is_error,
-        refresh_action=f"{ACTION_PREFIX}:{poll.id}:{REFRESH}",
-    )
-
-
-def vote_notice(lang: Lang, outcome: VoteOutcome) -> str:
-    labels = labels_of(outcome.poll, lang)
-    chosen = [labels[index] for index in sorted(outcome.choices)]
-    if not chosen:
-        return text(lang, "poll.notice_withdrawn", id=outcome.poll.id)
-    if outcome.poll.multi:
-        return text(lang, "poll.notice_choices", id=outcome.poll.id, choices="; ".join(chosen))
-    return text(lang, "poll.notice_vote", id=outcome.poll.id, choice=chosen[0])
 
 
 async def refused_on_closed(poll: Poll, request: Request, services: Services, edit: bool) -> Reply:
@@ -274,13 +96,6 @@ def raise_for(error: PollError, lang: Lang) -> NoReturn:
 # -- finding the poll ------------------------------------------------------------------------
 
 
-def parse_poll_id(value: str) -> int:
-    match = _POLL_ID.fullmatch(value.strip())
-    if match is None or not 0 < int(match[1]) < MAX_POLL_ID:
-        raise UserError("poll.not_found", id=shorten(value.strip(), MAX_SHOWN))
-    return int(match[1])
-
-
 async def find_poll(request: Request, services: Services, poll_id: int) -> tuple[Poll, Tally]:
     """A poll this chat may see: its own or a global one. Others' polls do not exist here."""
     found = await services.polls.get_with_tally(poll_id)
@@ -310,31 +125,6 @@ def refuse_unnamed_vote(poll: Poll, services: Services) -> None:
 
 
 # -- the command -----------------------------------------------------------------------------
-
-
-def parse_choices(poll: Poll, value: str, lang: Lang) -> frozenset[int]:
-    """Option numbers ("2", "1 3", "1,3") or one option's text, in either language."""
-    wanted = folded(value)
-    for option in poll.options:
-        if wanted in (folded(option.label), folded(option.label_zh or option.label)):
-            return frozenset({option.index})
-    stripped = unicodedata.normalize("NFKC", value).strip()
-    if not _NUMBERS.fullmatch(stripped):
-        raise UserError(
-            "poll.unknown_option",
-            id=poll.id,
-            text=shorten(clean(value), MAX_SHOWN),
-            count=len(poll.options),
-        )
-    numbers = [int(number) for number in re.findall(r"\d+", stripped)]
-    for number in numbers:
-        if not 1 <= number <= len(poll.options):
-            raise UserError(
-                "poll.no_such_option", id=poll.id, count=len(poll.options), number=number
-            )
-    if len(set(numbers)) > 1 and not poll.multi:
-        raise UserError("poll.one_choice_only", id=poll.id)
-    return frozenset(number - 1 for number in numbers)
 
 
 async def show(request: Request, services: Services) -> Reply:
@@ -386,129 +176,7 @@ async def record(
 
 async def results(request: Request, services: Services) -> Reply:
     poll, tally = await target_poll(request, services)
-    lang, now = request.lang, services.clock()
-    labels = labels_of(poll, lang)
-    numbers = [str(number) for number in range(1, len(labels) + 1)]
-    totals = Table(
-        headers=(
-            text(lang, "poll.col_number"),
-            text(lang, "poll.col_option"),
-            text(lang, "poll.col_votes"),
-            text(lang, "poll.col_share"),
-        ),
-        rows=tuple(
-            (number, shorten(label, MAX_SHOWN), str(count), f"{percent(count, tally.voters)}%")
-            for number, label, count in zip(numbers, labels, tally.counts, strict=True)
-        ),
-        align=("r", "l", "r", "r"),
-    )
-    parts: list[str | Table] = [totals, voters_line(lang, tally)]
-    if tally.by_platform:
-        parts.append(
-            Table(
-                headers=(
-                    text(lang, "poll.col_number"),
-                    *(platform_name(lang, entry.platform) for entry in tally.by_platform),
-                ),
-                rows=tuple(
-                    (number, *(str(entry.counts[row]) for entry in tally.by_platform))
-                    for row, number in enumerate(numbers)
-                ),
-                align=right_aligned(1 + len(tally.by_platform)),
-            )
-        )
-    parts.append(status_line(lang, poll, now, request.tz))
-    legend = "; ".join(
-        f"{number} = {shorten(label, MAX_SHOWN)}: {count} ({percent(count, tally.voters)}%)"
-        for number, label, count in zip(numbers, labels, tally.counts, strict=True)
-    )
-    png = await asyncio.to_thread(
-        render_chart,
-        f"#{poll.id}",
-        tally.counts,
-        [(entry.platform, entry.counts) for entry in tally.by_platform],
-        tally.voters,
-        {
-            entry.platform: (
-                platform_name(lang, entry.platform),
-                platform_name("en", entry.platform),
-            )
-            for entry in tally.by_platform
-        },
-    )
-    alt = text(lang, "poll.chart_alt", id=poll.id, voters=tally.voters, legend=legend)
-    return Reply(
-        title=text(lang, "poll.results_title", id=poll.id, question=question_of(poll, lang)),
-        parts=tuple(parts),
-        images=(Image(png=png, filename=f"poll-{poll.id}.png", alt=shorten(alt, MAX_ALT)),),
-    )
-
-
-def right_aligned(columns: int) -> tuple[Literal["l", "r"], ...]:
-    right: Literal["l", "r"] = "r"
-    return (right,) * columns
-
-
-def parse_duration(value: str) -> timedelta | None:
-    if not _DURATION.fullmatch(value):
-        return None
-    total = timedelta()
-    for amount, unit in _DURATION_PART.findall(value):
-        total += int(amount) * _UNIT[unit.lower()]
-    return total
-
-
-def parse_closes(value: str, now: datetime, zone: ZoneInfo) -> datetime:
-    """`2h`, `1d12h`, `90m` from now, or `2026-12-01T18:00` in the chat's time zone."""
-    shown = shorten(value, MAX_SHOWN)
-    try:
-        duration = parse_duration(value)
-        if duration is not None:
-            moment = now + duration
-        else:
-            parsed = datetime.fromisoformat(value)
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=zone)
-            moment = parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as error:
-        raise UserError("poll.bad_closes", value=shown) from error
-    if moment < now + MIN_CLOSES:
-        raise UserError("poll.closes_in_past", value=shown)
-    if moment > now + MAX_CLOSES:
-        raise UserError("poll.closes_too_far", days=MAX_CLOSES.days)
-    return moment
-
-
-def parse_new(question: str, choices: str) -> tuple[str, list[str]]:
-    """`Question` and `Option 1 | Option 2` (or one option a line), checked."""
-    pieces = _SEPARATOR.split(choices) if _SEPARATOR.search(choices) else choices.splitlines()
-    options = [clean(piece) for piece in pieces]
-    while options and not folded(options[-1]):
-        options.pop()
-    question = clean(question)
-    if not options:
-        raise UserError("poll.new_usage")
-    if not folded(question):
-        raise UserError("poll.question_empty")
-    if len(question) > MAX_QUESTION:
-        raise UserError("poll.question_too_long", length=len(question), max=MAX_QUESTION)
-    if len(options) < MIN_OPTIONS:
-        raise UserError("poll.too_few_options", min=MIN_OPTIONS)
-    if len(options) > MAX_OPTIONS:
-        raise UserError("poll.too_many_options", count=len(options), max=MAX_OPTIONS)
-    seen: dict[str, int] = {}
-    for number, option in enumerate(options, start=1):
-        key = folded(option)
-        if not key:
-            raise UserError("poll.option_empty", number=number)
-        if len(option) > MAX_OPTION:
-            raise UserError(
-                "poll.option_too_long", number=number, length=len(option), max=MAX_OPTION
-            )
-        if key in seen:
-            raise UserError("poll.duplicate_option", number=number, other=seen[key])
-        seen[key] = number
-    return question, options
+    return await results_reply(poll, tally, request.lang, services.clock(), request.tz)
 
 
 async def new_poll(request: Request, services: Services) -> Reply:
@@ -557,41 +225,9 @@ async def close_poll(request: Request, services: Services) -> Reply:
     )
 
 
-def summary_status(lang: Lang, summary: PollSummary, now: datetime, zone: ZoneInfo) -> str:
-    ended = summary.poll.ended_at(now)
-    if ended is not None:
-        return text(lang, "poll.list_closed", when=when(ended, zone))
-    if summary.poll.closes_at is not None:
-        return text(lang, "poll.list_open_until", when=when(summary.poll.closes_at, zone))
-    return text(lang, "poll.list_open")
-
-
 async def list_polls(request: Request, services: Services) -> Reply:
-    lang, now = request.lang, services.clock()
     summaries = await services.polls.list_for_chat(request.platform, request.chat_id)
-    table = Table(
-        headers=(
-            text(lang, "poll.col_id"),
-            text(lang, "poll.col_question"),
-            text(lang, "poll.col_status"),
-            text(lang, "poll.col_voters"),
-        ),
-        rows=tuple(
-            (
-                f"#{summary.poll.id}",
-                shorten(question_of(summary.poll, lang), MAX_SHOWN),
-                summary_status(lang, summary, now, request.tz),
-                str(summary.voters),
-            )
-            for summary in summaries
-        ),
-        align=("r", "l", "l", "r"),
-    )
-    own = any(not summary.poll.is_global for summary in summaries)
-    return Reply(
-        title=text(lang, "poll.list_title"),
-        parts=(table, text(lang, "poll.list_hint" if own else "poll.list_none")),
-    )
+    return list_reply(summaries, request.lang, services.clock(), request.tz)
 
 
 # -- the buttons -----------------------------------------------------------------------------
@@ -639,7 +275,7 @@ async def poll_action(request: Request, services: Services) -> Reply:
 
 
 def _is_poll_id(word: str) -> bool:
-    return _POLL_ID.fullmatch(unicodedata.normalize("NFKC", word)) is not None
+    return POLL_ID.fullmatch(normalised(word)) is not None
 
 
 def _names_poll(word: str) -> bool:

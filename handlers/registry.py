@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from handlers import cost, factcheck, help, outages, poll, recap, settings, stocks
+from handlers import cost, factcheck, help, outages, poll, poll_view, recap, settings, stocks
 from handlers.commands import Registry
 
 REGISTRY = Registry(
@@ -20,5 +20,5 @@ REGISTRY = Registry(
         recap.COMMAND,
         settings.COMMAND,
     ),
-    actions=MappingProxyType({poll.ACTION_PREFIX: poll.poll_action}),
+    actions=MappingProxyType({poll_view.ACTION_PREFIX: poll.poll_action}),
 )

@@ -7,7 +7,6 @@ service, which says whether its price is live, cached or the snapshot, and as of
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from handlers.i18n import text
 from handlers.model import Image, Lang, Reply, Request, Services, Table, UserError
 from handlers.numbers import compact
 from handlers.stock_chart import cached_render
+from handlers.user_text import normalised, quoted
 from storage.facts import BEFORE_DAY as BEFORE
 from storage.facts import EVENT_DAY as EVENT
 from storage.facts import DayMove, Facts
@@ -83,11 +83,10 @@ def moment(lang: Lang, at: datetime, zone: ZoneInfo) -> str:
 def read_tickers(typed: str) -> tuple[str, ...]:
     """Symbols as typed (any case, `$NVDA`, commas), checked before anything is fetched."""
     found: list[str] = []
-    for piece in typed.replace(",", " ").replace("，", " ").split():
+    for piece in normalised(typed).replace(",", " ").split():
         symbol = normalise_ticker(piece)
         if symbol is None:
-            shown = "".join(c for c in piece if unicodedata.category(c)[0] != "C")[:20]
-            raise UserError("stocks.bad_ticker", ticker=shown)
+            raise UserError("stocks.bad_ticker", ticker=quoted(piece, 20))
         if symbol not in found:
             found.append(symbol)
     if len(found) > MAX_TICKERS:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from handlers.i18n import text
 from handlers.model import Lang, UserError
+from handlers.user_text import normalised
 
 EXAMPLE_ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "UTC")
 
@@ -33,7 +34,7 @@ def zone_names() -> tuple[str, ...]:
 
 def parse_zone(name: str) -> ZoneInfo | None:
     """The IANA zone `name` names (any letter case), or None for anything else."""
-    cleaned = name.strip()
+    cleaned = normalised(name).strip()
     if not cleaned or len(cleaned) > MAX_ZONE_NAME:
         return None
     canonical = _zones_by_folded_name().get(cleaned.casefold())

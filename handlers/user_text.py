@@ -1,0 +1,66 @@
+"""Text as members type it, made safe to read, compare and quote back: the one place for it.
+
+Phones and Chinese keyboards send full-width letters, invisible format characters pasted
+along with a word, and control characters; every parser and every quoted value goes
+through these few functions, so "ＮＶ\u200bDA" reads as NVDA everywhere alike.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ZERO_WIDTH_JOINER = "\u200d"
+_SPACES = re.compile(r"\s+")
+
+
+def _kept(char: str, *, joiner: bool) -> bool:
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return joiner and char == ZERO_WIDTH_JOINER
+    return category != "Cc" or char in "\n\t"
+
+
+def without_invisible(value: str, *, keep_joiner: bool = True) -> str:
+    """Drop format characters (zero-width spaces, direction overrides) and controls.
+
+    They make "NVDA" look right and fail to match, flip how a reply reads, or colour a
+    terminal. The zero-width joiner is kept unless asked, because emoji sequences need it;
+    line breaks and tabs stay.
+    """
+    return "".join(char for char in value if _kept(char, joiner=keep_joiner))
+
+
+def normalised(value: str) -> str:
+    """For reading a number, a symbol or a word: full width folded, nothing invisible left."""
+    return without_invisible(unicodedata.normalize("NFKC", value), keep_joiner=False)
+
+
+def folded(value: str) -> str:
+    """What two words or labels are compared by: width, case, invisible marks and spacing
+    ignored ("ＶＯＴＥ" is "vote")."""
+    return _SPACES.sub(" ", normalised(value).casefold()).strip()
+
+
+def one_line(value: str) -> str:
+    """One line of plain text: controls dropped, white space runs made one space.
+
+    Markup, mentions and emoji are kept as typed; front ends escape what they show.
+    """
+    kept = "".join(char for char in value if char.isspace() or unicodedata.category(char) != "Cc")
+    return _SPACES.sub(" ", kept).strip()
+
+
+def shorten(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def quoted(value: str, limit: int = 40) -> str:
+    """A typed value to quote back in a reply: nothing invisible, on one line, short."""
+    return shorten(one_line(without_invisible(value, keep_joiner=False)), limit)
+
+
+def without_controls(value: str) -> str:
+    """Controls other than line breaks and tabs dropped: an echoed "\\x1b[31m" would colour
+    a terminal, and a NUL or a bell has no business in a chat message either."""
+    return "".join(char for char in value if char in "\n\t" or unicodedata.category(char) != "Cc")
