@@ -19,6 +19,7 @@ from handlers.i18n import text
 from handlers.model import UserError
 from handlers.timezones import read_zone
 from handlers.user_text import folded, normalised, quoted
+from storage.market import normalise_ticker
 
 MAX_SHOWN = 40
 _TOKEN = re.compile(r"\S+")
@@ -76,6 +77,11 @@ def read(param: Param, raw: str) -> Any:
         )
     if param.kind == "zone":
         return read_zone(value)
+    if param.kind == "ticker":
+        symbol = normalise_ticker(normalised(value))
+        if symbol is None:
+            raise UserError(param.invalid or "core.bad_ticker", value=shown(value))
+        return symbol
     if param.kind == "flag":
         return True
     return value

@@ -86,7 +86,7 @@ def read_tickers(typed: str) -> tuple[str, ...]:
     for piece in normalised(typed).replace(",", " ").split():
         symbol = normalise_ticker(piece)
         if symbol is None:
-            raise UserError("stocks.bad_ticker", ticker=quoted(piece, 20))
+            raise UserError("core.bad_ticker", value=quoted(piece, 20))
         if symbol not in found:
             found.append(symbol)
     if len(found) > MAX_TICKERS:
