@@ -60,7 +60,8 @@ class ReplyCheck:
         if not bad:
             return None
         kinds = "; ".join(
-            f"{count} {problem} (e.g. {self.examples[problem]!r})"
+            f"{count} {problem}"
+            + (f" (e.g. {example!r})" if (example := self.examples[problem]) else "")
             for problem, count in self.problems.most_common()
         )
         return f"{self.case}: {bad} of {self.total} measured replies were not real answers: {kinds}"
