@@ -31,7 +31,7 @@ def refusal_in(shown: str) -> str | None:
 def template_pattern(key: str, lang: Lang = "en", **known: Any) -> re.Pattern[str]:
     """A regex for a catalogue line: `known` placeholders filled in, the others any text."""
     pattern = ""
-    for index, piece in enumerate(re.split(r"{(\w+)}", catalogue(lang)[key])):
+    for index, piece in enumerate(re.split(r"{(\w+)(?::[^}]*)?}", catalogue(lang)[key])):
         if index % 2 == 0:
             pattern += re.escape(piece)
         else:
