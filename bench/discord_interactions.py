@@ -4,16 +4,27 @@ Both cases run the real discord.py client against tests/fakes/discord_api.py on 
 the baseline is a bare client whose one slash command answers a fixed embed, dsbot is the
 DiscordFrontEnd answering /about (dispatch, catalogue, SQLite chat settings, embed
 rendering) and poll button presses (a vote written to SQLite and a throttled tally edit).
-Prints the median and 95th-percentile latency from the gateway event to the interaction
-callback arriving at the fake, the throughput of a burst, and dsbot's ratio to the baseline.
-Usage: .venv/bin/python -m bench.discord_interactions [--count 200]
+dsbot runs with the Services `dsbot run` builds (bot.services.build_services), cooldowns
+included, so the traffic is shaped like real traffic: every interaction comes from a
+different member, and /about is spread over channels of USERS_PER_CHANNEL members each, so
+no member (10 commands / 10 s) or channel (30 / 10 s) goes over its cooldown. Both cases get
+the same interactions from the same members in the same channels.
+
+Every measured interaction is timed until its real answer arrives at the fake (after a
+deferral, the follow-up or edit that carries it), and every answer is checked: the /about
+embed titled from the catalogue, the vote acknowledgement, the baseline's fixed embed. A
+"slow down", an apology, an error embed or a missing answer makes the run fail (exit 1).
+Prints the median and 95th-percentile latency, the throughput of a burst, and dsbot's ratio
+to the baseline. Usage: .venv/bin/python -m bench.discord_interactions [--count 200]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import re
 import statistics
 import tempfile
 import time
@@ -25,39 +36,172 @@ import discord
 from discord import app_commands
 from pydantic import SecretStr
 
+from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
-from bot.discord_frontend import DiscordFrontEnd
+from bot.discord_frontend import ERROR_COLOUR, DiscordFrontEnd
 from bot.services import build_services
-from tests.fakes.discord_api import FakeDiscord, point_discord_py_at
+from handlers.i18n import text
+from handlers.poll import labels_of
+from tests.fakes.discord_api import (
+    CHANNEL_ID,
+    EVERYDAY_PERMISSIONS,
+    FakeDiscord,
+    point_discord_py_at,
+)
 
 TOKEN = "MTEw.bench.token"
-CALLBACK = r"/interactions/{id}/[^/]+/callback"
+BARE_TITLE = "dsbot"
+# Members per channel sending /about: under the per-channel cooldown's burst of 30, so a
+# channel is never refused however its commands fall in time.
+USERS_PER_CHANNEL = 20
+ABOUT_USERS = 1_000_000_000_000_000_000
+VOTERS = 2_000_000_000_000_000_000
+POLL_SHOWER = 3_000_000_000_000_000_000
+ANSWER_TIMEOUT = 60.0
+_CALLBACK = re.compile(r"/interactions/\d+/([^/]+)/callback")
+_WEBHOOK = re.compile(r"/webhooks/\d+/([^/]+)(?:/messages/@original)?")
+_DEFERRALS = (5, 6)  # "thinking..." and "acknowledged, message unchanged"
 
-Send = Callable[[int], Awaitable[dict[str, Any]]]
+Json = dict[str, Any]
+Send = Callable[[int], Awaitable[Json]]
+Check = Callable[[Json], str | None]
 
 
-async def latencies(fake: FakeDiscord, send: Send, count: int) -> list[float]:
-    """Seconds from each event being sent to its callback arriving, one at a time."""
+class Answers:
+    """The answer each interaction got (by token), read from the fake's calls as they arrive.
+
+    The answer is the callback unless that was a deferral; then it is the first follow-up
+    or edit of the original response.
+    """
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.seen = 0
+        self.by_token: dict[str, Json] = {}
+
+    def get(self, token: str) -> Json | None:
+        calls = self.fake.calls
+        while self.seen < len(calls):
+            call = calls[self.seen]
+            self.seen += 1
+            if call.method == "POST" and (match := _CALLBACK.fullmatch(call.path)):
+                if call.json["type"] not in _DEFERRALS:
+                    self.by_token.setdefault(match[1], call.json.get("data") or {})
+            elif call.method in ("POST", "PATCH") and (match := _WEBHOOK.fullmatch(call.path)):
+                self.by_token.setdefault(match[1], call.json or {})
+        return self.by_token.get(token)
+
+
+def shown_text(answer: Json) -> str:
+    embeds = answer.get("embeds") or []
+    pieces = [answer.get("content") or ""]
+    pieces += [f"{e.get('title', '')}\n{e.get('description', '')}" for e in embeds]
+    return "\n".join(pieces)
+
+
+def _refused(answer: Json) -> str | None:
+    if key := refusal_in(shown_text(answer)):
+        return key
+    if any(embed.get("color") == ERROR_COLOUR.value for embed in answer.get("embeds") or []):
+        return "error embed (red)"
+    return None
+
+
+def about_problem(answer: Json) -> str | None:
+    """None when `answer` is the /about embed, titled as the English catalogue has it."""
+    if problem := _refused(answer):
+        return problem
+    embeds = answer.get("embeds") or []
+    if not embeds or readable(embeds[0].get("title", "")) != text("en", "about.title"):
+        return "not the /about embed"
+    return None
+
+
+def vote_problem(answer: Json, poll_id: int, choice: str) -> str | None:
+    """None when `answer` is the acknowledgement of a vote for `choice` in poll `poll_id`."""
+    if problem := _refused(answer):
+        return problem
+    notice = template_pattern("poll.notice_vote", id=poll_id, choice=choice)
+    if not notice.fullmatch(readable(answer.get("content") or "")):
+        return "not the vote acknowledgement"
+    return None
+
+
+def bare_problem(answer: Json) -> str | None:
+    embeds = answer.get("embeds") or []
+    if not embeds or embeds[0].get("title") != BARE_TITLE:
+        return "not the fixed embed"
+    return None
+
+
+async def slash_from(
+    fake: FakeDiscord, name: str, user_id: int, channel_id: int, options: list[Json] | None = None
+) -> Json:
+    """A slash command from `user_id` in guild channel `channel_id` (the fake's own has one)."""
+    data: Json = {"id": str(fake._command_id(name)), "name": name, "type": 1}
+    if options:
+        data["options"] = options
+    payload = fake._interaction(
+        2,
+        data,
+        user_id=user_id,
+        locale="en-US",
+        permissions=EVERYDAY_PERMISSIONS,
+        roles=(),
+        guild=True,
+    )
+    payload["channel_id"] = payload["channel"]["id"] = str(channel_id)
+    await fake.send_event("INTERACTION_CREATE", payload)
+    return payload
+
+
+def about_from_member(fake: FakeDiscord) -> Send:
+    """/about from member `number`, in the channel of its group of USERS_PER_CHANNEL."""
+    return lambda number: slash_from(
+        fake, "about", ABOUT_USERS + number, CHANNEL_ID + 1 + number // USERS_PER_CHANNEL
+    )
+
+
+async def latencies(
+    fake: FakeDiscord, answers: Answers, send: Send, numbers: range, check: Check, into: ReplyCheck
+) -> list[float]:
+    """Seconds from each event being sent to its answer arriving, one at a time."""
     measured: list[float] = []
-    for number in range(count):
+    for number in numbers:
         started = time.perf_counter()
-        payload = await send(number)
-        await fake.wait_for_call("POST", CALLBACK.format(id=payload["id"]), timeout=30)
+        token = (await send(number))["token"]
+        try:
+            answer = await fake.wait_for(lambda t=token: answers.get(t), ANSWER_TIMEOUT)
+        except TimeoutError:
+            into.record(f"no answer within {ANSWER_TIMEOUT:.0f} s")
+            continue
         measured.append(time.perf_counter() - started)
+        into.record(check(answer), shown_text(answer))
     return measured
 
 
-async def burst(fake: FakeDiscord, send: Send, count: int) -> float:
-    """Seconds until all of `count` events sent at once have been answered."""
-    before = len(fake.calls_to("POST", r"/interactions/\d+/[^/]+/callback"))
+async def burst(
+    fake: FakeDiscord, answers: Answers, send: Send, numbers: range, check: Check, into: ReplyCheck
+) -> float:
+    """Seconds until all the events sent at once have been answered."""
     started = time.perf_counter()
-    for number in range(count):
-        await send(number)
-    await fake.wait_for(
-        lambda: len(fake.calls_to("POST", r"/interactions/\d+/[^/]+/callback")) >= before + count,
-        timeout=120,
-    )
-    return time.perf_counter() - started
+    tokens = [(await send(number))["token"] for number in numbers]
+    pending = set(tokens)
+
+    def all_answered() -> bool:
+        pending.difference_update([t for t in pending if answers.get(t) is not None])
+        return not pending
+
+    with contextlib.suppress(TimeoutError):
+        await fake.wait_for(all_answered, timeout=2 * ANSWER_TIMEOUT)
+    seconds = time.perf_counter() - started
+    for token in tokens:
+        answer = answers.get(token)
+        if answer is None:
+            into.record(f"no answer within {2 * ANSWER_TIMEOUT:.0f} s")
+        else:
+            into.record(check(answer), shown_text(answer))
+    return seconds
 
 
 def summary(name: str, measured: list[float], burst_seconds: float, count: int) -> float:
@@ -70,21 +214,24 @@ def summary(name: str, measured: list[float], burst_seconds: float, count: int) 
     return median
 
 
-async def bare_discord(fake: FakeDiscord, count: int) -> tuple[list[float], float]:
+async def bare_discord(
+    fake: FakeDiscord, answers: Answers, count: int, into: ReplyCheck
+) -> tuple[list[float], float]:
     client = discord.Client(intents=discord.Intents.none())
     tree = app_commands.CommandTree(client)
 
     @tree.command(name="about", description="a fixed answer")
     async def about(interaction: discord.Interaction[Any]) -> None:
-        embed = discord.Embed(title="dsbot", description="fixed")
+        embed = discord.Embed(title=BARE_TITLE, description="fixed")
         await interaction.response.send_message(embed=embed)
 
     await client.login(TOKEN)
     connection = asyncio.create_task(client.connect())
     await fake.wait_until_connected(sessions=len(fake.sessions) + 1)
+    send = about_from_member(fake)
     try:
-        measured = await latencies(fake, lambda n: fake.slash("about"), count)
-        seconds = await burst(fake, lambda n: fake.slash("about"), count)
+        measured = await latencies(fake, answers, send, range(count), bare_problem, into)
+        seconds = await burst(fake, answers, send, range(count, 2 * count), bare_problem, into)
     finally:
         await client.close()
         await connection
@@ -100,36 +247,59 @@ async def main_async(count: int) -> None:
         dsbot_market="offline",
         _env_file=None,  # type: ignore[call-arg]
     )
+    checks = {
+        name: ReplyCheck(name) for name in ("bare discord.py", "dsbot /about", "dsbot poll vote")
+    }
     fake = FakeDiscord()
     await fake.start()
+    answers = Answers(fake)
     with point_discord_py_at(fake):
-        bare, bare_burst = await bare_discord(fake, count)
+        bare, bare_burst = await bare_discord(fake, answers, count, checks["bare discord.py"])
         async with build_services(settings) as services:
+            assert services.cooldowns is not None, "the bench measures production cooldowns"
             front_end = DiscordFrontEnd(settings, services)
             await front_end.start()
             try:
-                about, about_burst = (
-                    await latencies(fake, lambda n: fake.slash("about"), count),
-                    await burst(fake, lambda n: fake.slash("about"), count),
+                send, check = about_from_member(fake), checks["dsbot /about"]
+                about = await latencies(fake, answers, send, range(count), about_problem, check)
+                about_burst = await burst(
+                    fake, answers, send, range(count, 2 * count), about_problem, check
                 )
-                shown = await fake.slash("poll", [{"name": "show", "type": 1, "options": []}])
-                await fake.wait_for_call("POST", CALLBACK.format(id=shown["id"]))
-                # Under load the answer may be deferred: wait for the message with buttons.
-                message = await fake.wait_for(
-                    lambda: next((m for m in fake.messages.values() if m["components"]), None),
-                    timeout=60,
-                )
+                show = [{"name": "show", "type": 1, "options": []}]
+                shown = await slash_from(fake, "poll", POLL_SHOWER, CHANNEL_ID, show)
+                poll_answer = await fake.wait_for(lambda: answers.get(shown["token"]), 60)
+                if _refused(poll_answer) or not poll_answer.get("components"):
+                    raise SystemExit(f"/poll show was not answered: {shown_text(poll_answer)!r}")
+                message = next(m for m in fake.messages.values() if m["components"])
                 option = message["components"][0]["components"][0]["custom_id"]
+                _, poll_id, index = option.split(":")
+                poll = await services.polls.get(int(poll_id))
+                assert poll is not None
+                choice = labels_of(poll, "en")[int(index)]
 
-                def press(number: int) -> Awaitable[dict[str, Any]]:
-                    return fake.press(message, option, user_id=10**18 + number)
+                def press(number: int) -> Awaitable[Json]:
+                    return fake.press(message, option, user_id=VOTERS + number)
 
-                votes = await latencies(fake, press, count)
-                votes_burst = await burst(fake, lambda n: press(count + n), count)
+                def acknowledged(answer: Json) -> str | None:
+                    return vote_problem(answer, int(poll_id), choice)
+
+                check = checks["dsbot poll vote"]
+                votes = await latencies(fake, answers, press, range(count), acknowledged, check)
+                votes_burst = await burst(
+                    fake, answers, press, range(count, 2 * count), acknowledged, check
+                )
+                found = await services.polls.get_with_tally(int(poll_id))
+                assert found is not None
+                if found[1].voters != 2 * count:
+                    raise SystemExit(f"{2 * count} votes answered but {found[1].voters} stored")
             finally:
                 await front_end.stop()
     await fake.close()
-    print(f"interactions per case: {count} one at a time, then {count} at once")
+    fail_if_any(list(checks.values()))
+    print(
+        f"interactions per case: {count} one at a time, then {count} at once; every answer "
+        f"checked ({sum(c.total for c in checks.values())} real answers)"
+    )
     base = summary("bare discord.py fixed embed", bare, bare_burst, count)
     dsbot = summary("dsbot /about", about, about_burst, count)
     vote = summary("dsbot poll button vote", votes, votes_burst, count)

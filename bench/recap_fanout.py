@@ -8,7 +8,10 @@ fake runs in a process of its own, as Telegram's servers do, so its one-second w
 timed independently of the bot's event loop.
 
 It prints the 429s received (goal 0) and the sweep's wall time against the floor set by
-the limit, 1,000 / 30 s (goal within 1.15x); the floor is the baseline of the run.
+the limit, 1,000 / 30 s (goal within 1.15x); the floor is the baseline of the run. Every
+chat must get exactly one photo whose caption is the recap in the chat's language (its
+title from the catalogue), and the scheduler must report every chat sent, none failed;
+otherwise the run exits 1 naming how many and which.
 Usage: .venv/bin/python -m bench.recap_fanout [--chats 1000] [--limit 30]
 """
 
@@ -22,7 +25,7 @@ import multiprocessing
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,10 +33,12 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import SecretStr
 
+from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
 from bot.scheduler import RecapScheduler
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
-from handlers.model import Services
+from handlers.model import Lang, Services
+from handlers.recap import TICKERS
 from handlers.registry import REGISTRY
 from storage.db import open_database
 from storage.facts import load_facts
@@ -41,13 +46,31 @@ from storage.market import MarketData
 from storage.polls import PollStore
 from storage.subscriptions import RecapSubscriptions, Schedule
 from storage.trading_calendar import nyse_calendar
+from storage.yahoo import reset_yfinance_state
 from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.yahoo import Bar, proxied_session, running_fake_yahoo, series_from_dataset
 
 # Monday 30 November 2026, 16:15 New York: the default recap time.
 DUE = datetime(2026, 11, 30, 21, 15, tzinfo=UTC)
 # Supergroup ids look like -100xxxxxxxxxx.
 FIRST_GROUP = -1001_000_000_001
 POSTING = frozenset({"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption"})
+
+
+def todays_closes() -> dict[str, list[Bar]]:
+    """A close for every recap ticker on the previous session and on the day of the recap."""
+    return {
+        ticker: [Bar(date(2026, 11, 27), 100.0 + number), Bar(DUE.date(), 101.0 + number)]
+        for number, ticker in enumerate(TICKERS)
+    }
+
+
+def chat_ids(chats: int) -> range:
+    return range(FIRST_GROUP, FIRST_GROUP - chats, -1)
+
+
+def chat_lang(number: int) -> Lang:
+    return "zh" if number % 4 == 0 else "en"
 
 
 class FloodControlledBotApi(FakeBotApi):
@@ -93,7 +116,7 @@ class FloodControlledBotApi(FakeBotApi):
 
 @dataclass(frozen=True)
 class ServerFigures:
-    photos: int
+    photos: list[tuple[int, str]]  # (chat id, caption) of every photo accepted
     too_many: int
     busiest: int
     span: float
@@ -105,9 +128,8 @@ async def serve(limit: int, pipe: Connection) -> None:
     pipe.send((fake.base_url, fake.token))
     await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
     span = fake.all_accepted[-1] - fake.all_accepted[0] if fake.all_accepted else 0.0
-    pipe.send(
-        ServerFigures(len(fake.sent("sendPhoto")), fake.too_many, fake.busiest_second(), span)
-    )
+    photos = [(int(p["chat_id"]), str(p.get("caption", ""))) for p in fake.sent("sendPhoto")]
+    pipe.send(ServerFigures(photos, fake.too_many, fake.busiest_second(), span))
     await fake.close()
 
 
@@ -119,23 +141,40 @@ async def run(chats: int, limit: int, pipe: Connection) -> None:
     base_url, token = pipe.recv()
     facts = load_facts()
     calendar = nyse_calendar()
-    with tempfile.TemporaryDirectory(prefix="dsbot-recap-bench-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="dsbot-recap-bench-") as folder,
+        running_fake_yahoo(series_from_dataset(facts.bars, todays_closes()), Path(folder)) as yahoo,
+    ):
+        reset_yfinance_state()
         async with open_database(Path(folder) / "bench.sqlite3") as db:
             clock = lambda: DUE  # noqa: E731 - every chat is due at this very instant
+            # Live prices from the fake Yahoo: offline, the recap of a 2026 session would be
+            # the one-line "no closes" text, not the chart and table this measures.
+            market = MarketData(
+                facts,
+                db,
+                clock=clock,
+                cache_dir=Path(folder) / "yfinance-cache",
+                session_factory=lambda: proxied_session(yahoo.proxy_url),
+            )
             services = Services(
                 facts=facts,
                 registry=REGISTRY,
                 db=db,
                 polls=PollStore(db),
                 clock=clock,
-                market=MarketData(facts, db, mode="offline", clock=clock),
+                market=market,
             )
             store = RecapSubscriptions(db)
             schedule = Schedule(datetime(2000, 1, 1, 16, 15).time(), ZoneInfo("America/New_York"))
-            for number, chat in enumerate(range(FIRST_GROUP, FIRST_GROUP - chats, -1)):
-                lang = "zh" if number % 4 == 0 else "en"
+            for number, chat in enumerate(chat_ids(chats)):
                 await store.subscribe(
-                    "telegram", str(chat), schedule, lang, "bench", DUE - timedelta(days=1)
+                    "telegram",
+                    str(chat),
+                    schedule,
+                    chat_lang(number),
+                    "bench",
+                    DUE - timedelta(days=1),
                 )
             settings = Settings(
                 telegram_bot_token=SecretStr(token),
@@ -154,9 +193,32 @@ async def run(chats: int, limit: int, pipe: Connection) -> None:
     pipe.send("done")
     server: ServerFigures = pipe.recv()
     floor = chats / limit
+    check = ReplyCheck("recap photos")
+    langs = {chat: chat_lang(number) for number, chat in enumerate(chat_ids(chats))}
+    captions: dict[int, list[str]] = collections.defaultdict(list)
+    for chat, caption in server.photos:
+        captions[chat].append(caption)
+    for chat, lang in langs.items():
+        got = captions.get(chat, [])
+        if len(got) != 1:
+            check.record(f"chats with {len(got)} photos instead of 1")
+        elif refusal := refusal_in(got[0]):
+            check.record(refusal, got[0])
+        else:
+            title = template_pattern("recap.title", lang)
+            check.record(
+                None if title.search(readable(got[0])) else f"not the {lang} recap", got[0]
+            )
+    if report.failed or report.unsubscribed or len(report.sent) != chats:
+        check.record(
+            f"scheduler report: sent={len(report.sent)} failed={len(report.failed)} "
+            f"unsubscribed={len(report.unsubscribed)} for {chats} chats"
+        )
+    fail_if_any([check])
     print(f"recap fan-out: {chats} Telegram chats, fake Bot API allowing {limit} messages/s")
     print(
-        f"  delivered: {server.photos} photo messages (sent={len(report.sent)} "
+        f"  delivered: {len(server.photos)} photo messages, each checked the recap "
+        f"(sent={len(report.sent)} "
         f"failed={len(report.failed)} unsubscribed={len(report.unsubscribed)} "
         f"retries={report.retries})"
     )

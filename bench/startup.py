@@ -1,7 +1,9 @@
 """Start-up cost: `dsbot ask /help` to exit, against bare imports of the platform libraries.
 
 Runs each command several times in fresh processes and prints the median wall time and the
-peak resident memory of each, and the ratio of dsbot's figures to each baseline's.
+peak resident memory of each, and the ratio of dsbot's figures to each baseline's. Every
+timed `dsbot ask /help` must print the help (its title from the catalogue), not an error,
+and every run must exit 0; otherwise the run exits 1.
 Usage: .venv/bin/python -m bench.startup [--runs 7]
 """
 
@@ -16,20 +18,37 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.replies import ReplyCheck, fail_if_any, refusal_in
+from handlers.i18n import text
 
-def measure(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+
+def help_problem(output: str) -> str | None:
+    """None when `output` is the /help reply: its title from the English catalogue first."""
+    if refusal := refusal_in(output):
+        return refusal
+    return None if output.startswith(text("en", "help.title")) else "not the /help reply"
+
+
+def measure(
+    command: list[str], env: dict[str, str], runs: int, check: ReplyCheck | None = None
+) -> tuple[float, float]:
     """Median seconds and median peak RSS (MiB) of `command` over `runs` fresh processes."""
     seconds: list[float] = []
     peaks: list[float] = []
     for _ in range(runs):
         started = time.perf_counter()
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds.append(time.perf_counter() - started)
+        # Output goes to files, so a full pipe can never stall the process being timed.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds.append(time.perf_counter() - started)
+            out.seek(0)
+            err.seek(0)
+            output, errors = out.read().decode(), err.read().decode()
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{command} failed: {process.stderr.read() if process.stderr else ''}")
+            raise SystemExit(f"{command} failed: {errors}")
+        if check is not None:
+            check.record(help_problem(output), output)
         peaks.append(usage.ru_maxrss / 1024)  # Linux reports KiB
     return statistics.median(seconds), statistics.median(peaks)
 
@@ -53,7 +72,12 @@ def main() -> None:
         "import discord (discord.py)": [python, "-c", "import discord"],
         "dsbot ask /help": [python, "-m", "bot", "ask", "/help"],
     }
-    results = {name: measure(command, env, runs) for name, command in cases.items()}
+    check = ReplyCheck("dsbot ask /help")
+    results = {
+        name: measure(command, env, runs, check if name == "dsbot ask /help" else None)
+        for name, command in cases.items()
+    }
+    fail_if_any([check])
     dsbot_time, dsbot_rss = results["dsbot ask /help"]
     print(f"runs per case: {runs}, python {sys.version.split()[0]}")
     for name, (seconds, rss) in results.items():

@@ -4,9 +4,12 @@ Part 1 fires the requests through dispatch against the fake Yahoo (tests/fakes/y
 a TLS-terminating proxy on 127.0.0.1 reached by yfinance's own curl_cffi session) and
 counts the v8 chart requests the fake received. The baseline, measured in the same run
 against the same fake, is the naive handler: one yfinance fetch per ticker per request,
-in the same bounded thread pool.
+in the same bounded thread pool. Each request comes from a different user in a chat of its
+own, with production cooldowns (which admit that); every reply must be a real answer with
+the fake's prices (and every naive fetch must return them), else the run exits 1.
 Part 2 times `/stocks chart` through dispatch: a first render (fresh database, matplotlib
-already imported) against the same chart answered from the chart cache.
+already imported) against the same chart answered from the chart cache; both must be the
+chart, not an error.
 Usage: .venv/bin/python -m bench.stocks_fetches [--requests 200] [--chart-runs 5]
 """
 
@@ -18,13 +21,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
+from bench.replies import ReplyCheck, fail_if_any, refusal_in
 from bot.dispatch import dispatch
-from handlers.model import Request, Services
+from handlers.cooldowns import Cooldowns
+from handlers.i18n import text
+from handlers.model import Reply, Request, Services
 from handlers.registry import REGISTRY
 from storage.db import Database, open_database
 from storage.facts import Facts, load_facts
@@ -48,9 +52,9 @@ RECENT = {
 
 
 def request(line: str, user: int) -> Request:
-    command, _, text = line.removeprefix("/").partition(" ")
+    command, _, rest = line.removeprefix("/").partition(" ")
     return Request(
-        platform="console", user_id=str(user), chat_id="bench", command=command, text=text
+        platform="console", user_id=str(user), chat_id=f"bench-{user}", command=command, text=rest
     )
 
 
@@ -62,11 +66,36 @@ def services_for(facts: Facts, db: Database, market: MarketData) -> Services:
         polls=PollStore(db),
         clock=lambda: datetime.now(UTC),
         market=market,
+        cooldowns=Cooldowns(),  # as bot.services.build_services sets them
     )
 
 
+def prices_problem(reply: Reply) -> str | None:
+    """None when the reply is the /stocks table with the fake's latest prices, live or cached."""
+    shown = reply.plain_text()
+    if refusal := refusal_in(shown):
+        return refusal
+    if reply.is_error:
+        return "error reply"
+    missing = [f"{bars[-1].close:.2f}" for bars in RECENT.values()]
+    if any(price not in shown for price in missing):
+        return "not the fake's latest prices"
+    live, cached = (
+        text("en", key).split("{")[0] for key in ("stocks.source_live", "stocks.source_cache")
+    )
+    return None if live in shown or cached in shown else "not from Yahoo (live or cached)"
+
+
+def chart_problem(reply: Reply) -> str | None:
+    if refusal := refusal_in(reply.plain_text()):
+        return refusal
+    if reply.is_error:
+        return "error reply"
+    return None if reply.images else "no chart image"
+
+
 async def coalesced(
-    facts: Facts, fake: FakeYahoo, cache_dir: Path, requests: int
+    facts: Facts, fake: FakeYahoo, cache_dir: Path, requests: int, check: ReplyCheck
 ) -> tuple[int, int, float]:
     """Chart requests, price fetches and seconds for `requests` concurrent /stocks NVDA MSFT."""
     async with open_database(":memory:") as db:
@@ -86,9 +115,8 @@ async def coalesced(
         )
         seconds = time.perf_counter() - started
         market.close()
-    bad = [reply for reply in replies if reply.is_error or "live from" not in reply.plain_text()]
-    if bad and not all("cache" in reply.plain_text() for reply in bad):
-        raise SystemExit(f"unexpected reply: {bad[0].plain_text()}")
+    for reply in replies:
+        check.record(prices_problem(reply), reply.plain_text())
     return (
         len(fake.state.chart_requests()) - before,
         len(fake.state.price_requests()) - prices_before,
@@ -96,7 +124,9 @@ async def coalesced(
     )
 
 
-async def naive(fake: FakeYahoo, cache_dir: Path, requests: int) -> tuple[int, int, float]:
+async def naive(
+    fake: FakeYahoo, cache_dir: Path, requests: int, check: ReplyCheck
+) -> tuple[int, int, float]:
     """The baseline: every request fetches every ticker, same pool size, same session."""
     client = YahooClient(
         cache_dir=cache_dir,
@@ -105,15 +135,18 @@ async def naive(fake: FakeYahoo, cache_dir: Path, requests: int) -> tuple[int, i
     )
     pool = asyncio.Semaphore(MAX_FETCHES)
 
-    async def fetch(ticker: str) -> float:
+    async def fetch(ticker: str) -> tuple[str, float]:
         async with pool:
-            return (await asyncio.to_thread(client.latest, ticker)).price
+            return ticker, (await asyncio.to_thread(client.latest, ticker)).price
 
     before = len(fake.state.chart_requests())
     prices_before = len(fake.state.price_requests())
     started = time.perf_counter()
-    await asyncio.gather(*(fetch(ticker) for _ in range(requests) for ticker in TICKERS))
+    fetched = await asyncio.gather(*(fetch(ticker) for _ in range(requests) for ticker in TICKERS))
     seconds = time.perf_counter() - started
+    for ticker, price in fetched:
+        right = price == RECENT[ticker][-1].close
+        check.record(None if right else "not the fake's latest price", f"{ticker} {price}")
     return (
         len(fake.state.chart_requests()) - before,
         len(fake.state.price_requests()) - prices_before,
@@ -121,13 +154,7 @@ async def naive(fake: FakeYahoo, cache_dir: Path, requests: int) -> tuple[int, i
     )
 
 
-async def timed(action: Callable[[], Awaitable[Any]]) -> float:
-    started = time.perf_counter()
-    await action()
-    return time.perf_counter() - started
-
-
-async def charts(facts: Facts, runs: int) -> tuple[float, float]:
+async def charts(facts: Facts, runs: int, check: ReplyCheck) -> tuple[float, float]:
     """Median seconds of a first render and of the same chart from the cache."""
     line = "/stocks chart NVDA AVGO TSM MSFT META ^IXIC"
     first: list[float] = []
@@ -138,11 +165,17 @@ async def charts(facts: Facts, runs: int) -> tuple[float, float]:
             services = services_for(facts, db, market)
             # Run 0 only warms up matplotlib's import and font cache; it is not counted.
             ask = request(line, run)
-            render = await timed(lambda ask=ask, services=services: dispatch(ask, services))
-            again = await timed(lambda ask=ask, services=services: dispatch(ask, services))
+            started = time.perf_counter()
+            drawn = await dispatch(ask, services)
+            render = time.perf_counter() - started
+            started = time.perf_counter()
+            again = await dispatch(ask, services)
+            from_cache = time.perf_counter() - started
             if run:
+                for reply in (drawn, again):
+                    check.record(chart_problem(reply), reply.plain_text())
                 first.append(render)
-                cached.append(again)
+                cached.append(from_cache)
     return statistics.median(first), statistics.median(cached)
 
 
@@ -160,10 +193,14 @@ async def main(requests: int, chart_runs: int) -> None:
                 timeout=30,
             )
             await asyncio.to_thread(lambda: [warm.latest(ticker) for ticker in TICKERS])
-            base_calls, base_prices, base_seconds = await naive(fake, cache_dir, requests)
+            checks = [ReplyCheck(name) for name in ("naive fetches", "/stocks", "/stocks chart")]
+            base_calls, base_prices, base_seconds = await naive(
+                fake, cache_dir, requests, checks[0]
+            )
             reset_yfinance_state()
-            calls, prices, seconds = await coalesced(facts, fake, cache_dir, requests)
-    first, cached = await charts(facts, chart_runs)
+            calls, prices, seconds = await coalesced(facts, fake, cache_dir, requests, checks[1])
+    first, cached = await charts(facts, chart_runs, checks[2])
+    fail_if_any(checks)
     print(f"{requests} concurrent '/stocks NVDA MSFT' through dispatch, fake Yahoo on 127.0.0.1")
     print(
         f"  naive (one fetch per ticker per request): {base_calls} chart requests "

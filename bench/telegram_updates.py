@@ -4,9 +4,13 @@ The same 2,000 updates (half `/cost` commands in private chats, half poll-button
 1,000 different members of a group) go through the real python-telegram-bot Application
 and TelegramFrontEnd: getUpdates, update parsing, the concurrent update processor, the
 adapter's request building (getChatMember only for moderator lines, none here), bot.dispatch (chat
-settings from SQLite, cooldowns), HTML rendering, and the outgoing sendMessage or
-answerCallbackQuery, answered by an in-process Bot API (a python-telegram-bot BaseRequest
-that answers from memory, so no socket time hides the Python work).
+settings from SQLite, the production cooldowns of bot.services.build_services), HTML
+rendering, and the outgoing sendMessage or answerCallbackQuery, answered by an in-process Bot
+API (a python-telegram-bot BaseRequest that answers from memory, so no socket time hides the
+Python work). Every sender is a different member and presses count for the member only, so
+no cooldown refuses this traffic; every update's answer is checked (the /cost reply titled
+from the catalogue, the vote notice, the fixed "ok"), and a refusal, an apology, an alert
+toast or a missing answer makes the run fail (exit 1). The votes are checked stored too.
 
 * "do-nothing handler": dispatch and everything around it as in dsbot, but /cost and the
   poll action are replaced by handlers that return a fixed one-line reply or toast.
@@ -14,11 +18,13 @@ that answers from memory, so no socket time hides the Python work).
   file with the bot's own settings, then a throttled tally edit).
 * "bare python-telegram-bot" (context only): a PTB handler that sends a fixed text.
 
-Flood limits are switched off in every case (they would measure Telegram's 30 messages a
-second, not the code). The three cases take turns, `--rounds` times, each on a fresh
-database; the ratios are per round (neighbours in time), and the median of the rounds is
-printed, for wall-clock time and for this process's CPU time (the steadier of the two on a
-shared machine). Usage: .venv/bin/python -m bench.telegram_updates [--updates 2000] [--rounds 5]
+Telegram's flood limits (the outgoing pacing) are switched off in every case: they would
+measure Telegram's 30 messages a second, not the code. The three cases take turns,
+`--rounds` times, each on a fresh database; the ratios are per round (neighbours in time),
+and the median of the rounds is printed, for wall-clock time and for this process's CPU
+time (the steadier of the two on a shared machine); the last line is dsbot against bare
+python-telegram-bot.
+Usage: .venv/bin/python -m bench.telegram_updates [--updates 2000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ import logging
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +55,15 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 
+from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
 from bot.services import build_services
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from handlers.commands import Registry
+from handlers.i18n import text
 from handlers.model import Reply, Request, Services
-from handlers.registry import ACTIONS, COMMANDS_BY_NAME
+from handlers.poll import labels_of
+from handlers.registry import REGISTRY
 from storage.polls import DEEPSEEK_POLL_ID
 
 TOKEN = "7000000001:AAbenchTokenNotSecret-0123456789abcdefg"
@@ -100,14 +110,21 @@ def make_updates(count: int) -> list[Json]:
     return updates
 
 
+def answer_key(update: Json) -> str:
+    """What the answer to `update` is filed under: its private chat, or its callback query."""
+    if "message" in update:
+        return f"chat {update['message']['chat']['id']}"
+    return f"query {update['callback_query']['id']}"
+
+
 class InProcessBotApi(BaseRequest):
-    """The Bot API answered from memory; counts the updates that got their answer."""
+    """The Bot API answered from memory; keeps the first answer to each update."""
 
     def __init__(self, updates: list[Json]) -> None:
         self.updates = updates
         self.go = asyncio.Event()
         self.done = asyncio.Event()
-        self.answers = 0
+        self.answers: dict[str, Json] = {}
         self.calls: dict[str, int] = {}
         self._message_ids = itertools.count(1000)
 
@@ -137,9 +154,9 @@ class InProcessBotApi(BaseRequest):
         result = await self._answer(endpoint, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
-    def _counted(self) -> None:
-        self.answers += 1
-        if self.answers >= len(self.updates):
+    def _counted(self, key: str, params: Json) -> None:
+        self.answers.setdefault(key, params)
+        if len(self.answers) >= len(self.updates):
             self.done.set()
 
     async def _answer(self, endpoint: str, params: Json) -> Any:
@@ -160,12 +177,12 @@ class InProcessBotApi(BaseRequest):
             user = {"id": params["user_id"], "is_bot": False, "first_name": "u"}
             return {"status": "member", "user": user}
         if endpoint == "answerCallbackQuery":
-            self._counted()
+            self._counted(f"query {params['callback_query_id']}", params)
             return True
         if endpoint in ("sendMessage", "editMessageText"):
-            if endpoint == "sendMessage":
-                self._counted()
             chat_id = int(params["chat_id"])
+            if endpoint == "sendMessage":
+                self._counted(f"chat {chat_id}", params)
             chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
             return {
                 "message_id": next(self._message_ids),
@@ -184,11 +201,47 @@ class Measured:
     calls: dict[str, int]
 
 
-async def run_updates(api: InProcessBotApi) -> Measured:
+Problem = Callable[[Json, Json], str | None]  # (update, its answer) -> None if a real answer
+
+
+def fixed_ok(update: Json, answer: Json) -> str | None:
+    """The baseline's and the do-nothing handler's answer: "ok" as a message or a toast."""
+    if refusal := refusal_in(str(answer.get("text", ""))):
+        return refusal
+    return None if answer.get("text") == "ok" and not answer.get("show_alert") else "not 'ok'"
+
+
+def dsbot_answer(labels: list[str]) -> Problem:
+    """The real /cost reply (titled as the catalogue has it) or the notice of the vote cast."""
+    title = f"<b>{text('en', 'cost.title')}</b>"
+
+    def problem(update: Json, answer: Json) -> str | None:
+        shown = str(answer.get("text", ""))
+        if refusal := refusal_in(shown):
+            return refusal
+        if answer.get("show_alert"):
+            return "alert toast (an error)"
+        if "message" in update:
+            return None if shown.startswith(title) else "not the /cost reply"
+        index = int(update["callback_query"]["data"].rsplit(":", 1)[1])
+        notice = template_pattern("poll.notice_vote", id=DEEPSEEK_POLL_ID, choice=labels[index])
+        return None if notice.fullmatch(readable(shown)) else "not the vote acknowledgement"
+
+    return problem
+
+
+async def run_updates(api: InProcessBotApi, problem: Problem, check: ReplyCheck) -> Measured:
     started, cpu_started = time.perf_counter(), time.process_time()
     api.go.set()
-    await asyncio.wait_for(api.done.wait(), timeout=600)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(api.done.wait(), timeout=600)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    for update in api.updates:
+        answer = api.answers.get(answer_key(update))
+        if answer is None:
+            check.record("no answer within 600 s")
+        else:
+            check.record(problem(update, answer), str(answer.get("text", "")))
     return Measured(wall, cpu, dict(api.calls))
 
 
@@ -201,24 +254,44 @@ async def fresh_services() -> AsyncIterator[Services]:
             _env_file=None,  # type: ignore[call-arg]
         )
         async with build_services(settings) as services:
-            # Every sender is a different user; per-chat cooldowns would refuse a bench.
-            yield dataclasses.replace(services, cooldowns=None)
+            assert services.cooldowns is not None, "the bench measures production cooldowns"
+            yield services
 
 
-async def through_front_end(updates: list[Json]) -> Measured:
+async def through_front_end(
+    updates: list[Json],
+    check: ReplyCheck,
+    problem: Problem | None = None,
+    registry: Registry = REGISTRY,
+) -> Measured:
     api = InProcessBotApi(updates)
-    async with fresh_services() as services:
+    async with fresh_services() as built:
+        services = dataclasses.replace(built, registry=registry)
+        poll = await services.polls.get(DEEPSEEK_POLL_ID)
+        assert poll is not None
         settings = Settings(telegram_bot_token=SecretStr(TOKEN), _env_file=None)  # type: ignore[call-arg]
         front_end = TelegramFrontEnd(settings, services, tuning=NO_FLOOD_LIMITS, request=api)
         await front_end.start()
         try:
-            measured = await run_updates(api)
+            check_vote = dsbot_answer(labels_of(poll, "en"))
+            measured = await run_updates(api, problem or check_vote, check)
         finally:
             await front_end.stop()
+        if problem is None:
+            acknowledged = sum(
+                "callback_query" in update
+                and (answer := api.answers.get(answer_key(update))) is not None
+                and check_vote(update, answer) is None
+                for update in updates
+            )
+            found = await services.polls.get_with_tally(DEEPSEEK_POLL_ID)
+            stored = found[1].voters if found else 0
+            if stored != acknowledged:
+                check.record(f"votes stored ({stored}) differ from those acknowledged")
     return measured
 
 
-async def bare_ptb(updates: list[Json]) -> Measured:
+async def bare_ptb(updates: list[Json], check: ReplyCheck) -> Measured:
     api = InProcessBotApi(updates)
 
     async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -245,16 +318,15 @@ async def bare_ptb(updates: list[Json]) -> Measured:
         assert app.updater is not None
         await app.updater.start_polling(timeout=1)
         try:
-            measured = await run_updates(api)
+            measured = await run_updates(api, fixed_ok, check)
         finally:
             await app.updater.stop()
             await app.stop()
     return measured
 
 
-@contextmanager
-def do_nothing_handlers() -> Iterator[None]:
-    """Swap /cost and the poll action for handlers that return at once, then put them back."""
+def do_nothing_registry() -> Registry:
+    """The registry with /cost and the poll action swapped for handlers that return at once."""
 
     async def command(request: Request, services: Services) -> Reply:
         return Reply(parts=("ok",))
@@ -262,18 +334,16 @@ def do_nothing_handlers() -> Iterator[None]:
     async def action(request: Request, services: Services) -> Reply:
         return Reply(notice="ok")
 
-    cost, poll = COMMANDS_BY_NAME["cost"], ACTIONS["poll"]
-    COMMANDS_BY_NAME["cost"] = dataclasses.replace(cost, handler=command)
-    ACTIONS["poll"] = action
-    try:
-        yield
-    finally:
-        COMMANDS_BY_NAME["cost"], ACTIONS["poll"] = cost, poll
+    cost = REGISTRY.by_name["cost"]
+    quick = dataclasses.replace(cost, forms=(dataclasses.replace(cost.default, handler=command),))
+    return Registry(
+        tuple(quick if c is cost else c for c in REGISTRY.commands),
+        actions={**REGISTRY.actions, "poll": action},
+    )
 
 
-async def do_nothing(updates: list[Json]) -> Measured:
-    with do_nothing_handlers():
-        return await through_front_end(updates)
+async def do_nothing(updates: list[Json], check: ReplyCheck) -> Measured:
+    return await through_front_end(updates, check, fixed_ok, registry=do_nothing_registry())
 
 
 def per_update(seconds: float, count: int) -> str:
@@ -288,11 +358,16 @@ async def main(count: int, rounds: int) -> None:
         "dsbot (/cost and poll votes)": through_front_end,
     }
     runs: dict[str, list[Measured]] = {name: [] for name in cases}
+    checks = {name: ReplyCheck(name) for name in cases}
     # The cases take turns within each round, so a busy spell on the machine hits all three.
     for _ in range(rounds):
         for name, case in cases.items():
-            runs[name].append(await case(updates))
-    print(f"{count} updates through the real Application, {rounds} rounds")
+            runs[name].append(await case(updates, checks[name]))
+    fail_if_any(list(checks.values()))
+    print(
+        f"{count} updates through the real Application, {rounds} rounds; every answer checked "
+        f"({sum(check.total for check in checks.values())} real answers)"
+    )
     for name, measured in runs.items():
         walls = [m.wall for m in measured]
         cpus = [m.cpu for m in measured]
@@ -320,6 +395,11 @@ async def main(count: int, rounds: int) -> None:
             f"CPU {statistics.median(cpu):.2f}x{goal}   rounds (wall): "
             + " ".join(f"{r:.2f}" for r in wall)
         )
+    overall = ratios("dsbot (/cost and poll votes)", "bare python-telegram-bot", "wall")
+    print(
+        "dsbot / bare python-telegram-bot, per update, median of the rounds: "
+        f"wall {statistics.median(overall):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -136,19 +136,23 @@ async def test_run_with_both_tokens_counts_a_telegram_and_a_discord_vote_in_one_
         discord_results = await fake.slash("poll", [subcommand("results")])
         edited = rf"/webhooks/\d+/itoken-{discord_results['id']}/messages/@original"
         (edit,) = await fake.wait_for_call("PATCH", edited)
-        await telegram.wait_until_idle(timeout=30)
+        await telegram.wait_until(lambda: bool(results_shown(telegram, group)), timeout=30)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
         await telegram.close()
     logged = stderr.decode()
     assert process.returncode == 0, logged
-    shown = [m.plain for m in telegram.chat_messages(group) if "Results of poll" in m.plain]
+    shown = results_shown(telegram, group)
     discord_text = "\n".join(e.get("description", "") for e in edit.json["embeds"])
     both = "Voters: 2 (Telegram 1 · Discord 1)"
     assert len(shown) == 1 and both in shown[0], shown
     assert both in discord_text
     assert TOKEN not in logged and telegram.token not in logged
+
+
+def results_shown(telegram: telegram_api.FakeBotApi, chat: int) -> list[str]:
+    return [m.plain for m in telegram.chat_messages(chat) if "Results of poll" in m.plain]
 
 
 def option(name: str, value: object, kind: int = 3) -> dict[str, object]:

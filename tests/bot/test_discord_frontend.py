@@ -21,7 +21,6 @@ from bot.discord_frontend import (
     render,
     sync_commands,
 )
-from bot.dispatch import dispatch
 from bot.frontends import ChatUnreachable
 from bot.logs import RedactSecrets
 from handlers.i18n import text
@@ -29,7 +28,6 @@ from handlers.model import Button, Image, Reply, Services, Table
 from handlers.registry import REGISTRY
 from storage.bot_state import BotState
 from tests.bot.conftest import DISCORD_TOKEN, StartDiscord, discord_settings, no_throttle
-from tests.conftest import make_request
 from tests.fakes.discord_api import (
     CHANNEL_ID,
     GUILD_ID,
@@ -225,15 +223,17 @@ async def test_help_is_an_embed_sent_with_no_allowed_mentions(
     assert not data.get("flags", 0) & EPHEMERAL
 
 
-async def test_cost_options_are_read_as_the_text_command(
-    fake: FakeDiscord, discord_front_end: DiscordFrontEnd, services: Services
+async def test_cost_options_are_billed_as_the_volumes_typed(
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
     interaction = await fake.slash("cost", [option("input", "2M"), option("output", "500k")])
     call = await callback_for(fake, interaction)
-    expected = await dispatch(make_request("/cost 2M in 500k out", platform="discord"), services)
-    table = next(part for part in expected.parts if isinstance(part, Table))
-    assert table.rows[0][0] in description(call)
-    assert not expected.is_error
+    shown = description(call)
+    # facts.json: R1 $0.55 per 1M input, $2.19 per 1M output; o1 $15 and $60.
+    assert "$2.20" in shown  # 2 x 0.55 + 0.5 x 2.19
+    assert "$60.00" in shown  # 2 x 15 + 0.5 x 60
+    assert "$2.74" not in shown, "billed for the default 1M in and 1M out"
+    assert not call.json["data"].get("flags", 0) & EPHEMERAL
 
 
 async def test_a_user_error_is_ephemeral(
@@ -275,16 +275,28 @@ async def test_a_slow_answer_is_deferred_then_the_original_response_edited(
     assert edit.json["allowed_mentions"] == {"parse": []}
 
 
+def retried_once_after_the_wait(fake: FakeDiscord, calls: list[RestCall]) -> RestCall:
+    """The calls to one path were a 429 and then the same request, accepted, no sooner than
+    the fake's retry_after; nothing else. Returns the accepted call."""
+    limited, accepted = calls
+    assert (limited.status, accepted.status) == (429, 200)
+    assert accepted.json == limited.json and accepted.files == limited.files
+    assert accepted.at - limited.at >= fake.retry_after
+    return accepted
+
+
 async def test_a_429_from_the_api_is_waited_out_and_retried(
     fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
+    fake.retry_after = 0.25
     fake.rate_limits[CALLBACK] = 1
     interaction = await fake.slash("about")
-    calls = await fake.wait_for_call(
-        "POST", rf"/interactions/{interaction['id']}/[^/]+/callback", 2
-    )
-    assert [c.json for c in calls[:1]] == [calls[1].json]
-    assert fake.rate_limits[CALLBACK] == 0
+    path = rf"/interactions/{interaction['id']}/[^/]+/callback"
+    await fake.wait_for_call("POST", path, 2)
+    await fake.wait_for(lambda: fake.awaiting_response == 0)
+
+    accepted = retried_once_after_the_wait(fake, fake.calls_to("POST", path))
+    assert "DeepSeek" in description(accepted)
 
 
 async def test_moderators_can_change_settings_and_others_cannot(
@@ -591,11 +603,13 @@ async def test_in_a_direct_message_the_member_may_change_their_own_settings(
 async def test_a_429_on_a_channel_post_is_waited_out_and_retried(
     fake: FakeDiscord, discord_front_end: DiscordFrontEnd
 ) -> None:
+    fake.retry_after = 0.25
     fake.rate_limits[rf"/channels/{CHANNEL_ID}/messages"] = 1
     await discord_front_end.send(str(CHANNEL_ID), Reply(parts=("recap",)))
+
     posts = fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
-    assert len(posts) == 2
-    assert posts[0].json == posts[1].json
+    accepted = retried_once_after_the_wait(fake, posts)
+    assert accepted.json["embeds"][0]["description"] == "recap"
 
 
 async def test_a_slow_button_press_is_acknowledged_first_and_the_notice_follows(

@@ -147,15 +147,30 @@ def check_interaction(fake: FakeDiscord, interaction: dict[str, Any], label: str
     return problems
 
 
+# The names discord.py gives the tasks that run a command's or a button's handler.
+HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-dynamic-item-")
+
+
 async def settle(fake: FakeDiscord, interactions: list[dict[str, Any]]) -> None:
-    """Until every interaction has its callback and the bot has gone quiet."""
+    """Until every interaction has its accepted response and every handler has finished,
+    so that all its follow-ups and edits have been sent."""
     wanted = {f"/interactions/{i['id']}/itoken-{i['id']}/callback" for i in interactions}
-    await fake.wait_for(lambda: wanted <= {call.path for call in fake.calls}, timeout=30)
-    while True:
-        before = len(fake.calls)
-        await asyncio.sleep(0.3)
-        if len(fake.calls) == before:
-            return
+    await fake.wait_for(
+        lambda: (
+            wanted <= {call.path for call in fake.calls if call.status == 200}
+            and fake.awaiting_response == 0
+        ),
+        timeout=30,
+    )
+    # Each handler was started before it sent its response: waiting for these is enough.
+    handlers = [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith(HANDLER_TASKS) and not task.done()
+    ]
+    if handlers:
+        await asyncio.wait(handlers, timeout=30)
+    assert all(task.done() for task in handlers), "a handler was still running after 30 s"
 
 
 async def run_slash_corpus(

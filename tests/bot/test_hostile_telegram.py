@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import pytest
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
 
 from bot.dispatch import ParsedCommand, dispatch, parse_command
-from bot.render import format_table
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services, Table
@@ -31,8 +31,9 @@ from tests.bot.hostile_checks import (
     snapshot_tables,
     votes_of,
 )
-from tests.fakes.telegram_api import FakeBotApi, StoredMessage
+from tests.fakes.telegram_api import FakeBotApi, StoredMessage, parse_html
 from tests.hostile_inputs import HOSTILE_ACTIONS, HOSTILE_INPUTS, forged_poll_actions
+from tests.monospace import check_aligned
 
 # Flood control relaxed: one member sending thousands of commands is what this suite does.
 UNTHROTTLED = TelegramTuning(
@@ -51,6 +52,7 @@ SORRY = {text("en", "core.sorry"), text("zh", "core.sorry")}
 # The only tags dsbot writes; anything else in a payload came from user text.
 OWN_TAGS = re.compile(r"</?(b|pre)>")
 ANY_TAG = re.compile(r"<[^>]*>")
+PRE = re.compile(r"<pre>(.*?)</pre>", re.DOTALL)
 
 
 @pytest.fixture
@@ -82,21 +84,69 @@ async def replies() -> Recorder:
     return {}
 
 
+class Handled:
+    """The updates (by update id) and button presses (by query id) python-telegram-bot has
+    finished handling, replies and toasts sent.
+
+    Its handler sits in a group after dsbot's, and python-telegram-bot runs a later group's
+    handler for an update only once the earlier group's handler has returned.
+    """
+
+    def __init__(self, front_end: TelegramFrontEnd) -> None:
+        self.done: set[int | str] = set()
+        self._changed = asyncio.Event()
+        front_end.app.add_handler(TypeHandler(Update, self._record), group=1)
+
+    async def _record(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.done.add(update.update_id)
+        if update.callback_query is not None:
+            self.done.add(update.callback_query.id)
+        self._changed.set()
+
+    async def wait_for(self, keys: Iterable[int | str], timeout: float = 30) -> None:
+        wanted = set(keys)
+        try:
+            async with asyncio.timeout(timeout):
+                while not wanted <= self.done:
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            missing = len(wanted - self.done)
+            raise AssertionError(f"{missing} of {len(wanted)} updates never handled") from None
+
+
 @pytest.fixture
 async def telegram(start_telegram: StartTelegram, replies: Recorder) -> TelegramFrontEnd:
     return await start_telegram(dispatcher=recording(replies))
+
+
+@pytest.fixture
+def handled(telegram: TelegramFrontEnd) -> Handled:
+    return Handled(telegram)
 
 
 def squeezed(value: str) -> str:
     return "".join(value.split())
 
 
-def expected_plain(reply: Reply) -> str:
-    """What a reader must see: the title and parts as plain text, tables monospace."""
-    pieces = [reply.title]
-    for part in reply.parts:
-        pieces.append(format_table(part) if isinstance(part, Table) else part)
-    return squeezed("".join(pieces))
+def shown_problem(messages: list[StoredMessage], reply: Reply) -> str:
+    """How `messages` fail to show `reply` ("" when they show it): outside <pre> the title,
+    paragraphs and image texts as plain text, inside <pre> each table, read back aligned."""
+    sent = "\n".join(message.html for message in messages)
+    outside = squeezed(parse_html(PRE.sub("", sent)))
+    prose = squeezed(reply.title + "".join(p for p in reply.parts if isinstance(p, str)))
+    alts = squeezed("".join(image.alt for image in reply.images))
+    if outside not in (prose, prose + alts):
+        return "shown text differs from the reply's plain text"
+    monospace = [line for block in PRE.findall(sent) for line in parse_html(block).split("\n")]
+    for table in (part for part in reply.parts if isinstance(part, Table)):
+        size = len(table.rows) + 2
+        try:
+            check_aligned("\n".join(monospace[:size]), table)
+        except AssertionError as error:
+            return f"a table is not shown aligned: {str(error).splitlines()[0]}"
+        monospace = monospace[size:]
+    return f"monospace lines of no table: {monospace[:2]}" if monospace else ""
 
 
 def check_payload(params: dict[str, object], field: str) -> list[str]:
@@ -115,38 +165,33 @@ def check_payload(params: dict[str, object], field: str) -> list[str]:
     return problems
 
 
-async def wait_for_every_chat(fake: FakeBotApi, chats: list[int], timeout: float = 20) -> None:
-    wanted = set(chats)
-    deadline = time.monotonic() + timeout
-    while not wanted <= {chat for (chat, _) in fake.messages}:
-        if time.monotonic() > deadline:
-            missing = wanted - {chat for (chat, _) in fake.messages}
-            raise AssertionError(f"{len(missing)} of {len(wanted)} chats never got an answer")
-        await asyncio.sleep(0.01)
-
-
 async def run_commands(
-    fake: FakeBotApi, lines: list[str], *, first_chat: int, group: bool, batch: int = 50
+    fake: FakeBotApi,
+    handled: Handled,
+    lines: list[str],
+    *,
+    first_chat: int,
+    group: bool,
+    batch: int = 50,
 ) -> list[tuple[int, str]]:
-    """Push the lines a batch at a time (one chat each), each batch waited for in full.
+    """Push the lines a batch at a time (one chat each), each batch handled in full.
 
     A batch is one getUpdates; bounding it keeps the HTTP client's pool small, whose
     bookkeeping grows with the square of the requests in flight.
     """
     sent = []
     for start in range(0, len(lines), batch):
-        chats = []
+        updates = []
         for number, line in enumerate(lines[start : start + batch], start=start):
             if group:
                 chat = first_chat - number
-                fake.send_command(line, user_id=MEMBER, chat_id=chat)
+                update = fake.send_command(line, user_id=MEMBER, chat_id=chat)
             else:
                 chat = first_chat + number
-                fake.send_command(line, user_id=chat)
-            chats.append(chat)
+                update = fake.send_command(line, user_id=chat)
+            updates.append(update["update_id"])
             sent.append((chat, line))
-        await wait_for_every_chat(fake, chats)
-    await fake.wait_until_idle(quiet=0.2)
+        await handled.wait_for(updates)
     return sent
 
 
@@ -172,16 +217,17 @@ def check_answers(fake: FakeBotApi, replies: Recorder, sent: list[tuple[int, str
         payloads = by_chat.get(chat, [])
         for params in payloads:
             failures += [f"{shown}: {p}" for p in check_payload(params, str(params["_f"]))]
-        seen = squeezed("".join(m.plain for m in fake.chat_messages(chat)))
-        alts = squeezed("".join(image.alt for image in reply.images))
-        if seen not in (expected_plain(reply), expected_plain(reply) + alts):
-            failures.append(f"{shown}: shown text differs from the reply's plain text")
+        messages = fake.chat_messages(chat)
+        if not messages:
+            failures.append(f"{shown}: no answer in the chat")
+        elif problem := shown_problem(messages, reply):
+            failures.append(f"{shown}: {problem}")
     return failures
 
 
 async def test_every_command_with_every_hostile_argument_from_a_member_of_a_group(
     fake: FakeBotApi,
-    telegram: TelegramFrontEnd,
+    handled: Handled,
     services: Services,
     replies: Recorder,
     caplog: pytest.LogCaptureFixture,
@@ -191,7 +237,7 @@ async def test_every_command_with_every_hostile_argument_from_a_member_of_a_grou
     lines = hostile_lines([c.name for c in REGISTRY.commands])
 
     with caplog.at_level(logging.WARNING):
-        sent = await run_commands(fake, lines, first_chat=FIRST_GROUP, group=True)
+        sent = await run_commands(fake, handled, lines, first_chat=FIRST_GROUP, group=True)
 
     assert check_answers(fake, replies, sent) == []
     assert error_records(caplog) == []
@@ -200,7 +246,7 @@ async def test_every_command_with_every_hostile_argument_from_a_member_of_a_grou
 
 async def test_moderator_commands_with_hostile_arguments_in_private_chats(
     fake: FakeBotApi,
-    telegram: TelegramFrontEnd,
+    handled: Handled,
     replies: Recorder,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -213,20 +259,18 @@ async def test_moderator_commands_with_hostile_arguments_in_private_chats(
     lines += [line for line in names if not (parse_command(line) or NOT_ADDRESSED).addressee]
 
     with caplog.at_level(logging.WARNING):
-        sent = await run_commands(fake, lines, first_chat=10_000_000, group=False)
+        sent = await run_commands(fake, handled, lines, first_chat=10_000_000, group=False)
 
     assert check_answers(fake, replies, sent) == []
     assert error_records(caplog) == []
 
 
-async def test_markup_typed_by_a_user_arrives_escaped(
-    fake: FakeBotApi, telegram: TelegramFrontEnd
-) -> None:
+async def test_markup_typed_by_a_user_arrives_escaped(fake: FakeBotApi, handled: Handled) -> None:
     lines = [
         "/poll new <b>Q</b> & <a href='tg://user?id=1'>x</a> | <i>A</i> | @everyone",
         "/poll results <b>x</b>",
     ]
-    sent = await run_commands(fake, lines, first_chat=20_000_000, group=False)
+    sent = await run_commands(fake, handled, lines, first_chat=20_000_000, group=False)
 
     (poll,) = fake.chat_messages(sent[0][0])
     assert "&lt;b&gt;Q&lt;/b&gt; &amp; &lt;a href='tg://user?id=1'&gt;" in poll.html
@@ -239,6 +283,7 @@ async def test_markup_typed_by_a_user_arrives_escaped(
 async def test_forged_callback_data_is_answered_and_changes_no_vote(
     fake: FakeBotApi,
     telegram: TelegramFrontEnd,
+    handled: Handled,
     services: Services,
     replies: Recorder,
     caplog: pytest.LogCaptureFixture,
@@ -256,8 +301,9 @@ async def test_forged_callback_data_is_answered_and_changes_no_vote(
 
     with caplog.at_level(logging.WARNING):
         queries = [fake.press(message, data, user_id=MEMBER) for data in forged]
-        await fake.wait_for("answerCallbackQuery", len(queries), timeout=30)
-        await fake.wait_until_idle()
+        await handled.wait_for(queries)
+        # A refresh of the message, had a press asked for one, would be edited by now.
+        await telegram.tally.drain()
 
     answers = {str(p["callback_query_id"]): p for p in fake.sent("answerCallbackQuery")}
     failures = []

@@ -210,6 +210,17 @@ def telegram_received(fake: FakeBotApi) -> str:
     return "\n".join(f"{call.method} {call.params!r}" for call in fake.calls)
 
 
+def failed_polls(fake: FakeBotApi) -> list[int]:
+    """Statuses of the getUpdates calls that failed (0: the connection was dropped)."""
+    return [call.status for call in fake.attempts("getUpdates") if call.status != 200]
+
+
+def confirmed(fake: FakeBotApi, update: dict[str, object]) -> bool:
+    """Whether a getUpdates offset has moved past `update`, as Telegram takes it for handled."""
+    offsets = [int(str(params.get("offset") or 0)) for params in fake.sent("getUpdates")]
+    return max(offsets, default=0) > int(str(update["update_id"]))
+
+
 def files_written(work: Path) -> dict[str, bytes]:
     return {str(path): path.read_bytes() for path in work.rglob("*") if path.is_file()}
 
@@ -239,15 +250,18 @@ async def test_a_whole_run_with_faults_and_a_handler_bug_never_shows_either_toke
         telegram.inject("sendMessage", status=401, description="Unauthorized", times=1)
         telegram.send_command("/help")
         telegram.send_command("/outages")
-        await telegram.wait_until_idle(timeout=30)
+        # The 500 and the 401 each take the next attempt and a 500 is retried: the fifth
+        # delivered reply comes third, when neither command has a reply left in flight.
+        await telegram.wait_for("sendMessage", 5, timeout=30)
+        assert [call.status for call in telegram.attempts("sendMessage")][4:] == [500, 401, 200]
         telegram.inject("sendMessage", retry_after=1, times=1)
         telegram.send_command("/factcheck")
         await telegram.wait_for("sendMessage", 6, timeout=30)
+        assert [call.status for call in telegram.attempts("sendMessage")][-2:] == [429, 200]
         telegram.inject("getUpdates", status=502, times=1)
         telegram.inject("getUpdates", drop=True, times=1)
-        while len([c for c in telegram.attempts("getUpdates") if c.status != 200]) < 2:
-            await asyncio.sleep(0.05)
-        telegram.send_command("/about", user_id=8)
+        await telegram.wait_until(lambda: failed_polls(telegram) == [502, 0], timeout=30)
+        last = telegram.send_command("/about", user_id=8)
         await telegram.wait_for("sendMessage", 7, timeout=30)
 
         # Discord: a command, the handler bug, a refused member, a 429 on a callback.
@@ -263,7 +277,8 @@ async def test_a_whole_run_with_faults_and_a_handler_bug_never_shows_either_toke
             await discord_fake.wait_for_call(
                 "POST", rf"/interactions/{interaction['id']}/[^/]+/callback", timeout=30
             )
-        await telegram.wait_until_idle(timeout=30)
+        # Every Telegram update was taken: the bot's getUpdates offset has moved past the last.
+        await telegram.wait_until(lambda: confirmed(telegram, last), timeout=30)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)

@@ -7,19 +7,22 @@ import html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render import format_table
 from bot.telegram_frontend import render_html, toast
 from handlers.model import Part, Reply, Table
 from tests.fakes.telegram_api import parse_html, utf16_length
+from tests.monospace import check_aligned
 
 chars = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 words = st.text(alphabet=st.one_of(chars, st.sampled_from("<>&\"' 中😀")), max_size=25)
 paragraphs = st.lists(words, min_size=1, max_size=4).map("\n".join)
+# Table cells show something, so that no table line is blank and each table's lines can be
+# told apart from the blank lines between parts.
+cells = words.filter(lambda word: word.strip() != "")
 tables = st.integers(1, 3).flatmap(
     lambda width: st.builds(
         Table,
-        st.lists(words, min_size=width, max_size=width).map(tuple),
-        st.lists(st.lists(words, min_size=width, max_size=width).map(tuple), max_size=6).map(tuple),
+        st.lists(cells, min_size=width, max_size=width).map(tuple),
+        st.lists(st.lists(cells, min_size=width, max_size=width).map(tuple), max_size=6).map(tuple),
     )
 )
 replies = st.builds(
@@ -29,11 +32,33 @@ replies = st.builds(
 )
 
 
-def visible_lines(reply: Reply) -> list[str]:
-    lines = [line for line in reply.title.split("\n") if line]
+def check_shown(shown: list[str], reply: Reply) -> None:
+    """The shown lines are the title's, then each part's: a paragraph's lines as written, a
+    table as a header, a rule and its rows, aligned (read back by tests.monospace)."""
+    expected_title = [line for line in reply.title.split("\n") if line]
+    assert shown[: len(expected_title)] == expected_title
+    rest = shown[len(expected_title) :]
     for part in reply.parts:
-        lines += (format_table(part) if isinstance(part, Table) else part).split("\n")
-    return [line for line in lines if line]
+        if isinstance(part, Table):
+            size = len(part.rows) + 2
+            check_aligned("\n".join(rest[:size]), part)
+        else:
+            lines = [line for line in part.split("\n") if line]
+            size = len(lines)
+            assert rest[:size] == lines
+        rest = rest[size:]
+    assert rest == []
+
+
+def pre_blocks(pieces: tuple[str, ...]) -> list[str]:
+    """The plain lines inside every <pre> of every piece, in order."""
+    return [
+        row
+        for piece in pieces
+        for block in piece.split("<pre>")[1:]
+        for row in parse_html(block.split("</pre>")[0]).split("\n")
+        if row
+    ]
 
 
 # 420 fits the longest line the strategies make (three 25-character cells, all "&") escaped.
@@ -46,26 +71,43 @@ def test_every_piece_is_valid_html_under_the_limit_and_no_line_is_lost(
 
     assert all(utf16_length(piece) <= limit for piece in pieces)
     shown = [line for piece in pieces for line in parse_html(piece).split("\n") if line]
-    assert shown == visible_lines(reply)
+    check_shown(shown, reply)
 
 
 @given(st.lists(tables, min_size=1, max_size=3), st.integers(min_value=0, max_value=150))
 @settings(max_examples=100, deadline=None)
 def test_table_rows_stay_whole_inside_pre_in_every_piece(tables: list[Table], slack: int) -> None:
-    rows = [row for t in tables for row in format_table(t).split("\n") if row]
-    longest = max((utf16_length(html.escape(row, quote=False)) for row in rows), default=1)
     parts: tuple[Part, ...] = tuple(tables)
+    # The limit only has to be just above the longest row: taken from an unsplit rendering.
+    unsplit = pre_blocks(render_html(Reply(parts=parts), 1_000_000))
+    longest = max(utf16_length(html.escape(row, quote=False)) for row in unsplit)
 
     pieces = render_html(Reply(parts=parts), longest + len("<pre></pre>") + slack)
 
-    inside_pre = [
-        row
-        for piece in pieces
-        for block in piece.split("<pre>")[1:]
-        for row in parse_html(block.split("</pre>")[0]).split("\n")
-        if row
-    ]
-    assert inside_pre == rows
+    inside_pre = pre_blocks(pieces)
+    for table in tables:
+        size = len(table.rows) + 2
+        check_aligned("\n".join(inside_pre[:size]), table)
+        inside_pre = inside_pre[size:]
+    assert inside_pre == []
+
+
+def test_a_table_is_sent_as_one_pre_block_padded_by_screen_columns() -> None:
+    table = Table(("名称", "收盘"), (("英伟达", "118.42"), ("NVDA", "142.62")), ("l", "r"))
+
+    (piece,) = render_html(Reply(title="NVDA", parts=("Closes:", table)))
+
+    # 英伟达 takes six columns, so NVDA gets four spaces of padding and 名称 two.
+    assert piece == (
+        "<b>NVDA</b>\n"
+        "\n"
+        "Closes:\n"
+        "\n"
+        "<pre>名称      收盘\n"
+        "------  ------\n"
+        "英伟达  118.42\n"
+        "NVDA    142.62</pre>"
+    )
 
 
 def test_a_line_longer_than_the_limit_is_cut_between_characters_not_inside_an_entity() -> None:

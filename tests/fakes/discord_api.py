@@ -6,6 +6,13 @@ fake speaks enough of the gateway protocol for a bot that only receives interact
 (HELLO, IDENTIFY -> READY, heartbeats and ACKs, RESUME -> RESUMED, INTERACTION_CREATE) and
 records every REST call, including interaction callbacks and webhook follow-ups and edits.
 It can answer the next calls to a path with 429s and can drop the gateway connection.
+
+It refuses what Discord refuses, with Discord's status and error code: a first response to an
+interaction after `response_deadline` seconds (404 10062), a second one (400 40060), a
+follow-up or edit with an interaction token older than `token_lifetime` (401 50027), and a
+message, autocomplete answer or command tree over Discord's limits (400 50035, "Invalid Form
+Body", the limits themselves in tests/fakes/discord_rules.py). Those times are on the fake's
+own clock, `now()`, which a test moves forward with `clock_offset` instead of waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import contextlib
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +34,12 @@ import discord.http
 import yarl
 from aiohttp import web
 
+from tests.fakes.discord_rules import (
+    autocomplete_errors,
+    command_tree_errors,
+    message_errors,
+)
+
 API_PREFIX = "/api/v10"
 APPLICATION_ID = 1_100_000_000_000_000_001
 BOT_USER_ID = 1_100_000_000_000_000_002
@@ -36,6 +50,16 @@ MOD_ROLE_ID = 1_100_000_000_000_000_042
 # Permission bits as Discord sends them: a member with and without Manage Server.
 MANAGE_GUILD = 1 << 5
 EVERYDAY_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send, use commands
+# Interactions > Receiving and Responding > Responding to an Interaction: "you must send an
+# initial response within 3 seconds of receiving the event"; "Interaction tokens are valid for
+# 15 minutes".
+RESPONSE_DEADLINE = 3.0
+TOKEN_LIFETIME = 15 * 60.0
+# Topics > Opcodes and Status Codes > JSON Error Codes.
+UNKNOWN_INTERACTION = 10062
+ALREADY_ACKNOWLEDGED = 40060
+INVALID_WEBHOOK_TOKEN = 50027
+INVALID_FORM_BODY = 50035
 
 Json = dict[str, Any]
 
@@ -51,6 +75,8 @@ class RestCall:
     files: list[tuple[str, bytes]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     rate_limited: bool = False  # answered 429
+    at: float = 0.0  # arrival on the fake's clock (FakeDiscord.now)
+    status: int = 0  # the HTTP status the fake answered with
 
 
 @dataclass
@@ -59,6 +85,7 @@ class GatewaySession:
     identify: Json | None = None
     resumed: bool = False
     heartbeats: int = 0
+    resume_requested: bool = False  # the client sent RESUME (perhaps held by the test)
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -68,6 +95,19 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
         status=status,
         headers={**(headers or {}), "Content-Type": "application/json"},
     )
+
+
+def _discord_error(
+    status: int, code: int, message: str, errors: Json | None = None
+) -> web.Response:
+    body: Json = {"message": message, "code": code}
+    if errors:
+        body["errors"] = errors
+    return _json(body, status=status)
+
+
+def _invalid_form_body(errors: Json) -> web.Response:
+    return _discord_error(400, INVALID_FORM_BODY, "Invalid Form Body", errors)
 
 
 def user_payload(user_id: int, name: str, *, bot: bool = False) -> Json:
@@ -102,6 +142,13 @@ class FakeDiscord:
         # Interaction id -> id of the message whose button was pressed.
         self._pressed: dict[int, int] = {}
         self._ids = itertools.count(1_200_000_000_000_000_000)
+        self.response_deadline = RESPONSE_DEADLINE
+        self.token_lifetime = TOKEN_LIFETIME
+        # Seconds added to time.monotonic(): a test moves the fake's clock instead of waiting.
+        self.clock_offset = 0.0
+        # Interaction id -> when the fake dispatched it; ids that got their initial response.
+        self._dispatched: dict[int, float] = {}
+        self._acknowledged: set[int] = set()
         self._sequence = itertools.count(2)
         # Every dispatched event, for replay to a client that resumes (as Discord does).
         self._event_log: list[Json] = []
@@ -144,6 +191,15 @@ class FakeDiscord:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def now(self) -> float:
+        """The fake's clock, by which it judges response deadlines and token lifetimes."""
+        return time.monotonic() + self.clock_offset
+
+    @property
+    def awaiting_response(self) -> int:
+        """How many dispatched interactions have had no accepted initial response yet."""
+        return len(self._dispatched.keys() - self._acknowledged)
 
     # ---- what tests look at ----------------------------------------------------------
 
@@ -217,6 +273,8 @@ class FakeDiscord:
                     {"op": 0, "t": "GUILD_CREATE", "s": next(self._sequence), "d": self._guild()}
                 )
             elif op == 6:
+                session.resume_requested = True
+                await self._notify()
                 await self.resumes_allowed.wait()
                 session.resumed = True
                 # Discord replays what the client missed, in order, then says RESUMED.
@@ -377,7 +435,7 @@ class FakeDiscord:
             roles=roles,
             guild=guild,
         )
-        await self.send_event("INTERACTION_CREATE", payload)
+        await self._dispatch_interaction(payload)
         return payload
 
     async def autocomplete(self, name: str, options: list[Json], *, locale: str = "en-US") -> Json:
@@ -392,7 +450,7 @@ class FakeDiscord:
             roles=(),
             guild=True,
         )
-        await self.send_event("INTERACTION_CREATE", payload)
+        await self._dispatch_interaction(payload)
         return payload
 
     async def press(
@@ -416,8 +474,13 @@ class FakeDiscord:
             message=message,
         )
         self._pressed[int(payload["id"])] = int(message["id"])
-        await self.send_event("INTERACTION_CREATE", payload)
+        await self._dispatch_interaction(payload)
         return payload
+
+    async def _dispatch_interaction(self, payload: Json) -> None:
+        # Discord's clock starts when it creates the interaction, connected client or not.
+        self._dispatched[int(payload["id"])] = self.now()
+        await self.send_event("INTERACTION_CREATE", payload)
 
     def _command_id(self, name: str) -> int:
         for commands in self.commands.values():
@@ -445,7 +508,13 @@ class FakeDiscord:
             raw = await request.read()
             body = json.loads(raw) if raw else None
         call = RestCall(
-            request.method, path, dict(request.query), body, files, dict(request.headers)
+            request.method,
+            path,
+            dict(request.query),
+            body,
+            files,
+            dict(request.headers),
+            at=self.now(),
         )
         self.calls.append(call)
         try:
@@ -453,6 +522,7 @@ class FakeDiscord:
                 if remaining > 0 and re.fullmatch(pattern, path):
                     self.rate_limits[pattern] = remaining - 1
                     call.rate_limited = True
+                    call.status = 429
                     # discord.py only trusts a 429 that came through Discord's proxy (Via).
                     return _json(
                         {
@@ -467,7 +537,9 @@ class FakeDiscord:
                             "X-RateLimit-Scope": "user",
                         },
                     )
-            return await self._answer(call)
+            response = await self._answer(call)
+            call.status = response.status
+            return response
         finally:
             await self._notify()
 
@@ -493,14 +565,20 @@ class FakeDiscord:
         if match := re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", path):
             scope = match[2] or "global"
             if method == "PUT":
+                if errors := command_tree_errors(call.json or []):
+                    return _invalid_form_body(errors)
                 self.commands[scope] = [self._stored_command(c, match[2]) for c in call.json]
             return _json(self.commands.get(scope, []))
         if method == "POST" and (
             match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
         ):
-            return _json(self._callback(int(match[1]), match[2], call))
+            return self._respond(int(match[1]), match[2], call)
         if match := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path):
             token, which = match[2], match[3]
+            if self._token_expired(token):
+                return _discord_error(401, INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
+            if method in ("POST", "PATCH") and (errors := message_errors(call.json)):
+                return _invalid_form_body(errors)
             if method == "POST" and which is None:
                 return _json(self._new_message(call.json or {}, token=token))
             if method == "PATCH" and which is not None:
@@ -516,8 +594,12 @@ class FakeDiscord:
                 status, code = self.channel_errors[channel]
                 return _json({"message": "error", "code": code}, status=status)
             if method == "POST":
+                if errors := message_errors(call.json):
+                    return _invalid_form_body(errors)
                 return _json(self._new_message(call.json or {}, channel=channel))
         if method == "PATCH" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)):
+            if errors := message_errors(call.json):
+                return _invalid_form_body(errors)
             return self._edit(int(match[2]), call.json or {})
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
@@ -556,6 +638,34 @@ class FakeDiscord:
         if which == "@original":
             return self._originals[token]
         return int(which)
+
+    def _token_expired(self, token: str) -> bool:
+        dispatched = self._dispatched.get(_interaction_of(token))
+        return dispatched is not None and self.now() - dispatched > self.token_lifetime
+
+    def _respond(self, interaction_id: int, token: str, call: RestCall) -> web.Response:
+        """An initial response: in time, only once, and within Discord's payload limits."""
+        dispatched = self._dispatched.get(interaction_id)
+        if dispatched is None or self.now() - dispatched > self.response_deadline:
+            return _discord_error(404, UNKNOWN_INTERACTION, "Unknown interaction")
+        if interaction_id in self._acknowledged:
+            return _discord_error(
+                400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged."
+            )
+        kind = (call.json or {}).get("type")
+        data = (call.json or {}).get("data")
+        # Interaction Response Object > Interaction Callback Data Structure: messages (4, 7)
+        # take a message's fields and limits, autocomplete (8) its choices.
+        if kind in (4, 7):
+            errors = message_errors(data)
+        elif kind == 8:
+            errors = autocomplete_errors(data)
+        else:
+            errors = {}
+        if errors:
+            return _invalid_form_body({"data": errors})
+        self._acknowledged.add(interaction_id)
+        return _json(self._callback(interaction_id, token, call))
 
     def _callback(self, interaction_id: int, token: str, call: RestCall) -> Json:
         kind = call.json["type"]
@@ -631,6 +741,12 @@ class FakeDiscord:
             return _json({"message": "Unknown Message", "code": 10008}, status=404)
         self._apply_edit(message_id, data)
         return _json(self.messages[message_id])
+
+
+def _interaction_of(token: str) -> int:
+    """The interaction id inside one of the fake's tokens (`itoken-<id>`), else 0."""
+    _, _, number = token.partition("itoken-")
+    return int(number) if number.isdigit() else 0
 
 
 @contextlib.contextmanager

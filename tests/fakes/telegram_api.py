@@ -15,6 +15,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -572,6 +573,11 @@ class FakeBotApi:
         if message.reply_markup:
             body["reply_markup"] = message.reply_markup
         return body
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until `condition()` holds, checked whenever a call arrives or is answered."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(condition)
 
 
 class _ApiError(Exception):

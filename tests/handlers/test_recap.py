@@ -235,8 +235,9 @@ async def test_the_recap_has_closes_changes_since_the_sell_off_the_biggest_mover
     table = next(part for part in reply.parts if isinstance(part, Table))
     rows = {row[0]: row[1:] for row in table.rows}
     assert len(rows) == len(TICKERS)
-    # NVDA: 100 today, 100 on Friday, 118.42 on 27 January 2025.
-    assert rows["NVDA"] == ("100.00", "+0.0%", f"{(100 / 118.42 - 1) * 100:+.1f}%")
+    # NVDA: 100 today, 100 on Friday, 118.42 at the 27 January 2025 close
+    # (storage/data/market_2025-01.csv): 100 / 118.42 - 1 = -15.55%.
+    assert rows["NVDA"] == ("100.00", "+0.0%", "-15.6%")
     assert rows["Nasdaq"][:2] == ("100.50", "+0.5%")
     assert "Biggest mover: ASML -9.0%" in reply.plain_text()
     assert "DeepSeek poll (4 votes): They will coexist 50% · Yes 25% ·" in reply.plain_text()

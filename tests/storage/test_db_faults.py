@@ -122,21 +122,51 @@ async def integrity(db: Database) -> str:
 # -- a write lock held by another process ---------------------------------------------------
 
 
-async def test_a_vote_during_a_short_lock_is_saved_once_the_other_process_lets_go(
+class StatementLog:
+    """Every statement the bot's connection starts, in order, as SQLite's trace hook sees it.
+
+    The hook runs on aiosqlite's thread when a statement begins, before SQLite waits for a lock,
+    so a statement stuck behind another process is in the log while it waits.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._loop = asyncio.get_running_loop()
+        self._changed = asyncio.Event()
+
+    def record(self, statement: str) -> None:
+        self.seen.append(statement)
+        self._loop.call_soon_threadsafe(self._changed.set)
+
+    async def wait_for(self, statement: str, timeout: float = 10) -> None:
+        async with asyncio.timeout(timeout):
+            while statement not in self.seen:
+                self._changed.clear()
+                await self._changed.wait()
+
+
+def vote_rows_written(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.startswith("INSERT INTO poll_votes")]
+
+
+async def test_a_vote_during_a_short_lock_waits_for_it_and_is_saved_once_the_other_process_lets_go(
     file_services: Services, database: Database, tmp_path: Path
 ) -> None:
     await database.connection.execute(f"PRAGMA busy_timeout = {SHORT_BUSY_MS * 5}")
+    statements = StatementLog()
+    await database.connection.set_trace_callback(statements.record)
     holder = await LockHolder.take(tmp_path / "bot.sqlite3")
-    started = time.monotonic()
 
     voting = asyncio.create_task(dispatch(vote("ada"), file_services))
-    await asyncio.sleep(0.3)
-    assert not voting.done(), "the vote went through although another process held the lock"
+    await statements.wait_for("BEGIN IMMEDIATE")
+    # The other process still holds the lock: nothing after BEGIN can have run yet.
+    while_locked = list(statements.seen)
     await holder.release()
     reply = await voting
 
+    assert vote_rows_written(while_locked) == []
     assert not reply.is_error, reply.plain_text()
-    assert time.monotonic() - started >= 0.3
+    assert len(vote_rows_written(statements.seen)) == 1
     assert await stored_votes(database) == {"ada": 1}
     assert (await database.chat_settings("console", "holder")).lang == "en"
 
