@@ -41,7 +41,7 @@ from bot.config import Settings
 from bot.discord_frontend import ERROR_COLOUR, DiscordFrontEnd
 from bot.services import build_services
 from handlers.i18n import text
-from handlers.poll import labels_of
+from handlers.poll_view import labels_of
 from tests.fakes.discord_api import (
     CHANNEL_ID,
     EVERYDAY_PERMISSIONS,

@@ -33,7 +33,7 @@ from bot.config import Settings
 from bot.dispatch import dispatch
 from bot.services import build_services
 from handlers.model import Reply, Request, Services
-from handlers.poll import labels_of
+from handlers.poll_view import labels_of
 from storage.db import open_database
 from storage.polls import DEEPSEEK_POLL_ID
 

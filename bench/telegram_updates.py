@@ -62,7 +62,7 @@ from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.commands import Registry
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services
-from handlers.poll import labels_of
+from handlers.poll_view import labels_of
 from handlers.registry import REGISTRY
 from storage.polls import DEEPSEEK_POLL_ID
 
