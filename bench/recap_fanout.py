@@ -32,13 +32,10 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.scheduler import RecapScheduler
+from bot.services import build_services
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
-from handlers.model import Services
-from storage.db import open_database
 from storage.facts import load_facts
-from storage.market import MarketData
-from storage.polls import PollStore
-from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.subscriptions import Schedule
 from storage.trading_calendar import nyse_calendar
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -119,27 +116,22 @@ async def run(chats: int, limit: int, pipe: Connection) -> None:
     facts = load_facts()
     calendar = nyse_calendar()
     with tempfile.TemporaryDirectory(prefix="dsbot-recap-bench-") as folder:
-        async with open_database(Path(folder) / "bench.sqlite3") as db:
-            clock = lambda: DUE  # noqa: E731 - every chat is due at this very instant
-            services = Services(
-                facts=facts,
-                db=db,
-                polls=PollStore(db),
-                clock=clock,
-                market=MarketData(facts, db, mode="offline", clock=clock),
-            )
-            store = RecapSubscriptions(db)
+        settings = Settings(
+            telegram_bot_token=SecretStr(token),
+            telegram_api_base_url=base_url,
+            dsbot_database=Path(folder) / "bench.sqlite3",
+            dsbot_market="offline",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        clock = lambda: DUE  # noqa: E731 - every chat is due at this very instant
+        async with build_services(settings, facts=facts, clock=clock, cooldowns=None) as services:
+            store = services.subscriptions
             schedule = Schedule(datetime(2000, 1, 1, 16, 15).time(), ZoneInfo("America/New_York"))
             for number, chat in enumerate(range(FIRST_GROUP, FIRST_GROUP - chats, -1)):
                 lang = "zh" if number % 4 == 0 else "en"
                 await store.subscribe(
                     "telegram", str(chat), schedule, lang, "bench", DUE - timedelta(days=1)
                 )
-            settings = Settings(
-                telegram_bot_token=SecretStr(token),
-                telegram_api_base_url=base_url,
-                _env_file=None,  # type: ignore[call-arg]
-            )
             front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
             await front_end.start()
             scheduler = RecapScheduler(services, [front_end], calendar=calendar)

@@ -19,16 +19,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
 from bot.dispatch import dispatch
-from handlers.model import Request, Services
-from storage.db import Database, open_database
+from bot.services import build_services
+from handlers.model import Request
+from storage.contracts import MarketCacheStore
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
-from storage.polls import PollStore
 from storage.yahoo import YahooClient, reset_yfinance_state
 from tests.fakes.yahoo import (
     Bar,
@@ -53,25 +54,29 @@ def request(line: str, user: int) -> Request:
     )
 
 
-def services_for(facts: Facts, db: Database, market: MarketData) -> Services:
-    return Services(
-        facts=facts, db=db, polls=PollStore(db), clock=lambda: datetime.now(UTC), market=market
-    )
+# An in-memory database and offline prices unless a run brings its own market.
+SETTINGS = Settings(
+    dsbot_database=Path(":memory:"),
+    dsbot_market="offline",
+    _env_file=None,  # type: ignore[call-arg]
+)
 
 
 async def coalesced(
     facts: Facts, fake: FakeYahoo, cache_dir: Path, requests: int
 ) -> tuple[int, int, float]:
     """Chart requests, price fetches and seconds for `requests` concurrent /stocks NVDA MSFT."""
-    async with open_database(":memory:") as db:
-        market = MarketData(
+
+    def live(facts: Facts, cache: MarketCacheStore) -> MarketData:
+        return MarketData(
             facts,
-            db,
+            cache,
             cache_dir=cache_dir,
             session_factory=lambda: proxied_session(fake.proxy_url),
             max_fetches=MAX_FETCHES,
         )
-        services = services_for(facts, db, market)
+
+    async with build_services(SETTINGS, facts=facts, market=live, cooldowns=None) as services:
         before = len(fake.state.chart_requests())
         prices_before = len(fake.state.price_requests())
         started = time.perf_counter()
@@ -79,7 +84,6 @@ async def coalesced(
             *(dispatch(request("/stocks NVDA MSFT", n), services) for n in range(requests))
         )
         seconds = time.perf_counter() - started
-        market.close()
     bad = [reply for reply in replies if reply.is_error or "live from" not in reply.plain_text()]
     if bad and not all("cache" in reply.plain_text() for reply in bad):
         raise SystemExit(f"unexpected reply: {bad[0].plain_text()}")
@@ -127,9 +131,7 @@ async def charts(facts: Facts, runs: int) -> tuple[float, float]:
     first: list[float] = []
     cached: list[float] = []
     for run in range(runs + 1):
-        async with open_database(":memory:") as db:
-            market = MarketData(facts, db, mode="offline")
-            services = services_for(facts, db, market)
+        async with build_services(SETTINGS, facts=facts, cooldowns=None) as services:
             # Run 0 only warms up matplotlib's import and font cache; it is not counted.
             ask = request(line, run)
             render = await timed(lambda ask=ask, services=services: dispatch(ask, services))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.chat_settings import SqliteChatSettings
 from storage.db import Database, migrations, open_database
 from storage.polls import (
     DEEPSEEK_POLL_ID,
@@ -19,7 +20,7 @@ from storage.polls import (
     NoSuchOption,
     PollClosed,
     PollNotFound,
-    PollStore,
+    SqlitePollStore,
     TooManyChoices,
 )
 
@@ -28,13 +29,13 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[PollStore]:
+async def store() -> AsyncIterator[SqlitePollStore]:
     async with open_database(":memory:") as db:
-        yield PollStore(db)
+        yield SqlitePollStore(db)
 
 
 async def make_poll(
-    store: PollStore,
+    store: SqlitePollStore,
     *,
     chat: str = "chat-1",
     multi: bool = False,
@@ -55,7 +56,7 @@ async def make_poll(
 
 
 async def press(
-    store: PollStore,
+    store: SqlitePollStore,
     poll_id: int,
     user: str,
     option: int,
@@ -76,7 +77,7 @@ async def press(
 
 
 async def test_the_first_migration_seeds_the_deepseek_poll_in_english_and_chinese(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     poll = await store.get(DEEPSEEK_POLL_ID)
 
@@ -94,7 +95,7 @@ async def test_the_first_migration_seeds_the_deepseek_poll_in_english_and_chines
 
 
 async def test_the_deepseek_poll_is_current_where_a_chat_has_none_of_its_own(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     poll, tally = await store.current("discord", "guild-channel", NOW)
 
@@ -103,7 +104,7 @@ async def test_the_deepseek_poll_is_current_where_a_chat_has_none_of_its_own(
 
 
 async def test_a_chats_poll_stays_current_for_the_asked_time_after_it_closed(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     poll_id = await make_poll(store)
     await store.close(poll_id, "telegram", "chat-1", NOW)
@@ -119,7 +120,7 @@ async def test_a_chats_poll_stays_current_for_the_asked_time_after_it_closed(
     assert elsewhere[0].id == DEEPSEEK_POLL_ID
 
 
-async def test_one_vote_per_person_however_often_they_vote(store: PollStore) -> None:
+async def test_one_vote_per_person_however_often_they_vote(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
     for _ in range(3):
         await store.set_choices(
@@ -133,7 +134,7 @@ async def test_one_vote_per_person_however_often_they_vote(store: PollStore) -> 
     assert outcome.tally.counts == (2, 0, 0)
 
 
-async def test_repeating_the_same_typed_vote_changes_nothing(store: PollStore) -> None:
+async def test_repeating_the_same_typed_vote_changes_nothing(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
     first = await store.set_choices(
         poll_id, platform="telegram", chat_id="chat-1", user_id="u1", options={1}, now=NOW
@@ -146,7 +147,7 @@ async def test_repeating_the_same_typed_vote_changes_nothing(store: PollStore) -
     assert again.tally.counts == (0, 1, 0)
 
 
-async def test_pressing_another_option_changes_the_vote(store: PollStore) -> None:
+async def test_pressing_another_option_changes_the_vote(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
 
     assert await press(store, poll_id, "u1", 0) == {0}
@@ -156,7 +157,7 @@ async def test_pressing_another_option_changes_the_vote(store: PollStore) -> Non
     assert poll_and_tally[1].counts == (0, 0, 1)
 
 
-async def test_pressing_the_current_option_again_withdraws_the_vote(store: PollStore) -> None:
+async def test_pressing_the_current_option_again_withdraws_the_vote(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
     await press(store, poll_id, "u1", 1)
 
@@ -165,7 +166,7 @@ async def test_pressing_the_current_option_again_withdraws_the_vote(store: PollS
     assert found is not None and found[1].voters == 0
 
 
-async def test_a_multi_choice_poll_toggles_each_option(store: PollStore) -> None:
+async def test_a_multi_choice_poll_toggles_each_option(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store, multi=True)
 
     assert await press(store, poll_id, "u1", 0) == {0}
@@ -177,7 +178,7 @@ async def test_a_multi_choice_poll_toggles_each_option(store: PollStore) -> None
     assert found[1].voters == 2 and found[1].counts == (0, 0, 2)
 
 
-async def test_a_single_choice_poll_refuses_several_typed_choices(store: PollStore) -> None:
+async def test_a_single_choice_poll_refuses_several_typed_choices(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
 
     with pytest.raises(TooManyChoices):
@@ -186,7 +187,7 @@ async def test_a_single_choice_poll_refuses_several_typed_choices(store: PollSto
         )
 
 
-async def test_a_redelivered_press_changes_nothing(store: PollStore) -> None:
+async def test_a_redelivered_press_changes_nothing(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
     await press(store, poll_id, "u1", 1, delivery="cbq-1")
 
@@ -209,7 +210,7 @@ async def test_a_redelivered_press_changes_nothing(store: PollStore) -> None:
 
 
 async def test_votes_from_every_platform_count_together_with_a_breakdown(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     for platform, user, option in [
         ("telegram", "1", 0),
@@ -238,7 +239,7 @@ async def test_votes_from_every_platform_count_together_with_a_breakdown(
     assert [entry.platform for entry in tally.by_platform] == ["telegram", "discord", "console"]
 
 
-async def test_a_poll_of_another_chat_cannot_be_voted_in_or_closed(store: PollStore) -> None:
+async def test_a_poll_of_another_chat_cannot_be_voted_in_or_closed(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store, chat="chat-1")
 
     with pytest.raises(PollNotFound):
@@ -249,7 +250,7 @@ async def test_a_poll_of_another_chat_cannot_be_voted_in_or_closed(store: PollSt
         await store.close(poll_id, "discord", "chat-1", NOW)
 
 
-async def test_an_option_out_of_range_is_refused(store: PollStore) -> None:
+async def test_an_option_out_of_range_is_refused(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
 
     with pytest.raises(NoSuchOption):
@@ -258,7 +259,7 @@ async def test_an_option_out_of_range_is_refused(store: PollStore) -> None:
         await press(store, poll_id, "u1", -1)
 
 
-async def test_a_closed_poll_refuses_votes_and_keeps_its_results(store: PollStore) -> None:
+async def test_a_closed_poll_refuses_votes_and_keeps_its_results(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
     await press(store, poll_id, "u1", 0)
     closed = await store.close(poll_id, "telegram", "chat-1", NOW)
@@ -272,7 +273,9 @@ async def test_a_closed_poll_refuses_votes_and_keeps_its_results(store: PollStor
     assert found is not None and found[1].counts == (1, 0, 0)
 
 
-async def test_a_poll_whose_time_is_up_refuses_votes_without_any_sweep(store: PollStore) -> None:
+async def test_a_poll_whose_time_is_up_refuses_votes_without_any_sweep(
+    store: SqlitePollStore,
+) -> None:
     poll_id = await make_poll(store, closes_at=NOW + HOUR)
 
     await press(store, poll_id, "u1", 0)
@@ -287,12 +290,12 @@ async def test_a_poll_whose_time_is_up_refuses_votes_without_any_sweep(store: Po
         )
 
 
-async def test_the_global_poll_cannot_be_closed_by_a_chat(store: PollStore) -> None:
+async def test_the_global_poll_cannot_be_closed_by_a_chat(store: SqlitePollStore) -> None:
     with pytest.raises(GlobalPollFixed):
         await store.close(DEEPSEEK_POLL_ID, "telegram", "chat-1", NOW)
 
 
-async def test_a_chat_has_one_open_poll_until_it_is_closed(store: PollStore) -> None:
+async def test_a_chat_has_one_open_poll_until_it_is_closed(store: SqlitePollStore) -> None:
     first = await make_poll(store)
 
     with pytest.raises(ChatHasOpenPoll) as refused:
@@ -306,7 +309,7 @@ async def test_a_chat_has_one_open_poll_until_it_is_closed(store: PollStore) -> 
     assert await make_poll(store, chat="chat-2") not in (first, second)
 
 
-async def test_an_expired_poll_does_not_block_a_new_one(store: PollStore) -> None:
+async def test_an_expired_poll_does_not_block_a_new_one(store: SqlitePollStore) -> None:
     first = await make_poll(store, closes_at=NOW - HOUR)
 
     second = await make_poll(store)
@@ -317,7 +320,7 @@ async def test_an_expired_poll_does_not_block_a_new_one(store: PollStore) -> Non
 
 
 async def test_close_expired_records_polls_that_ran_out_while_the_bot_was_stopped(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     expiring = await make_poll(store, closes_at=NOW + HOUR)
     await make_poll(store, chat="chat-2", closes_at=NOW + 3 * HOUR)
@@ -330,7 +333,7 @@ async def test_close_expired_records_polls_that_ran_out_while_the_bot_was_stoppe
 
 
 async def test_list_for_chat_shows_its_polls_newest_first_then_the_global_one(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     first = await make_poll(store)
     await store.close(first, "telegram", "chat-1", NOW)
@@ -348,7 +351,7 @@ async def test_list_for_chat_shows_its_polls_newest_first_then_the_global_one(
 
 
 async def test_concurrent_votes_are_committed_together_in_few_transactions(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     poll_id = await make_poll(store)
 
@@ -363,7 +366,7 @@ async def test_concurrent_votes_are_committed_together_in_few_transactions(
     assert found is not None and found[1].counts == (100, 100, 100)
 
 
-async def test_one_bad_vote_in_a_batch_costs_the_others_nothing(store: PollStore) -> None:
+async def test_one_bad_vote_in_a_batch_costs_the_others_nothing(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
 
     results = await asyncio.gather(
@@ -384,7 +387,7 @@ async def test_one_bad_vote_in_a_batch_costs_the_others_nothing(store: PollStore
 async def test_a_vote_is_committed_before_it_is_acknowledged(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     async with open_database(path) as db:
-        store = PollStore(db)
+        store = SqlitePollStore(db)
         poll_id = await make_poll(store)
 
         async def vote_and_look(user: str) -> int:
@@ -402,7 +405,7 @@ async def test_a_vote_is_committed_before_it_is_acknowledged(tmp_path: Path) -> 
     assert seen == [1] * 20
 
 
-async def test_a_voter_who_gives_up_does_not_strand_the_others(store: PollStore) -> None:
+async def test_a_voter_who_gives_up_does_not_strand_the_others(store: SqlitePollStore) -> None:
     poll_id = await make_poll(store)
     impatient = asyncio.ensure_future(press(store, poll_id, "u1", 0))
     patient = asyncio.ensure_future(press(store, poll_id, "u2", 1))
@@ -417,7 +420,7 @@ async def test_a_voter_who_gives_up_does_not_strand_the_others(store: PollStore)
 async def test_a_restart_keeps_polls_votes_and_closings(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     async with open_database(path) as db:
-        store = PollStore(db)
+        store = SqlitePollStore(db)
         closed = await make_poll(store, multi=True)
         await press(store, closed, "u1", 0)
         await press(store, closed, "u1", 1)
@@ -429,7 +432,7 @@ async def test_a_restart_keeps_polls_votes_and_closings(tmp_path: Path) -> None:
         )
 
     async with open_database(path) as db:
-        store = PollStore(db)
+        store = SqlitePollStore(db)
         old = await store.get_with_tally(closed)
         current = await store.current("telegram", "chat-1", NOW)
         deepseek = await store.get_with_tally(DEEPSEEK_POLL_ID)
@@ -457,7 +460,7 @@ async def test_a_database_made_by_the_first_schema_version_upgrades_with_its_vot
     path = tmp_path / "old.sqlite3"
     async with open_database(path, migrate=False) as db:
         assert await db.migrate(target=1) == 1
-        store = PollStore(db)
+        store = SqlitePollStore(db)
         poll_id = await make_poll(store)
         await press(store, poll_id, "u1", 1)
         await store.set_choices(
@@ -466,7 +469,7 @@ async def test_a_database_made_by_the_first_schema_version_upgrades_with_its_vot
 
     async with open_database(path) as db:
         assert await db.schema_version() == len(migrations())
-        store = PollStore(db)
+        store = SqlitePollStore(db)
         mine = await store.get_with_tally(poll_id)
         deepseek = await store.get_with_tally(DEEPSEEK_POLL_ID)
         after = await press(store, poll_id, "u2", 0)
@@ -477,7 +480,7 @@ async def test_a_database_made_by_the_first_schema_version_upgrades_with_its_vot
 
 
 async def test_votes_interleave_safely_with_other_features_transactions(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     db: Database = store.db
     poll_id = await make_poll(store)
@@ -494,11 +497,11 @@ async def test_votes_interleave_safely_with_other_features_transactions(
 
     found = await store.get_with_tally(poll_id)
     assert found is not None and found[1].counts == (1, 0, 0)
-    assert (await db.chat_settings("telegram", "y")).tz == "UTC"
+    assert (await SqliteChatSettings(db).get("telegram", "y")).tz == "UTC"
 
 
 async def test_delivery_ids_are_forgotten_once_no_platform_would_redeliver_them(
-    store: PollStore,
+    store: SqlitePollStore,
 ) -> None:
     poll_id = await make_poll(store)
     await press(store, poll_id, "u1", 1, delivery="cbq-1")
@@ -518,14 +521,14 @@ async def test_a_poll_that_expired_while_the_bot_was_stopped_is_closed_on_restar
 ) -> None:
     path = tmp_path / "bot.sqlite3"
     async with open_database(path) as db:
-        store = PollStore(db)
+        store = SqlitePollStore(db)
         poll_id = await make_poll(store, closes_at=NOW + HOUR)
         await press(store, poll_id, "u1", 2)
 
     # The bot comes back three hours later.
     later = NOW + 3 * HOUR
     async with open_database(path) as db:
-        store = PollStore(db)
+        store = SqlitePollStore(db)
         with pytest.raises(PollClosed):
             await store.press(
                 poll_id, platform="telegram", chat_id="chat-1", user_id="u2", option=0, now=later

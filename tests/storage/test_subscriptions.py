@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from storage.chat_settings import SqliteChatSettings
 from storage.db import Database, open_database
-from storage.subscriptions import RecapSubscriptions, Schedule, latest_due, next_due
+from storage.subscriptions import Schedule, SqliteSubscriptions, latest_due, next_due
 from storage.trading_calendar import TradingCalendar, nyse_calendar
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -129,7 +130,7 @@ NOW = utc("2026-11-30T15:00")
 
 
 async def test_subscribing_again_changes_the_time_but_keeps_what_was_sent(db: Database) -> None:
-    store = RecapSubscriptions(db)
+    store = SqliteSubscriptions(db)
     await store.subscribe("telegram", "-1", DEFAULT, "en", "42", NOW)
     assert await store.claim("telegram", "-1", date(2026, 11, 27))
     await store.confirm("telegram", "-1", date(2026, 11, 27), NOW)
@@ -146,7 +147,7 @@ async def test_subscribing_again_changes_the_time_but_keeps_what_was_sent(db: Da
 
 
 async def test_a_session_can_be_claimed_once_and_an_older_one_never(db: Database) -> None:
-    store = RecapSubscriptions(db)
+    store = SqliteSubscriptions(db)
     await store.subscribe("discord", "7", DEFAULT, "en", None, NOW)
 
     assert await store.claim("discord", "7", date(2026, 11, 30))
@@ -156,7 +157,7 @@ async def test_a_session_can_be_claimed_once_and_an_older_one_never(db: Database
 
 
 async def test_a_released_claim_goes_back_to_the_previous_session(db: Database) -> None:
-    store = RecapSubscriptions(db)
+    store = SqliteSubscriptions(db)
     await store.subscribe("discord", "7", DEFAULT, "en", None, NOW)
     await store.claim("discord", "7", date(2026, 11, 27))
     await store.claim("discord", "7", date(2026, 11, 30))
@@ -171,18 +172,18 @@ async def test_a_released_claim_goes_back_to_the_previous_session(db: Database) 
 async def test_the_record_survives_reopening_the_database(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     async with open_database(path) as db:
-        store = RecapSubscriptions(db)
+        store = SqliteSubscriptions(db)
         await store.subscribe("telegram", "-5", DEFAULT, "en", "1", NOW)
         await store.claim("telegram", "-5", date(2026, 11, 30))
 
     async with open_database(path) as db:
-        store = RecapSubscriptions(db)
+        store = SqliteSubscriptions(db)
         assert not await store.claim("telegram", "-5", date(2026, 11, 30))
         assert await store.schedules() == {("16:15", "America/New_York")}
 
 
 async def test_unsubscribing_removes_only_that_chat(db: Database) -> None:
-    store = RecapSubscriptions(db)
+    store = SqliteSubscriptions(db)
     await store.subscribe("telegram", "-1", DEFAULT, "en", None, NOW)
     await store.subscribe("discord", "-1", DEFAULT, "en", None, NOW)
 
@@ -192,7 +193,7 @@ async def test_unsubscribing_removes_only_that_chat(db: Database) -> None:
 
 
 async def test_on_demand_recaps_are_limited_per_chat(db: Database) -> None:
-    store = RecapSubscriptions(db)
+    store = SqliteSubscriptions(db)
     cooldown = timedelta(minutes=10)
 
     assert await store.admit_request("telegram", "-1", NOW, cooldown) is None
@@ -204,14 +205,14 @@ async def test_on_demand_recaps_are_limited_per_chat(db: Database) -> None:
 
 
 async def test_a_subscription_follows_the_chats_later_language_and_zone(db: Database) -> None:
-    store = RecapSubscriptions(db)
+    store = SqliteSubscriptions(db)
     await store.subscribe("telegram", "-1", Schedule(time(16, 15), NEW_YORK), "en", "42", NOW)
     untouched = await store.get("telegram", "-1")
     assert untouched is not None
     assert (untouched.reply_lang, untouched.reply_zone) == ("en", NEW_YORK)
 
-    await db.set_chat_lang("telegram", "-1", "zh")
-    await db.set_chat_tz("telegram", "-1", "Asia/Shanghai")
+    await SqliteChatSettings(db).set_lang("telegram", "-1", "zh")
+    await SqliteChatSettings(db).set_tz("telegram", "-1", "Asia/Shanghai")
 
     changed = await store.get("telegram", "-1")
     assert changed is not None
