@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from storage.chat_settings import SqliteChatSettings
 from storage.db import DatabaseError, migrations, open_database
 
 
@@ -17,15 +16,6 @@ async def test_a_new_database_is_migrated_to_the_latest_version(tmp_path: Path) 
             assert (await cursor.fetchone()) == ("wal",)
         async with db.connection.execute("PRAGMA foreign_keys") as cursor:
             assert (await cursor.fetchone()) == (1,)
-
-
-async def test_reopening_keeps_chat_settings(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with open_database(path) as db:
-        await SqliteChatSettings(db).set_tz("telegram", "-100", "Asia/Shanghai")
-
-    async with open_database(path) as db:
-        assert (await SqliteChatSettings(db).get("telegram", "-100")).tz == "Asia/Shanghai"
 
 
 async def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path) -> None:
