@@ -42,7 +42,6 @@ from bot.frontends import ChatUnreachable, FrontEnd
 from handlers.model import Lang, Reply, Services
 from handlers.recap import RecapData, gather_recap, render_recap
 from storage.subscriptions import (
-    RecapSubscriptions,
     Schedule,
     Subscription,
     latest_due,
@@ -147,7 +146,7 @@ class RecapScheduler:
     ) -> None:
         self.services = services
         self.front_ends: dict[str, FrontEnd] = {fe.platform: fe for fe in front_ends}
-        self.store = RecapSubscriptions(services.db)
+        self.store = services.subscriptions
         self.calendar = calendar
         self.clock = clock or services.clock
         self.sleep = sleep

@@ -24,7 +24,7 @@ from handlers.model import (
     require_moderator,
 )
 from handlers.poll_chart import render_chart
-from storage.polls import (
+from storage.poll_model import (
     DEEPSEEK_POLL_ID,
     MAX_OPTIONS,
     MIN_OPTIONS,

@@ -13,9 +13,9 @@ MAX_SHOWN = 40
 async def settings(request: Request, services: Services) -> Reply:
     """`/settings` · `/settings lang zh` · `/settings tz Asia/Shanghai` · `/settings tz auto`."""
     args = request.args
-    db, platform, chat = services.db, request.platform, request.chat_id
+    store, platform, chat = services.chat_settings, request.platform, request.chat_id
     if not args:
-        chosen = await db.chat_settings(platform, chat)
+        chosen = await store.get(platform, chat)
         auto = text(request.lang, "settings.auto")
         return Reply(
             title=text(request.lang, "settings.title"),
@@ -32,16 +32,16 @@ async def settings(request: Request, services: Services) -> Reply:
     require_moderator(request)
     if name in ("lang", "language", "语言"):
         if value.lower() in AUTO:
-            await db.set_chat_lang(platform, chat, None)
+            await store.set_lang(platform, chat, None)
             return Reply(parts=(text(request.lang, "settings.lang_auto"),))
         lang = parse_lang(value)
         if lang is None:
             raise UserError("settings.bad_lang", value=value[:MAX_SHOWN])
-        await db.set_chat_lang(platform, chat, lang)
+        await store.set_lang(platform, chat, lang)
         return Reply(parts=(text(lang, "settings.lang_set"),))
     if name in ("tz", "timezone", "zone", "时区"):
         if value.lower() in AUTO:
-            await db.set_chat_tz(platform, chat, None)
+            await store.set_tz(platform, chat, None)
             return Reply(parts=(text(request.lang, "settings.tz_auto"),))
         zone = parse_zone(value)
         if zone is None:
@@ -50,6 +50,6 @@ async def settings(request: Request, services: Services) -> Reply:
                 value=value[:MAX_SHOWN],
                 examples=example_zones(request.lang),
             )
-        await db.set_chat_tz(platform, chat, zone.key)
+        await store.set_tz(platform, chat, zone.key)
         return Reply(parts=(text(request.lang, "settings.tz_set", zone=zone.key),))
     raise UserError("settings.bad_usage")

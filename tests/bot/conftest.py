@@ -11,6 +11,7 @@ fakes `fake` says which with a small fixture of its own.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,8 @@ def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
 @pytest.fixture
 def tight_cooldowns(services: Services) -> Services:
     """The test Services, but a member may send only two commands a minute."""
-    return Services(
-        facts=services.facts,
-        db=services.db,
-        polls=services.polls,
-        clock=services.clock,
-        market=services.market,
-        cooldowns=Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0)),
+    return dataclasses.replace(
+        services, cooldowns=Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0))
     )
 
 

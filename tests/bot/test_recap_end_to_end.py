@@ -11,7 +11,7 @@ import pytest
 from bot.scheduler import RecapScheduler
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.model import Services
-from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.subscriptions import Schedule
 from storage.trading_calendar import nyse_calendar
 from tests.bot.conftest import telegram_settings
 from tests.fakes.telegram_api import FakeBotApi
@@ -51,7 +51,7 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
 ) -> None:
     calendar = nyse_calendar()
     front_end = await started_telegram(fake, services)
-    await RecapSubscriptions(services.db).subscribe(
+    await services.subscriptions.subscribe(
         "telegram",
         str(GROUP),
         Schedule(time(16, 15), ZoneInfo("America/New_York")),
@@ -82,7 +82,7 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
     assert messages[0].photo
     assert messages[0].plain.startswith("Market recap: NYSE close of Mon 30 Nov 2026")
     assert fake.sent("sendMessage") == []
-    record = await RecapSubscriptions(services.db).get("telegram", str(GROUP))
+    record = await services.subscriptions.get("telegram", str(GROUP))
     assert record is not None and record.last_sent_session == date(2026, 11, 30)
     # Not early (the start-up sweep ran before it was due), and well before the next
     # minute's sync: the recap timer, armed for the due instant, sent it...
@@ -101,7 +101,7 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
     fake.blocked.add(blocked)  # 403 Forbidden: bot was blocked
     fake.missing.add(gone)  # 400 Bad Request: chat not found
     front_end = await started_telegram(fake, services)
-    store = RecapSubscriptions(services.db)
+    store = services.subscriptions
     for chat in (blocked, gone, fine):
         await store.subscribe(
             "telegram",
