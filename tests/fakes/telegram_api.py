@@ -173,7 +173,12 @@ class FakeBotApi:
         await self._site.stop()
         server = self._runner.server
         assert server is not None
-        await server.shutdown(0)
+        for connection in list(server.connections):
+            connection.force_close()
+        # Until the closes are done, the bot could still write into a pooled connection.
+        async with asyncio.timeout(5):
+            while server.connections:
+                await asyncio.sleep(0.01)
 
     async def accept_connections(self) -> None:
         """Listen again, on the same port."""
