@@ -147,7 +147,7 @@ class FakeBotApi:
         self._queries: dict[str, float] = {}  # callback query id -> when it was pressed
         self._clock_offset = 0.0
         self._pushed = 0  # the last update_id queued
-        self._handed_out = 0  # the last update_id a getUpdates returned
+        self._confirmed = 0  # the last update_id the bot confirmed with a later offset
         self._site: web.TCPSite | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -337,11 +337,15 @@ class FakeBotApi:
             await self._changed.wait_for(lambda: method in self.arrived)
 
     def fetched_everything(self) -> bool:
-        """Every update queued so far was handed to the bot by a getUpdates."""
-        return self._handed_out >= self._pushed
+        """The bot has every update queued so far in hand.
+
+        python-telegram-bot queues the updates a getUpdates returned before it asks for the
+        next ones with a higher offset, so that offset is the proof they arrived.
+        """
+        return self._confirmed >= self._pushed
 
     async def wait_until_fetched(self, timeout: float = 10.0) -> None:
-        """Wait until the bot has fetched every update queued so far."""
+        """Wait until the bot has every update queued so far in hand (see fetched_everything)."""
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(self.fetched_everything)
 
@@ -472,6 +476,9 @@ class FakeBotApi:
         limit = int(params.get("limit") or 100)
         wait = min(float(params.get("timeout") or 0), self.max_poll_wait)
         # An offset confirms every update before it, as on Telegram.
+        if offset > self._confirmed + 1:
+            self._confirmed = offset - 1
+            self._notify()
         self._updates = [update for update in self._updates if update["update_id"] >= offset]
         if not self._updates and wait > 0:
             try:
@@ -479,10 +486,7 @@ class FakeBotApi:
                     await self._changed.wait_for(lambda: bool(self._updates) or self._closing)
             except TimeoutError:
                 pass
-        handed = self._updates[:limit]
-        if handed:
-            self._handed_out = max(self._handed_out, handed[-1]["update_id"])
-        return handed
+        return self._updates[:limit]
 
     def _call(self, method: str, params: Json) -> Any:
         if method == "getMe":
