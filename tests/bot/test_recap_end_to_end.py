@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -71,9 +72,15 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
         await scheduler.start()
         armed = scheduler.next_wakeups()[("16:15", "America/New_York")]
         await fake.wait_for("sendPhoto", 1, timeout=15)
-        await fake.wait_until_idle(quiet=0.5)
-        rearmed = scheduler.next_wakeups()[("16:15", "America/New_York")]
+        # Wait until the delivery is confirmed and the timer re-armed, then stop everything.
+        store = RecapSubscriptions(services.db)
+        async with asyncio.timeout(10):
+            while (rearmed := scheduler.next_wakeups()[("16:15", "America/New_York")]) == armed:
+                await asyncio.sleep(0.01)
+            while (await store.get("telegram", str(GROUP))).last_sent_session is None:  # type: ignore[union-attr]
+                await asyncio.sleep(0.01)
     finally:
+        # Once both are stopped nothing more can be sent: the counts below are final.
         await scheduler.stop()
         await front_end.stop()
 
@@ -127,6 +134,38 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
     )
     assert [s.chat_id for s in await store.all()] == [str(fine)]
     assert [message.photo for message in fake.chat_messages(fine)] == [True]
+
+
+async def test_a_recap_whose_answer_was_lost_is_not_sent_again_and_the_chat_stays_subscribed(
+    fake: FakeBotApi, services: Services
+) -> None:
+    # Telegram posted the photo and the connection dropped before the bot heard so.
+    fake.inject("sendPhoto", drop_after_storing=True)
+    front_end = await started_telegram(fake, services)
+    store = RecapSubscriptions(services.db)
+    await store.subscribe(
+        "telegram",
+        str(GROUP),
+        Schedule(time(16, 15), ZoneInfo("America/New_York")),
+        "en",
+        "42",
+        DUE - timedelta(hours=1),
+    )
+    scheduler = RecapScheduler(
+        dataclasses.replace(services, clock=lambda: DUE, market=CannedMarket(services)),  # type: ignore[arg-type]
+        [front_end],
+        calendar=nyse_calendar(),
+    )
+    try:
+        report = await scheduler.run_due()
+    finally:
+        await front_end.stop()
+
+    assert [message.photo for message in fake.chat_messages(GROUP)] == [True]
+    assert [call.status for call in fake.attempts("sendPhoto")] == [0]
+    assert fake.attempts("sendMessage") == []
+    assert report.unsubscribed == [] and report.retries == 0
+    assert [s.chat_id for s in await store.all()] == [str(GROUP)]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
