@@ -73,7 +73,7 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
         armed = scheduler.next_wakeups()[("16:15", "America/New_York")]
         await fake.wait_for("sendPhoto", 1, timeout=15)
         # Wait until the delivery is confirmed and the timer re-armed, then stop everything.
-        store = RecapSubscriptions(services.db)
+        store = services.subscriptions
         async with asyncio.timeout(10):
             while (rearmed := scheduler.next_wakeups()[("16:15", "America/New_York")]) == armed:
                 await asyncio.sleep(0.01)
@@ -142,7 +142,7 @@ async def test_a_recap_whose_answer_was_lost_is_not_sent_again_and_the_chat_stay
     # Telegram posted the photo and the connection dropped before the bot heard so.
     fake.inject("sendPhoto", drop_after_storing=True)
     front_end = await started_telegram(fake, services)
-    store = RecapSubscriptions(services.db)
+    store = services.subscriptions
     await store.subscribe(
         "telegram",
         str(GROUP),
