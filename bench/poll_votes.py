@@ -34,6 +34,7 @@ from bot.dispatch import dispatch
 from bot.services import build_services
 from handlers.model import Reply, Request, Services
 from handlers.poll_view import labels_of
+from storage.chat_settings import SqliteChatSettings
 from storage.db import open_database
 from storage.polls import DEEPSEEK_POLL_ID
 
@@ -122,6 +123,13 @@ async def one_press(services: Services, voter: int, round_: int) -> Reply:
     )
 
 
+def sqlite_connection(services: Services) -> aiosqlite.Connection:
+    """The connection under the SQLite stores: the bench counts the transactions on it."""
+    store = services.chat_settings
+    assert isinstance(store, SqliteChatSettings), "the bench runs on SQLite"
+    return store.db.connection
+
+
 async def grouped(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Side:
     """`voters` concurrent presses per round through dispatch, production Services."""
     settings = Settings(dsbot_database=path, dsbot_market="offline", _env_file=None)  # type: ignore[call-arg]
@@ -134,8 +142,9 @@ async def grouped(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Si
         warm = await one_press(services, voters, 0)
         if problem := vote_problem(warm, labels[option_of(voters, 0)]):
             raise SystemExit(f"the warm-up vote was not acknowledged: {problem}")
+        connection = sqlite_connection(services)
         counter = TransactionCounter()
-        await counter.watch(services.db.connection)
+        await counter.watch(connection)
         acknowledged = 0
         started = time.perf_counter()
         for round_ in range(rounds):
@@ -147,8 +156,8 @@ async def grouped(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Si
                 check.record(problem, reply.notice or reply.plain_text())
                 acknowledged += problem is None
         seconds = time.perf_counter() - started
-        await services.db.connection.set_trace_callback(None)
-        await stored_problems(services.db.connection, voters, rounds, check)
+        await connection.set_trace_callback(None)
+        await stored_problems(connection, voters, rounds, check)
     return Side(acknowledged, seconds, counter.transactions)
 
 

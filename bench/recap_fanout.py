@@ -36,15 +36,14 @@ from pydantic import SecretStr
 from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
 from bot.scheduler import RecapScheduler
+from bot.services import build_services
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
-from handlers.model import Lang, Services
+from handlers.model import Lang
 from handlers.recap import TICKERS
-from handlers.registry import REGISTRY
-from storage.db import open_database
-from storage.facts import load_facts
+from storage.contracts import MarketCacheStore
+from storage.facts import Facts, load_facts
 from storage.market import MarketData
-from storage.polls import PollStore
-from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.subscriptions import Schedule
 from storage.trading_calendar import nyse_calendar
 from storage.yahoo import reset_yfinance_state
 from tests.fakes.telegram_api import FakeBotApi
@@ -146,26 +145,29 @@ async def run(chats: int, limit: int, pipe: Connection) -> None:
         running_fake_yahoo(series_from_dataset(facts.bars, todays_closes()), Path(folder)) as yahoo,
     ):
         reset_yfinance_state()
-        async with open_database(Path(folder) / "bench.sqlite3") as db:
-            clock = lambda: DUE  # noqa: E731 - every chat is due at this very instant
-            # Live prices from the fake Yahoo: offline, the recap of a 2026 session would be
-            # the one-line "no closes" text, not the chart and table this measures.
-            market = MarketData(
+        settings = Settings(
+            telegram_bot_token=SecretStr(token),
+            telegram_api_base_url=base_url,
+            dsbot_database=Path(folder) / "bench.sqlite3",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        clock = lambda: DUE  # noqa: E731 - every chat is due at this very instant
+
+        # Live prices from the fake Yahoo: offline, the recap of a 2026 session would be
+        # the one-line "no closes" text, not the chart and table this measures.
+        def live(facts: Facts, cache: MarketCacheStore) -> MarketData:
+            return MarketData(
                 facts,
-                db,
+                cache,
                 clock=clock,
                 cache_dir=Path(folder) / "yfinance-cache",
                 session_factory=lambda: proxied_session(yahoo.proxy_url),
             )
-            services = Services(
-                facts=facts,
-                registry=REGISTRY,
-                db=db,
-                polls=PollStore(db),
-                clock=clock,
-                market=market,
-            )
-            store = RecapSubscriptions(db)
+
+        async with build_services(
+            settings, facts=facts, clock=clock, market=live, cooldowns=None
+        ) as services:
+            store = services.subscriptions
             schedule = Schedule(datetime(2000, 1, 1, 16, 15).time(), ZoneInfo("America/New_York"))
             for number, chat in enumerate(chat_ids(chats)):
                 await store.subscribe(
@@ -176,11 +178,6 @@ async def run(chats: int, limit: int, pipe: Connection) -> None:
                     "bench",
                     DUE - timedelta(days=1),
                 )
-            settings = Settings(
-                telegram_bot_token=SecretStr(token),
-                telegram_api_base_url=base_url,
-                _env_file=None,  # type: ignore[call-arg]
-            )
             front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
             await front_end.start()
             scheduler = RecapScheduler(services, [front_end], calendar=calendar)

@@ -21,19 +21,18 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from bench.replies import ReplyCheck, fail_if_any, refusal_in
+from bot.config import Settings
 from bot.dispatch import dispatch
-from handlers.cooldowns import Cooldowns
+from bot.services import build_services
 from handlers.i18n import text
-from handlers.model import Reply, Request, Services
-from handlers.registry import REGISTRY
-from storage.db import Database, open_database
+from handlers.model import Reply, Request
+from storage.contracts import MarketCacheStore
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
-from storage.polls import PollStore
 from storage.yahoo import YahooClient, reset_yfinance_state
 from tests.fakes.yahoo import (
     Bar,
@@ -58,16 +57,12 @@ def request(line: str, user: int) -> Request:
     )
 
 
-def services_for(facts: Facts, db: Database, market: MarketData) -> Services:
-    return Services(
-        facts=facts,
-        registry=REGISTRY,
-        db=db,
-        polls=PollStore(db),
-        clock=lambda: datetime.now(UTC),
-        market=market,
-        cooldowns=Cooldowns(),  # as bot.services.build_services sets them
-    )
+# An in-memory database and offline prices unless a run brings its own market.
+SETTINGS = Settings(
+    dsbot_database=Path(":memory:"),
+    dsbot_market="offline",
+    _env_file=None,  # type: ignore[call-arg]
+)
 
 
 def prices_problem(reply: Reply) -> str | None:
@@ -98,15 +93,17 @@ async def coalesced(
     facts: Facts, fake: FakeYahoo, cache_dir: Path, requests: int, check: ReplyCheck
 ) -> tuple[int, int, float]:
     """Chart requests, price fetches and seconds for `requests` concurrent /stocks NVDA MSFT."""
-    async with open_database(":memory:") as db:
-        market = MarketData(
+
+    def live(facts: Facts, cache: MarketCacheStore) -> MarketData:
+        return MarketData(
             facts,
-            db,
+            cache,
             cache_dir=cache_dir,
             session_factory=lambda: proxied_session(fake.proxy_url),
             max_fetches=MAX_FETCHES,
         )
-        services = services_for(facts, db, market)
+
+    async with build_services(SETTINGS, facts=facts, market=live) as services:
         before = len(fake.state.chart_requests())
         prices_before = len(fake.state.price_requests())
         started = time.perf_counter()
@@ -114,7 +111,6 @@ async def coalesced(
             *(dispatch(request("/stocks NVDA MSFT", n), services) for n in range(requests))
         )
         seconds = time.perf_counter() - started
-        market.close()
     for reply in replies:
         check.record(prices_problem(reply), reply.plain_text())
     return (
@@ -160,9 +156,7 @@ async def charts(facts: Facts, runs: int, check: ReplyCheck) -> tuple[float, flo
     first: list[float] = []
     cached: list[float] = []
     for run in range(runs + 1):
-        async with open_database(":memory:") as db:
-            market = MarketData(facts, db, mode="offline")
-            services = services_for(facts, db, market)
+        async with build_services(SETTINGS, facts=facts) as services:
             # Run 0 only warms up matplotlib's import and font cache; it is not counted.
             ask = request(line, run)
             started = time.perf_counter()

@@ -31,7 +31,6 @@ from bot.render import format_table, split_text
 from bot.tally import TallyRefresher
 from handlers.i18n import text
 from handlers.model import Lang, Platform, Reply, Request, Services, Table
-from storage.bot_state import BotState
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +308,7 @@ class DiscordFrontEnd:
 
     async def sync_if_changed(self) -> bool:
         """Sync the global command tree when it differs from the last one synced."""
-        state = BotState(self.services.db)
+        state = self.services.bot_state
         digest = await command_tree_hash(self.client.tree)
         if await state.get(COMMAND_HASH_KEY) == digest:
             return False
@@ -339,9 +338,7 @@ class DiscordFrontEnd:
         if guild_id is None:
             synced = await tree.sync()
             digest = await command_tree_hash(tree)
-            await BotState(self.services.db).put(
-                COMMAND_HASH_KEY, digest, now=self.services.clock()
-            )
+            await self.services.bot_state.put(COMMAND_HASH_KEY, digest, now=self.services.clock())
         else:
             guild = discord.Object(id=guild_id)
             tree.copy_global_to(guild=guild)

@@ -49,7 +49,7 @@ def parse_command(message: str) -> ParsedCommand | None:
 
 async def resolve_context(request: Request, services: Services) -> Request:
     """Fill in the reply language and time zone: chat choice, then platform locale, then default."""
-    chosen = await services.db.chat_settings(request.platform, request.chat_id)
+    chosen = await services.chat_settings.get(request.platform, request.chat_id)
     lang: Lang
     if chosen.lang in ("en", "zh"):
         lang = "zh" if chosen.lang == "zh" else "en"

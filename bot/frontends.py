@@ -23,6 +23,13 @@ class ChatUnreachable(Exception):
     """The bot was removed from the chat or lost permission to post there: stop sending."""
 
 
+class PossiblyDelivered(Exception):
+    """A send failed after the platform may have accepted it: sending it again could post it twice.
+
+    Raised instead of retrying; the caller must not send the same thing again.
+    """
+
+
 class TokenRejected(Exception):
     """The platform refused the bot's token: a configuration error, not an outage to wait out.
 

@@ -18,7 +18,8 @@ however many chats.
 
 Fan-out is paced per platform below its flood limit (Telegram about 30 messages a second
 overall, Discord 50 requests a second) with aiolimiter: a steady stream, never more than
-two messages at once. A chat that is gone (ChatUnreachable) is unsubscribed and logged; any other
+two messages at once. A chat that is gone (ChatUnreachable) is unsubscribed and logged; a
+send that may have arrived (PossiblyDelivered) is logged and not sent again; any other
 failure is retried with exponential backoff (or the platform's retry_after) in that
 chat's own task, so it never holds up the others.
 """
@@ -38,11 +39,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.frontends import ChatUnreachable, FrontEnd
+from bot.frontends import ChatUnreachable, FrontEnd, PossiblyDelivered
 from handlers.model import Lang, Reply, Services
 from handlers.recap import RecapData, gather_recap, render_recap
 from storage.subscriptions import (
-    RecapSubscriptions,
     Schedule,
     Subscription,
     latest_due,
@@ -147,7 +147,7 @@ class RecapScheduler:
     ) -> None:
         self.services = services
         self.front_ends: dict[str, FrontEnd] = {fe.platform: fe for fe in front_ends}
-        self.store = RecapSubscriptions(services.db)
+        self.store = services.subscriptions
         self.calendar = calendar
         self.clock = clock or services.clock
         self.sleep = sleep
@@ -381,6 +381,17 @@ class RecapScheduler:
                         error,
                     )
                     report.unsubscribed.append(subscription.key)
+                    return
+                except PossiblyDelivered as error:
+                    # It may be in the chat already: a second try could post it twice, and
+                    # the chat is not gone, so it stays subscribed.
+                    log.warning(
+                        "recap to %s chat %s may not have arrived (%s); not sent again",
+                        platform,
+                        chat_id,
+                        error,
+                    )
+                    report.failed.append(subscription.key)
                     return
                 except Exception as error:
                     delay = next(delays, None)

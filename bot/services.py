@@ -1,54 +1,78 @@
-"""Building the long-lived Services once, for every front end and for tests."""
+"""Building the long-lived Services once, for the command line, the tests and the benchmarks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from handlers.commands import Registry
 from handlers.cooldowns import Cooldowns
 from handlers.model import Services
 from handlers.registry import REGISTRY
-from storage.db import Database, open_database
+from storage.backends import open_stores
+from storage.contracts import MarketCacheStore
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
-from storage.polls import PollStore
+
+Clock = Callable[[], datetime]
+# Builds the market data service over the cache store the backend opened.
+MarketFactory = Callable[[Facts, MarketCacheStore], MarketData]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def market_data(settings: Settings, facts: Facts, db: Database) -> MarketData:
+def market_data(
+    settings: Settings, facts: Facts, cache: MarketCacheStore, clock: Clock = utc_now
+) -> MarketData:
     """yfinance's caches go next to the database, never into a home directory."""
     data_dir = Path(settings.dsbot_database).expanduser().resolve().parent
     return MarketData(
         facts,
-        db,
+        cache,
         mode=settings.dsbot_market,
-        clock=utc_now,
+        clock=clock,
         ttl=settings.dsbot_market_ttl,
         cache_dir=data_dir / "yfinance-cache",
     )
 
 
 @asynccontextmanager
-async def build_services(settings: Settings) -> AsyncIterator[Services]:
-    """Load and check the dataset, open the database, and hand out the Services."""
-    facts = load_facts()
-    async with open_database(settings.dsbot_database) as db:
-        with closing(market_data(settings, facts, db)) as market:
+async def build_services(
+    settings: Settings,
+    *,
+    facts: Facts | None = None,
+    clock: Clock = utc_now,
+    market: MarketFactory | None = None,
+    cooldowns: Cooldowns | Literal["default"] | None = "default",
+    registry: Registry = REGISTRY,
+) -> AsyncIterator[Services]:
+    """Load and check the dataset, open the stores the settings name, and hand out Services.
+
+    Tests and benchmarks override what they must: the dataset already loaded, a fixed clock,
+    a market over a fake Yahoo, no cooldowns (None admits everything), another registry.
+    """
+    facts = facts if facts is not None else load_facts()
+    async with open_stores(settings.dsbot_database) as stores:
+        built = market(facts, stores.market_cache) if market is not None else None
+        with closing(built or market_data(settings, facts, stores.market_cache, clock)) as data:
             yield Services(
                 facts=facts,
-                registry=REGISTRY,
-                db=db,
-                polls=PollStore(db),
-                clock=utc_now,
-                market=market,
+                registry=registry,
+                polls=stores.polls,
+                subscriptions=stores.subscriptions,
+                chat_settings=stores.chat_settings,
+                bot_state=stores.bot_state,
+                market_cache=stores.market_cache,
+                clock=clock,
+                market=data,
                 default_lang=settings.dsbot_lang,
                 default_tz=ZoneInfo(settings.dsbot_tz),
-                cooldowns=Cooldowns(),
+                cooldowns=Cooldowns() if isinstance(cooldowns, str) else cooldowns,
             )

@@ -4,6 +4,16 @@ A thin adapter. It turns updates into Requests and Replies into HTML messages, a
 Telegram's own rules out of the handlers: HTML escaping and length limits, callback queries
 that must be answered, who counts as a moderator in a group, flood control (429) and
 outages (5xx, network errors), which are waited out and retried rather than dropped.
+
+What is retried after a failure (PatientRateLimiter, the one place retries live): a call that
+does the same thing however often it is made (getUpdates, getMe, getChatMember, setMyCommands,
+editMessageText/Caption/ReplyMarkup, answerCallbackQuery) is retried after any network error
+or 5xx. A call that posts something new each time (sendMessage, sendPhoto, copy, forward) is
+retried only when the failure proves Telegram did not take it: the connection was never made
+(connect error or timeout, pool timeout) or Telegram answered (a 429 with retry_after, a
+5xx). After an ambiguous failure, where the request was written and then the connection
+dropped or the answer timed out, Telegram may have posted it and a retry could post it twice,
+so it is logged once as possibly lost and raised as PossiblyDelivered, never sent again.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from telegram import (
     BotCommand,
     Chat,
@@ -53,7 +64,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.dispatch import dispatch, parse_command
-from bot.frontends import ChatUnreachable, TokenRejected
+from bot.frontends import ChatUnreachable, PossiblyDelivered, TokenRejected
 from bot.render import format_table
 from bot.tally import TallyRefresher
 from handlers.arguments import needs_moderator
@@ -73,6 +84,10 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Methods that post or change a message count against Telegram's flood limits; reading
 # (getChatMember), answering callback queries and set-up calls do not.
 _FLOOD_LIMITED = ("send", "edit", "copy", "forward")
+# Methods that post something new each time they succeed: repeated, they post it twice.
+_NOT_IDEMPOTENT = ("send", "copy", "forward")
+# httpx errors raised before a request was written: Telegram cannot have seen it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 _STYLE_TAGS = {"b": ("<b>", "</b>"), "pre": ("<pre>", "</pre>")}
@@ -221,7 +236,8 @@ class PatientRateLimiter(AIORateLimiter):
     python-telegram-bot's AIORateLimiter throttles every call that names a chat, lookups
     included; here only calls that post or edit a message are throttled. A 429's retry_after
     is waited out (by AIORateLimiter, which pauses every call meanwhile) as often as Telegram
-    asks. A 5xx or a network error is retried with capped exponential backoff; a 4xx other
+    asks. A 5xx or a network error is retried with capped exponential backoff, except that
+    a send is not repeated after an ambiguous failure (see the module docstring); a 4xx other
     than 429 is a real answer and is raised at once.
     """
 
@@ -262,12 +278,32 @@ class PatientRateLimiter(AIORateLimiter):
             except BadRequest:
                 raise
             except NetworkError as error:
+                if endpoint.startswith(_NOT_IDEMPOTENT) and not _not_accepted(error):
+                    log.warning(
+                        "Telegram %s: the connection failed after the request was sent (%s); "
+                        "it may have been delivered, so it is not sent again",
+                        endpoint,
+                        error,
+                    )
+                    raise PossiblyDelivered(f"Telegram {endpoint}: {error}") from error
                 if self.clock() + delay > give_up_at:
                     log.error("Telegram %s still failing (%s): giving up", endpoint, error)
                     raise
                 log.warning("Telegram %s failed (%s); retrying in %.2f s", endpoint, error, delay)
                 await self.sleep(delay)
                 delay = min(delay * 2, self.tuning.retry_max_delay)
+
+
+def _not_accepted(error: NetworkError) -> bool:
+    """Whether the failure proves Telegram did not act on the request.
+
+    python-telegram-bot's HTTPXRequest raises NetworkError (TimedOut for timeouts) from the
+    httpx error; an error Telegram answered with (a 5xx) has no httpx cause.
+    """
+    cause = error.__cause__
+    if isinstance(cause, httpx.HTTPError):
+        return isinstance(cause, _NOT_SENT)
+    return cause is None or isinstance(cause, TelegramError)
 
 
 # --- the front end -----------------------------------------------------------------------
@@ -421,6 +457,8 @@ class TelegramFrontEnd:
         reply_to = message.message_id if kind == "group" else None
         try:
             await self._post(message.chat.id, reply, reply_to=reply_to)
+        except PossiblyDelivered:
+            pass  # logged where it happened
         except TelegramError as error:
             log.warning("Telegram: could not reply in chat %s: %s", message.chat.id, error)
 
@@ -462,6 +500,8 @@ class TelegramFrontEnd:
                 await self._edit(message.chat.id, message.message_id, reply, photo)
             elif reply.title or reply.parts or reply.images:
                 await self._post(message.chat.id, reply)
+        except PossiblyDelivered:
+            pass  # logged where it happened
         except TelegramError as error:
             chat = update.effective_chat
             log.warning("Telegram: a button press in chat %s failed: %s", chat and chat.id, error)

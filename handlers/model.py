@@ -11,10 +11,15 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from handlers.commands import Registry
     from handlers.cooldowns import Cooldowns
-    from storage.db import Database
+    from storage.contracts import (
+        BotStateStore,
+        ChatSettingsStore,
+        MarketCacheStore,
+        PollStore,
+        SubscriptionStore,
+    )
     from storage.facts import Facts
     from storage.market import MarketData
-    from storage.polls import PollStore
 
 Platform = Literal["console", "telegram", "discord"]
 ChatKind = Literal["private", "group"]
@@ -153,12 +158,19 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Long-lived resources, built once by the composition root and passed to every handler."""
+    """Long-lived resources, built once by bot.services.build_services for every handler.
+
+    The stores are typed by their contracts (storage/contracts.py): handlers and front ends
+    use them and never build one, so the backend behind them can change.
+    """
 
     facts: Facts
     registry: Registry
-    db: Database
     polls: PollStore
+    subscriptions: SubscriptionStore
+    chat_settings: ChatSettingsStore
+    bot_state: BotStateStore
+    market_cache: MarketCacheStore
     clock: Callable[[], datetime]
     market: MarketData
     default_lang: Lang = "en"

@@ -28,7 +28,7 @@ from handlers.poll_view import (
     vote_notice,
 )
 from handlers.user_text import normalised, shorten
-from storage.polls import (
+from storage.poll_model import (
     DEEPSEEK_POLL_ID,
     ChatHasOpenPoll,
     GlobalPollFixed,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.model import Lang, UserError
 from handlers.user_text import folded, normalised, one_line, quoted
-from storage.polls import MAX_OPTIONS, MIN_OPTIONS, Poll
+from storage.poll_model import MAX_OPTIONS, MIN_OPTIONS, Poll
 
 MAX_QUESTION = 300
 MAX_OPTION = 100

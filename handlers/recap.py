@@ -33,8 +33,8 @@ from handlers.model import (
 )
 from handlers.stock_chart import cached_render
 from storage.facts import BEFORE_DAY, EVENT_DAY
-from storage.polls import DEEPSEEK_POLL_ID, Poll, Tally
-from storage.subscriptions import RecapSubscriptions, Schedule, Subscription, next_due
+from storage.poll_model import DEEPSEEK_POLL_ID, Poll, Tally
+from storage.subscriptions import Schedule, Subscription, next_due
 from storage.trading_calendar import (
     NEW_YORK,
     CalendarExhausted,
@@ -302,7 +302,7 @@ async def _subscribe(request: Request, services: Services) -> Reply:
         request.params.get("time", DEFAULT_AT), request.params.get("zone", ZoneInfo(DEFAULT_ZONE))
     )
     now = services.clock()
-    subscription = await RecapSubscriptions(services.db).subscribe(
+    subscription = await services.subscriptions.subscribe(
         request.platform, request.chat_id, schedule, request.lang, request.user_id, now
     )
     calendar = await load_calendar()
@@ -319,13 +319,13 @@ async def _subscribe(request: Request, services: Services) -> Reply:
 
 async def _unsubscribe(request: Request, services: Services) -> Reply:
     require_moderator(request)
-    removed = await RecapSubscriptions(services.db).unsubscribe(request.platform, request.chat_id)
+    removed = await services.subscriptions.unsubscribe(request.platform, request.chat_id)
     return Reply(parts=(text(request.lang, "recap.off" if removed else "recap.off_already"),))
 
 
 async def _status(request: Request, services: Services) -> Reply:
     lang = request.lang
-    subscription = await RecapSubscriptions(services.db).get(request.platform, request.chat_id)
+    subscription = await services.subscriptions.get(request.platform, request.chat_id)
     if subscription is None:
         none = text(lang, "recap.status_none", at=DEFAULT_AT.strftime("%H:%M"), zone=DEFAULT_ZONE)
         return Reply(title=text(lang, "recap.status_title"), parts=(none,))
@@ -355,14 +355,14 @@ async def _now(request: Request, services: Services) -> Reply:
     session = calendar.last_closed(now)
     if session is None:
         raise UserError("recap.no_session")
-    wait_until = await RecapSubscriptions(services.db).admit_request(
+    wait_until = await services.subscriptions.admit_request(
         request.platform, request.chat_id, now, NOW_COOLDOWN
     )
     if wait_until is not None:
         raise UserError("recap.too_soon", when=_when(request.lang, wait_until, request.tz))
     data = await gather_recap(services, calendar, session)
     # In the zone the scheduled recaps of this chat use, so the two never disagree.
-    subscription = await RecapSubscriptions(services.db).get(request.platform, request.chat_id)
+    subscription = await services.subscriptions.get(request.platform, request.chat_id)
     zone = subscription.reply_zone if subscription is not None else request.tz
     return render_recap(data, request.lang, zone)
 

@@ -33,9 +33,14 @@ def read_tz(typed: str) -> ZoneInfo | str:
 
 async def settings(request: Request, services: Services) -> Reply:
     """`/settings` · `/settings lang zh` · `/settings tz Asia/Shanghai` · `/settings tz auto`."""
-    db, platform, chat, params = services.db, request.platform, request.chat_id, request.params
+    store, platform, chat, params = (
+        services.chat_settings,
+        request.platform,
+        request.chat_id,
+        request.params,
+    )
     if not params:
-        chosen = await db.chat_settings(platform, chat)
+        chosen = await store.get(platform, chat)
         auto = text(request.lang, "settings.auto")
         return Reply(
             title=text(request.lang, "settings.title"),
@@ -51,19 +56,19 @@ async def settings(request: Request, services: Services) -> Reply:
     lang: Lang = request.lang
     if "lang" in params:
         if params["lang"] == AUTO:
-            await db.set_chat_lang(platform, chat, None)
+            await store.set_lang(platform, chat, None)
             lines.append(text(lang, "settings.lang_auto"))
         else:
             lang = "zh" if params["lang"] == "zh" else "en"
-            await db.set_chat_lang(platform, chat, lang)
+            await store.set_lang(platform, chat, lang)
             lines.append(text(lang, "settings.lang_set"))
     if "tz" in params:
         zone = params["tz"]
         if isinstance(zone, ZoneInfo):
-            await db.set_chat_tz(platform, chat, zone.key)
+            await store.set_tz(platform, chat, zone.key)
             lines.append(text(lang, "settings.tz_set", zone=zone.key))
         else:
-            await db.set_chat_tz(platform, chat, None)
+            await store.set_tz(platform, chat, None)
             lines.append(text(lang, "settings.tz_auto"))
     return Reply(parts=tuple(lines))
 

@@ -29,9 +29,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal, TypeVar, cast
 
-from storage.db import Database
+from storage.contracts import MarketCacheStore
 from storage.facts import Facts
-from storage.market_cache import CachedLatest, MarketCache
+from storage.market_cache import CachedLatest
 from storage.yahoo import (
     NEW_YORK,
     US_CLOSE,
@@ -162,7 +162,7 @@ class MarketData:
     def __init__(
         self,
         facts: Facts,
-        db: Database,
+        cache: MarketCacheStore,
         *,
         mode: Mode = "live",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -174,7 +174,7 @@ class MarketData:
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.facts = facts
-        self.cache = MarketCache(db)
+        self.cache = cache
         self.mode: Mode = mode
         self.clock = clock
         self.ttl = timedelta(seconds=ttl)

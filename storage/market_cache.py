@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from storage.db import Database
+from storage.timestamps import from_db, to_db
 
 MAX_CHARTS = 200
 
@@ -17,28 +18,30 @@ class CachedLatest:
     fetched_at: datetime
 
 
-class MarketCache:
-    """Closes of closed days, the latest prices, unknown tickers and rendered charts."""
+class SqliteMarketCache:
+    """Closes of closed days, the latest prices, unknown tickers and rendered charts.
+
+    Every method is one statement or one transaction.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def closes(self, ticker: str, start: date, end: date) -> list[tuple[date, float]] | None:
         """The closes for start <= day < end if that range was fetched completely, else None."""
-        async with self.db.connection.execute(
-            "SELECT 1 FROM market_spans WHERE ticker = ? AND start_day <= ? AND end_day >= ? "
-            "LIMIT 1",
+        # One statement, so the span and its closes are read in one implicit transaction: a
+        # left join gives one row without a day when the span is known but has no closes.
+        found = await self.db.fetch(
+            "SELECT c.day, c.close FROM (SELECT ?1 AS ticker, ?2 AS first, ?3 AS stop "
+            "FROM market_spans WHERE ticker = ?1 AND start_day <= ?2 AND end_day >= ?3 "
+            "LIMIT 1) AS span LEFT JOIN market_closes AS c "
+            "ON c.ticker = span.ticker AND c.day >= span.first AND c.day < span.stop "
+            "ORDER BY c.day",
             (ticker, start.isoformat(), end.isoformat()),
-        ) as cursor:
-            if await cursor.fetchone() is None:
-                return None
-        async with self.db.connection.execute(
-            "SELECT day, close FROM market_closes WHERE ticker = ? AND day >= ? AND day < ? "
-            "ORDER BY day",
-            (ticker, start.isoformat(), end.isoformat()),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [(date.fromisoformat(row[0]), float(row[1])) for row in rows]
+        )
+        if not found:
+            return None
+        return [(date.fromisoformat(day), float(close)) for day, close in found if day is not None]
 
     async def store_closes(
         self,
@@ -56,54 +59,48 @@ class MarketCache:
             await connection.execute(
                 "INSERT OR REPLACE INTO market_spans (ticker, start_day, end_day, fetched_at) "
                 "VALUES (?, ?, ?, ?)",
-                (ticker, start.isoformat(), end.isoformat(), fetched_at.isoformat()),
+                (ticker, start.isoformat(), end.isoformat(), to_db(fetched_at)),
             )
 
     async def latest(self, ticker: str) -> CachedLatest | None:
-        async with self.db.connection.execute(
+        rows = await self.db.fetch(
             "SELECT price, at, fetched_at FROM market_latest WHERE ticker = ?", (ticker,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return None
-        return CachedLatest(
-            float(row[0]), datetime.fromisoformat(row[1]), datetime.fromisoformat(row[2])
         )
+        if not rows:
+            return None
+        price, at, fetched_at = rows[0]
+        return CachedLatest(float(price), from_db(at), from_db(fetched_at))
 
     async def store_latest(self, ticker: str, latest: CachedLatest) -> None:
         async with self.db.transaction() as connection:
             await connection.execute(
                 "INSERT OR REPLACE INTO market_latest (ticker, price, at, fetched_at) "
                 "VALUES (?, ?, ?, ?)",
-                (ticker, latest.price, latest.at.isoformat(), latest.fetched_at.isoformat()),
+                (ticker, latest.price, to_db(latest.at), to_db(latest.fetched_at)),
             )
 
     async def unknown_since(self, ticker: str) -> datetime | None:
-        async with self.db.connection.execute(
+        rows = await self.db.fetch(
             "SELECT checked_at FROM market_unknown WHERE ticker = ?", (ticker,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else datetime.fromisoformat(row[0])
+        )
+        return from_db(rows[0][0]) if rows else None
 
     async def store_unknown(self, ticker: str, checked_at: datetime) -> None:
         async with self.db.transaction() as connection:
             await connection.execute(
                 "INSERT OR REPLACE INTO market_unknown (ticker, checked_at) VALUES (?, ?)",
-                (ticker, checked_at.isoformat()),
+                (ticker, to_db(checked_at)),
             )
 
     async def chart(self, key: str) -> bytes | None:
-        async with self.db.connection.execute(
-            "SELECT png FROM market_charts WHERE key = ?", (key,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else bytes(row[0])
+        rows = await self.db.fetch("SELECT png FROM market_charts WHERE key = ?", (key,))
+        return bytes(rows[0][0]) if rows else None
 
     async def store_chart(self, key: str, png: bytes, created_at: datetime) -> None:
         async with self.db.transaction() as connection:
             await connection.execute(
                 "INSERT OR REPLACE INTO market_charts (key, png, created_at) VALUES (?, ?, ?)",
-                (key, png, created_at.isoformat()),
+                (key, png, to_db(created_at)),
             )
             # Keep the table small: only the most recent charts are worth keeping.
             await connection.execute(

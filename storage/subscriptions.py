@@ -18,18 +18,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.db import Database
+from storage.timestamps import from_db, optional_from_db, to_db
 from storage.trading_calendar import Session, TradingCalendar
 
 # A local wall time follows a close by at most a day, plus an hour if the clocks change.
 _LONGEST_WAIT = timedelta(hours=26)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value).astimezone(UTC) if value else None
 
 
 def _day(value: str | None) -> date | None:
@@ -141,25 +134,23 @@ _SELECT = (
 
 
 def _subscription(row: tuple[str, ...]) -> Subscription:
-    active_since = _moment(row[6])
-    assert active_since is not None
     return Subscription(
         platform=row[0],
         chat_id=row[1],
         schedule=Schedule(time.fromisoformat(row[2]), ZoneInfo(row[3])),
         lang=row[4],
         created_by=row[5],
-        active_since=active_since,
+        active_since=from_db(row[6]),
         handled_session=_day(row[7]),
         last_sent_session=_day(row[8]),
-        last_sent_at=_moment(row[9]),
+        last_sent_at=optional_from_db(row[9]),
         chat_lang=row[10],
         chat_tz=row[11],
     )
 
 
-class RecapSubscriptions:
-    """The subscriptions table; stateless, so any handler can make one over services.db."""
+class SqliteSubscriptions:
+    """The recap subscriptions and on-demand requests; each method is one transaction."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -181,7 +172,7 @@ class RecapSubscriptions:
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id) DO UPDATE SET "
                 "at_time = excluded.at_time, tz = excluded.tz, lang = excluded.lang, "
                 "created_by = excluded.created_by, active_since = excluded.active_since",
-                (platform, chat_id, schedule.at_text, schedule.zone.key, lang, by, _iso(now)),
+                (platform, chat_id, schedule.at_text, schedule.zone.key, lang, by, to_db(now)),
             )
             async with connection.execute(
                 f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?",
@@ -201,26 +192,18 @@ class RecapSubscriptions:
             return cursor.rowcount > 0
 
     async def get(self, platform: str, chat_id: str) -> Subscription | None:
-        async with self.db.connection.execute(
-            f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?",
-            (platform, chat_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _subscription(tuple(row)) if row else None
+        rows = await self.db.fetch(
+            f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?", (platform, chat_id)
+        )
+        return _subscription(tuple(rows[0])) if rows else None
 
     async def all(self) -> list[Subscription]:
-        async with self.db.connection.execute(
-            f"{_SELECT} ORDER BY s.platform, s.chat_id"
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self.db.fetch(f"{_SELECT} ORDER BY s.platform, s.chat_id")
         return [_subscription(tuple(row)) for row in rows]
 
     async def schedules(self) -> set[tuple[str, str]]:
         """Every distinct (HH:MM, zone) in use: one timer each serves all its chats."""
-        async with self.db.connection.execute(
-            "SELECT DISTINCT at_time, tz FROM recap_subscriptions"
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self.db.fetch("SELECT DISTINCT at_time, tz FROM recap_subscriptions")
         return {(str(row[0]), str(row[1])) for row in rows}
 
     async def claim(self, platform: str, chat_id: str, session: date) -> bool:
@@ -240,7 +223,7 @@ class RecapSubscriptions:
             await connection.execute(
                 "UPDATE recap_subscriptions SET last_sent_session = ?, last_sent_at = ? "
                 "WHERE platform = ? AND chat_id = ?",
-                (session.isoformat(), _iso(at), platform, chat_id),
+                (session.isoformat(), to_db(at), platform, chat_id),
             )
 
     async def release(
@@ -269,7 +252,7 @@ class RecapSubscriptions:
                 (platform, chat_id),
             ) as cursor:
                 row = await cursor.fetchone()
-            last = _moment(row[0]) if row else None
+            last = from_db(row[0]) if row else None
             # A request "in the future" means the clock went back: let the chat through.
             if last is not None and last <= now < last + cooldown:
                 return last + cooldown
@@ -277,6 +260,6 @@ class RecapSubscriptions:
                 "INSERT INTO recap_requests (platform, chat_id, requested_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (platform, chat_id) "
                 "DO UPDATE SET requested_at = excluded.requested_at",
-                (platform, chat_id, _iso(now)),
+                (platform, chat_id, to_db(now)),
             )
             return None

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from bot.config import Settings
+from bot.services import build_services
 from handlers.model import Request, Services
-from handlers.registry import REGISTRY
-from storage.db import open_database
+from storage.chat_settings import SqliteChatSettings
+from storage.db import Database
 from storage.facts import Facts, load_facts
-from storage.market import MarketData
-from storage.polls import PollStore
 from storage.yahoo import reset_yfinance_state
 from tests.fakes.yahoo import Bar, FakeYahoo, running_fake_yahoo, series_from_dataset
 
@@ -118,19 +118,31 @@ def facts() -> Facts:
     return load_facts()
 
 
+def offline_settings(database: str | Path = ":memory:") -> Settings:
+    """The bot's settings for a test: the database given, offline prices, no machine's .env."""
+    return Settings(
+        dsbot_database=Path(database),
+        dsbot_market="offline",
+        dsbot_lang="en",
+        dsbot_tz="UTC",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def sqlite_database(services: Services) -> Database:
+    """The SQLite database under the Services, for tests that look at the raw tables."""
+    store = services.chat_settings
+    assert isinstance(store, SqliteChatSettings), "these Services are not on SQLite"
+    return store.db
+
+
 @pytest.fixture
 async def services(facts: Facts) -> AsyncIterator[Services]:
-    async with open_database(":memory:") as db:
-        # Offline: no test reaches Yahoo unless it injects a session to the fake itself.
-        market = MarketData(facts, db, mode="offline", clock=lambda: NOW)
-        yield Services(
-            facts=facts,
-            registry=REGISTRY,
-            db=db,
-            polls=PollStore(db),
-            clock=lambda: NOW,
-            market=market,
-        )
+    # Offline: no test reaches Yahoo unless it injects a session to the fake itself.
+    async with build_services(
+        offline_settings(), facts=facts, clock=lambda: NOW, cooldowns=None
+    ) as built:
+        yield built
 
 
 def dsbot_environment(**settings: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.dispatch import dispatch
 from handlers.model import Platform, Services
-from tests.conftest import make_request
+from tests.conftest import make_request, sqlite_database
 
 # Tables a hostile request may still write, and why: the market cache is refilled from the
 # embedded snapshot by any /stocks, and recap_requests is the per-chat cooldown of /recap now.
@@ -40,7 +40,7 @@ class TableSnapshot:
 
 async def snapshot_tables(services: Services) -> TableSnapshot:
     """Every row of every table, for comparing before and after a run."""
-    connection = services.db.connection
+    connection = sqlite_database(services).connection
     names = await connection.execute_fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )
@@ -93,7 +93,7 @@ async def poll_fixtures(
 
 
 async def votes_of(services: Services, platform: str, user_id: str) -> list[tuple[object, ...]]:
-    rows = await services.db.connection.execute_fetchall(
+    rows = await sqlite_database(services).connection.execute_fetchall(
         "SELECT poll_id, choices FROM poll_votes WHERE platform = ? AND user_id = ?",
         (platform, user_id),
     )

@@ -19,13 +19,9 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.scheduler import RecapScheduler
+from bot.services import build_services
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
-from handlers.model import Services
-from handlers.registry import REGISTRY
-from storage.db import open_database
 from storage.facts import load_facts
-from storage.market import MarketData
-from storage.polls import PollStore
 from storage.trading_calendar import Session, TradingCalendar
 
 # Monday 30 November 2026, 16:15 New York: the default recap time.
@@ -48,24 +44,18 @@ def read_sessions(path: Path) -> TradingCalendar:
 async def main(database: str, base_url: str, token: str, sessions: str) -> None:
     facts = load_facts()
     calendar = read_sessions(Path(sessions))
-    async with open_database(database) as db:
+    settings = Settings(
+        telegram_bot_token=SecretStr(token),
+        telegram_api_base_url=base_url,
+        dsbot_database=Path(database),
+        dsbot_market="offline",
+        _env_file=None,  # type: ignore[call-arg]
+    )
 
-        def clock() -> datetime:
-            return DUE
+    def clock() -> datetime:
+        return DUE
 
-        services = Services(
-            facts=facts,
-            registry=REGISTRY,
-            db=db,
-            polls=PollStore(db),
-            clock=clock,
-            market=MarketData(facts, db, mode="offline", clock=clock),
-        )
-        settings = Settings(
-            telegram_bot_token=SecretStr(token),
-            telegram_api_base_url=base_url,
-            _env_file=None,  # type: ignore[call-arg]
-        )
+    async with build_services(settings, facts=facts, clock=clock, cooldowns=None) as services:
         front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
         await front_end.start()
         scheduler = RecapScheduler(

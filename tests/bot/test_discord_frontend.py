@@ -26,7 +26,6 @@ from bot.logs import RedactSecrets
 from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Services, Table
 from handlers.registry import REGISTRY
-from storage.bot_state import BotState
 from tests.bot.conftest import DISCORD_TOKEN, StartDiscord, discord_settings, no_throttle
 from tests.fakes.discord_api import (
     CHANNEL_ID,
@@ -163,18 +162,18 @@ async def test_a_restart_with_the_same_commands_does_not_sync_again(
         await running.start()
         await running.stop()
     assert len(fake.calls_to("PUT", r"/applications/\d+/commands")) == 1
-    assert await BotState(services.db).get(COMMAND_HASH_KEY)
+    assert await services.bot_state.get(COMMAND_HASH_KEY)
 
 
 async def test_a_changed_command_tree_is_synced_at_start(
     fake: FakeDiscord, services: Services, tmp_path: Path
 ) -> None:
-    await BotState(services.db).put(COMMAND_HASH_KEY, "hash-of-an-older-tree")
+    await services.bot_state.put(COMMAND_HASH_KEY, "hash-of-an-older-tree")
     running = DiscordFrontEnd(discord_settings(tmp_path), services, tally=no_throttle())
     await running.start()
     await running.stop()
     assert len(fake.calls_to("PUT", r"/applications/\d+/commands")) == 1
-    assert await BotState(services.db).get(COMMAND_HASH_KEY) != "hash-of-an-older-tree"
+    assert await services.bot_state.get(COMMAND_HASH_KEY) != "hash-of-an-older-tree"
 
 
 async def test_sync_to_one_guild_uploads_to_that_guild_only(
@@ -308,7 +307,7 @@ async def test_moderators_can_change_settings_and_others_cannot(
     accepted = await callback_for(fake, moderator)
     assert refused.json["data"]["flags"] & EPHEMERAL
     assert not accepted.json["data"].get("flags", 0) & EPHEMERAL
-    assert (await services.db.chat_settings("discord", str(CHANNEL_ID))).lang == "zh"
+    assert (await services.chat_settings.get("discord", str(CHANNEL_ID))).lang == "zh"
 
 
 async def test_a_configured_moderator_role_counts_as_moderator(
@@ -326,7 +325,7 @@ async def test_a_configured_moderator_role_counts_as_moderator(
         await callback_for(fake, interaction)
     finally:
         await running.stop()
-    assert (await services.db.chat_settings("discord", str(CHANNEL_ID))).tz == "Asia/Tokyo"
+    assert (await services.chat_settings.get("discord", str(CHANNEL_ID))).tz == "Asia/Tokyo"
 
 
 # ---- proactive messages -------------------------------------------------------------------
@@ -597,7 +596,7 @@ async def test_in_a_direct_message_the_member_may_change_their_own_settings(
     interaction = await fake.slash("settings", [option("lang", "zh")], guild=False)
     call = await callback_for(fake, interaction)
     assert not call.json["data"].get("flags", 0) & EPHEMERAL
-    assert (await services.db.chat_settings("discord", str(CHANNEL_ID))).lang == "zh"
+    assert (await services.chat_settings.get("discord", str(CHANNEL_ID))).lang == "zh"
 
 
 async def test_a_429_on_a_channel_post_is_waited_out_and_retried(

@@ -55,7 +55,7 @@ async def test_posting_as_a_channel_does_not_make_a_member_a_moderator(
     refused = await group_reply(fake, "/settings lang zh", user_id=MEMBER, sender_chat=channel)
 
     assert refused.plain == text("en", "core.moderators_only")
-    assert (await services.db.chat_settings("telegram", str(GROUP))).lang is None
+    assert (await services.chat_settings.get("telegram", str(GROUP))).lang is None
 
 
 async def test_an_anonymous_administrator_posting_as_the_group_is_a_moderator(
@@ -68,7 +68,7 @@ async def test_an_anonymous_administrator_posting_as_the_group_is_a_moderator(
     )
 
     assert accepted.plain == text("zh", "settings.lang_set")
-    assert (await services.db.chat_settings("telegram", str(GROUP))).lang == "zh"
+    assert (await services.chat_settings.get("telegram", str(GROUP))).lang == "zh"
 
 
 async def test_when_telegram_cannot_say_who_is_an_administrator_the_answer_is_no(
@@ -80,7 +80,7 @@ async def test_when_telegram_cannot_say_who_is_an_administrator_the_answer_is_no
     refused = await group_reply(fake, "/settings lang zh", user_id=MEMBER)
 
     assert refused.plain == text("en", "core.moderators_only")
-    assert (await services.db.chat_settings("telegram", str(GROUP))).lang is None
+    assert (await services.chat_settings.get("telegram", str(GROUP))).lang is None
 
 
 # -- Discord --------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ async def discord_settings_change(
         )
     finally:
         await running.stop()
-    changed = (await services.db.chat_settings("discord", str(CHANNEL_ID))).tz == "Asia/Tokyo"
+    changed = (await services.chat_settings.get("discord", str(CHANNEL_ID))).tz == "Asia/Tokyo"
     refused = bool(callback.json["data"].get("flags", 0) & EPHEMERAL)
     assert refused != changed
     return changed

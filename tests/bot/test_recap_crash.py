@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.scheduler import BURST, CLAIM_AHEAD, MAX_IN_FLIGHT
+from storage.backends import open_stores
 from storage.db import open_database
-from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.subscriptions import Schedule
 from storage.trading_calendar import nyse_calendar
 from tests.bot.recap_crash_sender import DUE, write_sessions
 from tests.conftest import dsbot_environment
@@ -46,8 +47,8 @@ def fake(telegram_fake: FakeBotApi) -> FakeBotApi:
 
 async def subscribe_chats(database: Path) -> list[str]:
     chats = [str(chat) for chat in range(FIRST_GROUP, FIRST_GROUP - CHATS, -1)]
-    async with open_database(database) as db:
-        store = RecapSubscriptions(db)
+    async with open_stores(database) as stores:
+        store = stores.subscriptions
         schedule = Schedule(time(16, 15), ZoneInfo("America/New_York"))
         for number, chat in enumerate(chats):
             lang = "zh" if number % 3 == 0 else "en"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import pytest
 from bot.scheduler import RecapScheduler
 from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
 from handlers.model import Services
-from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.subscriptions import Schedule
 from storage.trading_calendar import nyse_calendar
 from tests.bot.conftest import telegram_settings
 from tests.fakes.telegram_api import FakeBotApi
@@ -51,7 +52,7 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
 ) -> None:
     calendar = nyse_calendar()
     front_end = await started_telegram(fake, services)
-    await RecapSubscriptions(services.db).subscribe(
+    await services.subscriptions.subscribe(
         "telegram",
         str(GROUP),
         Schedule(time(16, 15), ZoneInfo("America/New_York")),
@@ -71,9 +72,15 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
         await scheduler.start()
         armed = scheduler.next_wakeups()[("16:15", "America/New_York")]
         await fake.wait_for("sendPhoto", 1, timeout=15)
-        await fake.wait_until_idle(quiet=0.5)
-        rearmed = scheduler.next_wakeups()[("16:15", "America/New_York")]
+        # Wait until the delivery is confirmed and the timer re-armed, then stop everything.
+        store = services.subscriptions
+        async with asyncio.timeout(10):
+            while (rearmed := scheduler.next_wakeups()[("16:15", "America/New_York")]) == armed:
+                await asyncio.sleep(0.01)
+            while (await store.get("telegram", str(GROUP))).last_sent_session is None:  # type: ignore[union-attr]
+                await asyncio.sleep(0.01)
     finally:
+        # Once both are stopped nothing more can be sent: the counts below are final.
         await scheduler.stop()
         await front_end.stop()
 
@@ -82,7 +89,7 @@ async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_
     assert messages[0].photo
     assert messages[0].plain.startswith("Market recap: NYSE close of Mon 30 Nov 2026")
     assert fake.sent("sendMessage") == []
-    record = await RecapSubscriptions(services.db).get("telegram", str(GROUP))
+    record = await services.subscriptions.get("telegram", str(GROUP))
     assert record is not None and record.last_sent_session == date(2026, 11, 30)
     # Not early (the start-up sweep ran before it was due), and well before the next
     # minute's sync: the recap timer, armed for the due instant, sent it...
@@ -101,7 +108,7 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
     fake.blocked.add(blocked)  # 403 Forbidden: bot was blocked
     fake.missing.add(gone)  # 400 Bad Request: chat not found
     front_end = await started_telegram(fake, services)
-    store = RecapSubscriptions(services.db)
+    store = services.subscriptions
     for chat in (blocked, gone, fine):
         await store.subscribe(
             "telegram",
@@ -127,6 +134,38 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
     )
     assert [s.chat_id for s in await store.all()] == [str(fine)]
     assert [message.photo for message in fake.chat_messages(fine)] == [True]
+
+
+async def test_a_recap_whose_answer_was_lost_is_not_sent_again_and_the_chat_stays_subscribed(
+    fake: FakeBotApi, services: Services
+) -> None:
+    # Telegram posted the photo and the connection dropped before the bot heard so.
+    fake.inject("sendPhoto", drop_after_storing=True)
+    front_end = await started_telegram(fake, services)
+    store = services.subscriptions
+    await store.subscribe(
+        "telegram",
+        str(GROUP),
+        Schedule(time(16, 15), ZoneInfo("America/New_York")),
+        "en",
+        "42",
+        DUE - timedelta(hours=1),
+    )
+    scheduler = RecapScheduler(
+        dataclasses.replace(services, clock=lambda: DUE, market=CannedMarket(services)),  # type: ignore[arg-type]
+        [front_end],
+        calendar=nyse_calendar(),
+    )
+    try:
+        report = await scheduler.run_due()
+    finally:
+        await front_end.stop()
+
+    assert [message.photo for message in fake.chat_messages(GROUP)] == [True]
+    assert [call.status for call in fake.attempts("sendPhoto")] == [0]
+    assert fake.attempts("sendMessage") == []
+    assert report.unsubscribed == [] and report.retries == 0
+    assert [s.chat_id for s in await store.all()] == [str(GROUP)]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -15,15 +16,15 @@ import pytest
 
 from bot.frontends import ChatUnreachable
 from bot.scheduler import RecapScheduler, RecapTrigger
+from bot.services import build_services
 from handlers.model import Platform, Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine
-from handlers.registry import REGISTRY
-from storage.db import Database, open_database
+from storage.contracts import MarketCacheStore
 from storage.facts import Facts
 from storage.market import MarketData
-from storage.polls import PollStore
-from storage.subscriptions import RecapSubscriptions, Schedule
+from storage.subscriptions import Schedule
 from storage.trading_calendar import Session, TradingCalendar, nyse_calendar
+from tests.conftest import offline_settings
 from tests.fakes.yahoo import Bar, FakeYahoo, proxied_session
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -135,7 +136,7 @@ async def subscribe(
     since: datetime = LONG_AGO,
     lang: str = "en",
 ) -> None:
-    await RecapSubscriptions(services.db).subscribe(platform, chat, schedule, lang, "42", since)
+    await services.subscriptions.subscribe(platform, chat, schedule, lang, "42", since)
 
 
 # -- when ------------------------------------------------------------------------------------
@@ -225,16 +226,11 @@ async def test_an_early_close_day_is_recapped_after_the_early_close(
 # -- once ------------------------------------------------------------------------------------
 
 
-def offline_services(facts: Facts, db: Database, clock: Clock) -> Services:
-    """What one run of the bot has over the database at `db`, with offline prices."""
-    return Services(
-        facts=facts,
-        registry=REGISTRY,
-        db=db,
-        polls=PollStore(db),
-        clock=clock,
-        market=MarketData(facts, db, mode="offline", clock=clock),
-    )
+def offline_services(
+    facts: Facts, path: Path, clock: Clock
+) -> AbstractAsyncContextManager[Services]:
+    """What one run of the bot has over the database at `path`, with offline prices."""
+    return build_services(offline_settings(path), facts=facts, clock=clock, cooldowns=None)
 
 
 async def test_a_restart_never_sends_a_recap_twice(
@@ -244,21 +240,19 @@ async def test_a_restart_never_sends_a_recap_twice(
     clock = Clock(utc("2025-03-10T20:15"))
     first, second = FakeFrontEnd(), FakeFrontEnd()
 
-    async with open_database(path) as db:
-        services = offline_services(facts, db, clock)
+    async with offline_services(facts, path, clock) as services:
         await subscribe(services, "-1")
         await subscribe(services, "-2")
         # Chat -2's send is under way when the process dies: claimed, never confirmed.
-        assert await RecapSubscriptions(db).claim("telegram", "-2", date(2025, 3, 10))
+        assert await services.subscriptions.claim("telegram", "-2", date(2025, 3, 10))
         await make_scheduler(services, clock, calendar, first).run_due()
 
     clock.now += timedelta(minutes=5)
-    async with open_database(path) as db:
-        services = offline_services(facts, db, clock)
+    async with offline_services(facts, path, clock) as services:
         restarted = make_scheduler(services, clock, calendar, second)
         await restarted.run_due()
         await restarted.run_due()
-        record = await RecapSubscriptions(db).get("telegram", "-1")
+        record = await services.subscriptions.get("telegram", "-1")
 
     assert first.chats() == ["-1"]
     assert second.sent == []
@@ -301,7 +295,7 @@ async def test_a_recap_two_hours_late_is_skipped_and_logged_once(
     skips = [record.getMessage() for record in caplog.records if "skipped" in record.getMessage()]
     assert len(skips) == 1 and "2025-03-10" in skips[0] and "-1" in skips[0]
     assert telegram.chats() == ["-1"]
-    record = await RecapSubscriptions(services.db).get("telegram", "-1")
+    record = await services.subscriptions.get("telegram", "-1")
     assert record is not None and record.last_sent_session == date(2025, 3, 11)
 
 
@@ -317,7 +311,7 @@ async def test_a_new_subscription_gets_no_recap_that_fell_due_before_it(
     await scheduler.run_due()
 
     assert telegram.chats() == ["-1"]
-    record = await RecapSubscriptions(services.db).get("telegram", "-1")
+    record = await services.subscriptions.get("telegram", "-1")
     assert record is not None and record.last_sent_session == date(2025, 3, 11)
 
 
@@ -342,7 +336,7 @@ async def test_a_chat_that_removed_the_bot_is_unsubscribed_while_the_others_stil
 
     assert sorted(telegram.chats()) == ["-1", "-3"]
     assert report.unsubscribed == [("telegram", "-2")]
-    remaining = await RecapSubscriptions(services.db).all()
+    remaining = await services.subscriptions.all()
     assert [subscription.chat_id for subscription in remaining] == ["-1", "-3"]
     assert any("unsubscribed telegram chat -2" in record.getMessage() for record in caplog.records)
 
@@ -471,8 +465,8 @@ async def test_a_chats_later_settings_reach_its_scheduled_recaps(
     await subscribe(services, "-1", lang="en")
     await subscribe(services, "-2", lang="en")
     # After subscribing, chat -1 switches to Chinese and Shanghai time with /settings.
-    await services.db.set_chat_lang("telegram", "-1", "zh")
-    await services.db.set_chat_tz("telegram", "-1", "Asia/Shanghai")
+    await services.chat_settings.set_lang("telegram", "-1", "zh")
+    await services.chat_settings.set_tz("telegram", "-1", "Asia/Shanghai")
     clock.now = utc("2025-03-10T20:15")
     scheduler = RecapScheduler(
         dataclasses.replace(services, clock=clock),
@@ -516,7 +510,7 @@ async def test_stopping_mid_fan_out_leaves_unsent_recaps_owed(
 
     await scheduler.stop()
 
-    records = {s.chat_id: s for s in await RecapSubscriptions(services.db).all()}
+    records = {s.chat_id: s for s in await services.subscriptions.all()}
     # -1 may have been delivered (its send had begun): never again. -2 never left.
     assert records["-1"].handled_session == date(2025, 3, 10)
     assert records["-2"].handled_session is None
@@ -537,27 +531,22 @@ async def live_services(
     facts: Facts, fake_yahoo: FakeYahoo, yf_cache_dir: Path
 ) -> AsyncIterator[tuple[Services, Clock]]:
     clock = Clock(utc("2025-03-10T20:15"))
-    async with open_database(":memory:") as db:
-        market = MarketData(
+
+    def live(facts: Facts, cache: MarketCacheStore) -> MarketData:
+        return MarketData(
             facts,
-            db,
+            cache,
             mode="live",
             clock=clock,
             cache_dir=yf_cache_dir,
             session_factory=lambda: proxied_session(fake_yahoo.proxy_url),
         )
-        yield (
-            Services(
-                facts=facts,
-                registry=REGISTRY,
-                db=db,
-                polls=PollStore(db),
-                clock=clock,
-                market=market,
-            ),
-            clock,
-        )
-        market.close()
+
+    settings = offline_settings()
+    async with build_services(
+        settings, facts=facts, clock=clock, market=live, cooldowns=None
+    ) as services:
+        yield services, clock
 
 
 async def test_a_thousand_chats_due_together_cost_one_market_fetch_per_ticker(

@@ -527,15 +527,53 @@ async def test_a_member_who_is_not_an_administrator_cannot_start_a_poll(
     assert allowed.buttons()
 
 
-async def test_dropped_connections_are_retried_until_the_reply_is_delivered(
-    fake: FakeBotApi, telegram: TelegramFrontEnd
+async def test_a_reply_telegram_stored_before_the_answer_was_lost_is_in_the_chat_once(
+    fake: FakeBotApi, telegram: TelegramFrontEnd, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake.inject("sendMessage", drop=True, times=2)
+    fake.inject("sendMessage", drop_after_storing=True)
 
     fake.send_command("/about")
-    await fake.wait_for("sendMessage", timeout=10)
+    await fake.wait_until_fetched()
+    # Stopping finishes the updates in hand: any retry would have been made by now.
+    await telegram.stop()
 
-    assert [call.status for call in fake.attempts("sendMessage")] == [0, 0, 200]
+    (message,) = fake.chat_messages(1001)
+    assert message.plain.startswith(text("en", "about.title"))
+    assert [call.status for call in fake.attempts("sendMessage")] == [0]
+    lost = [r for r in caplog.records if "may have been delivered" in r.getMessage()]
+    assert len(lost) == 1
+
+
+async def test_a_reply_is_retried_while_telegram_refuses_connections_and_delivered_once(
+    fake: FakeBotApi, telegram: TelegramFrontEnd, caplog: pytest.LogCaptureFixture
+) -> None:
+    await fake.refuse_connections()
+    sending = asyncio.create_task(telegram.send("1001", Reply(parts=("recap",))))
+    async with asyncio.timeout(10):
+        while not any("sendMessage failed" in r.getMessage() for r in caplog.records):
+            await asyncio.sleep(0.01)
+
+    await fake.accept_connections()
+    await sending
+
+    assert [message.plain for message in fake.chat_messages(1001)] == ["recap"]
+    assert [call.status for call in fake.attempts("sendMessage")] == [200]
+
+
+async def test_an_edit_whose_answer_was_lost_is_retried_and_the_message_edited_once(
+    fake: FakeBotApi, telegram: TelegramFrontEnd
+) -> None:
+    poll = await new_group_poll(fake, "/poll new Lunch? | Pizza | Sushi")
+    fake.inject("editMessageText", drop_after_storing=True)
+
+    fake.press(poll, poll.buttons()[0][1], user_id=7)
+    await fake.wait_for("answerCallbackQuery")
+    await fake.wait_until_fetched()
+    await telegram.stop()
+
+    # The retry found the edit already made: Telegram said "not modified", and that is fine.
+    assert [call.status for call in fake.attempts("editMessageText")] == [0, 400]
+    assert poll.edits == 1
 
 
 async def test_start_waits_for_telegram_to_come_back(fake: FakeBotApi, services: Services) -> None:

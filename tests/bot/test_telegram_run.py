@@ -74,9 +74,10 @@ async def test_dsbot_run_answers_on_telegram_and_stops_cleanly_on_sigterm(
         fake.inject("sendMessage", delay=0.5)
         fake.press(poll, poll.buttons()[0][1], user_id=7)
         fake.send_command("/about")
-        while not any(len(call.result or []) >= 2 for call in fake.attempts("getUpdates")):
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.2)
+        await asyncio.gather(
+            fake.wait_until_holding("answerCallbackQuery", timeout=30),
+            fake.wait_until_holding("sendMessage", timeout=30),
+        )
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 

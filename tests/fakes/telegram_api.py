@@ -11,16 +11,20 @@ fail: a 429 with retry_after, a 5xx, a slow answer, for a number of calls or for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.telegram_html import BadEntities, Entity, parse_entities, parse_html, utf16_length
+
+__all__ = ["BadEntities", "FakeBotApi", "StoredMessage", "parse_html", "utf16_length"]
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "dsbot_test_bot"
@@ -28,12 +32,17 @@ TOKEN = f"{BOT_ID}:AAfakeTokenForTests-0123456789abcdefghi"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
-# Telegram's HTML parse mode accepts these tags and no others.
-ALLOWED_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
-    | {"code", "pre", "blockquote", "tg-emoji"}
-)
-_BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+# setMyCommands (core.telegram.org/bots/api#botcommand): a command is 1-32 characters of
+# lowercase English letters, digits and underscores, its description 1-256 characters, and
+# a list holds at most 100 commands.
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+COMMAND_DESCRIPTION_LIMIT = 256
+COMMANDS_LIMIT = 100
+# answerCallbackQuery: the Bot API docs give no figure for how long a query can be answered;
+# the commonly observed one is about 15 seconds (e.g. telegraf/telegraf#1839). Tests move
+# the fake's clock (`advance`) rather than wait.
+CALLBACK_EXPIRY = 15.0
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 # Parameters python-telegram-bot sends JSON-encoded inside form fields.
 _JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "reply_parameters", "scope", "link_preview_options"}
@@ -60,49 +69,6 @@ _INT_FIELDS = frozenset({"chat_id", "message_id", "user_id", "offset", "limit", 
 Json = dict[str, Any]
 
 
-class BadEntities(ValueError):
-    """The text is not valid Telegram HTML."""
-
-
-class _TelegramHtml(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.plain: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            raise BadEntities(f'Unsupported start tag "{tag}"')
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open[-1] != tag:
-            raise BadEntities(f'Unmatched end tag "{tag}"')
-        self.open.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.plain.append(data)
-
-
-def parse_html(text: str) -> str:
-    """The text a user sees, as Telegram's HTML parse mode would produce it; BadEntities if not."""
-    if _BAD_AMPERSAND.search(text):
-        raise BadEntities("Unsupported entity: a bare & must be written &amp;")
-    if re.search(r"<(?![a-zA-Z/])", text):
-        raise BadEntities("Unsupported start tag: a bare < must be written &lt;")
-    parser = _TelegramHtml()
-    parser.feed(text)
-    parser.close()
-    if parser.open:
-        raise BadEntities(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
-    return "".join(parser.plain)
-
-
-def utf16_length(text: str) -> int:
-    """Telegram counts lengths in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 @dataclass
 class Call:
     """One Bot API call as the fake answered it."""
@@ -126,7 +92,10 @@ class Fault:
     remaining: int | None = 1
     until: float | None = None
     description: str = ""
-    drop: bool = False  # close the connection without an answer (a network error)
+    drop: bool = False  # close the connection without an answer, doing nothing
+    # Do the call (store the message) and then close the connection without an answer:
+    # Telegram accepted it and the answer was lost, so the bot cannot know it arrived.
+    drop_after_storing: bool = False
 
     def active(self, now: float) -> bool:
         if self.until is not None:
@@ -143,6 +112,7 @@ class StoredMessage:
     reply_markup: Json | None
     photo: bool = False
     edits: int = 0
+    entities: tuple[Entity, ...] = ()
 
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data) of every inline button, row by row."""
@@ -165,6 +135,9 @@ class FakeBotApi:
     faults: list[Fault] = field(default_factory=list)
     # Methods in the order their requests arrived (a call is in `calls` once answered).
     arrived: list[str] = field(default_factory=list)
+    callback_expiry: float = CALLBACK_EXPIRY
+    # Requests whose answer is being held back by an injected delay, by method.
+    holding: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._updates: list[Json] = []
@@ -172,6 +145,11 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._answered: set[str] = set()
+        self._queries: dict[str, float] = {}  # callback query id -> when it was pressed
+        self._clock_offset = 0.0
+        self._pushed = 0  # the last update_id queued
+        self._confirmed = 0  # the last update_id the bot confirmed with a later offset
+        self._site: web.TCPSite | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -185,10 +163,37 @@ class FakeBotApi:
         app.router.add_get("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await self._site.start()
         self.port = self._runner.addresses[0][1]
         return self
+
+    async def refuse_connections(self) -> None:
+        """Stop listening and close open connections: the bot's next connect is refused."""
+        assert self._runner is not None and self._site is not None
+        await self._site.stop()
+        server = self._runner.server
+        assert server is not None
+        for connection in list(server.connections):
+            connection.force_close()
+        # Until the closes are done, the bot could still write into a pooled connection.
+        async with asyncio.timeout(5):
+            while server.connections:
+                await asyncio.sleep(0.01)
+
+    async def accept_connections(self) -> None:
+        """Listen again, on the same port."""
+        assert self._runner is not None
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await self._site.start()
+
+    def now(self) -> float:
+        """The fake's clock: time.monotonic(), plus however far a test moved it."""
+        return time.monotonic() + self._clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock on (callback queries expire by it)."""
+        self._clock_offset += seconds
 
     async def close(self) -> None:
         # Held long polls answer at once, or the server would wait for them on the way out.
@@ -215,6 +220,7 @@ class FakeBotApi:
         seconds: float | None = None,
         description: str = "",
         drop: bool = False,
+        drop_after_storing: bool = False,
     ) -> Fault:
         """Make the next `times` calls (or all calls for `seconds`) to `method` misbehave."""
         fault = Fault(
@@ -226,6 +232,7 @@ class FakeBotApi:
             until=time.monotonic() + seconds if seconds is not None else None,
             description=description,
             drop=drop,
+            drop_after_storing=drop_after_storing,
         )
         self.faults.append(fault)
         return fault
@@ -233,6 +240,10 @@ class FakeBotApi:
     def push(self, update: Json) -> Json:
         """Queue an update (its update_id is assigned here) for the next getUpdates."""
         update = {"update_id": next(self._update_ids), **update}
+        self._pushed = update["update_id"]
+        query = update.get("callback_query")
+        if isinstance(query, dict) and "id" in query:
+            self._queries[str(query["id"])] = self.now()
         self._updates.append(update)
         self._notify()
         return update
@@ -326,6 +337,24 @@ class FakeBotApi:
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(lambda: method in self.arrived)
 
+    def fetched_everything(self) -> bool:
+        """The bot has every update queued so far in hand.
+
+        python-telegram-bot queues the updates a getUpdates returned before it asks for the
+        next ones with a higher offset, so that offset is the proof they arrived.
+        """
+        return self._confirmed >= self._pushed
+
+    async def wait_until_fetched(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has every update queued so far in hand (see fetched_everything)."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(self.fetched_everything)
+
+    async def wait_until_holding(self, method: str, timeout: float = 10.0) -> None:
+        """Wait until a request for `method` arrived and its answer is being held back."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.holding.get(method, 0) > 0)
+
     async def wait_until_idle(self, quiet: float = 0.2, timeout: float = 10.0) -> None:
         """Wait until no call arrived for `quiet` seconds (the bot has nothing left to say)."""
         async with asyncio.timeout(timeout):
@@ -355,10 +384,20 @@ class FakeBotApi:
         fault = self._fault_for(method)
         if fault is not None:
             if fault.delay:
-                await self._hold(fault.delay)
-            if fault.drop and request.transport is not None:
+                self.holding[method] = self.holding.get(method, 0) + 1
+                self._notify()
+                try:
+                    await self._hold(fault.delay)
+                finally:
+                    self.holding[method] -= 1
+            if (fault.drop or fault.drop_after_storing) and request.transport is not None:
+                result = None
+                if fault.drop_after_storing:
+                    with contextlib.suppress(_ApiError):
+                        result = self._call(method, params)
                 request.transport.close()
-                self.calls.append(Call(method, params, 0, time.monotonic(), received))
+                self.calls.append(Call(method, params, 0, time.monotonic(), received, result))
+                self._notify()
                 return web.Response(status=500)  # never reaches the bot
             if fault.status == 429:
                 body = {
@@ -438,6 +477,9 @@ class FakeBotApi:
         limit = int(params.get("limit") or 100)
         wait = min(float(params.get("timeout") or 0), self.max_poll_wait)
         # An offset confirms every update before it, as on Telegram.
+        if offset > self._confirmed + 1:
+            self._confirmed = offset - 1
+            self._notify()
         self._updates = [update for update in self._updates if update["update_id"] >= offset]
         if not self._updates and wait > 0:
             try:
@@ -450,7 +492,9 @@ class FakeBotApi:
     def _call(self, method: str, params: Json) -> Any:
         if method == "getMe":
             return self._bot_user()
-        if method in ("setMyCommands", "deleteWebhook", "deleteMyCommands", "close"):
+        if method == "setMyCommands":
+            return self._set_commands(params)
+        if method in ("deleteWebhook", "deleteMyCommands", "close"):
             return True
         if method == "getChatMember":
             return self._member(int(params["chat_id"]), int(params["user_id"]))
@@ -460,8 +504,8 @@ class FakeBotApi:
             return self._send(params, photo=False)
         if method == "sendPhoto":
             return self._send(params, photo=True)
-        if method in ("editMessageText", "editMessageCaption"):
-            return self._edit(params, caption=method == "editMessageCaption")
+        if method in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup"):
+            return self._edit(method, params)
         raise _ApiError(404, "Not Found: method not found")
 
     def _bot_user(self) -> Json:
@@ -483,10 +527,26 @@ class FakeBotApi:
             return {"status": "administrator", "user": user, **dict.fromkeys(_ADMIN_RIGHTS, False)}
         return {"status": "member", "user": user}
 
+    def _set_commands(self, params: Json) -> bool:
+        commands = params.get("commands") or []
+        if len(commands) > COMMANDS_LIMIT:
+            raise _ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        for command in commands:
+            if not _COMMAND.match(str(command.get("command", ""))):
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            description = str(command.get("description", ""))
+            if not 1 <= utf16_length(description) <= COMMAND_DESCRIPTION_LIMIT:
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        return True
+
     def _answer_callback(self, params: Json) -> bool:
+        # A query can be answered once, and only while it is fresh (see CALLBACK_EXPIRY).
         query_id = str(params["callback_query_id"])
-        if query_id in self._answered:
-            raise _ApiError(400, "Bad Request: query is too old and response timeout expired")
+        pressed = self._queries.get(query_id)
+        if query_id in self._answered or pressed is None:
+            raise _ApiError(400, QUERY_TOO_OLD)
+        if self.now() - pressed > self.callback_expiry:
+            raise _ApiError(400, QUERY_TOO_OLD)
         if utf16_length(params.get("text", "")) > CALLBACK_ANSWER_LIMIT:
             raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self._answered.add(query_id)
@@ -498,11 +558,14 @@ class FakeBotApi:
         if chat_id in self.missing:
             raise _ApiError(400, "Bad Request: chat not found")
 
-    def _visible(self, params: Json, field_name: str, limit: int) -> tuple[str, str]:
+    def _visible(
+        self, params: Json, field_name: str, limit: int
+    ) -> tuple[str, str, tuple[Entity, ...]]:
         raw = str(params.get(field_name, ""))
+        entities: tuple[Entity, ...] = ()
         if params.get("parse_mode") == "HTML":
             try:
-                plain = parse_html(raw)
+                plain, entities = parse_entities(raw)
             except BadEntities as error:
                 raise _ApiError(400, f"Bad Request: can't parse entities: {error}") from error
         else:
@@ -510,43 +573,59 @@ class FakeBotApi:
         if utf16_length(plain) > limit:
             too_long = "caption is too long" if field_name == "caption" else "message is too long"
             raise _ApiError(400, f"Bad Request: {too_long}")
-        return raw, plain
+        return raw, plain, entities
 
     def _check_markup(self, markup: Json | None) -> None:
         for row in (markup or {}).get("inline_keyboard", []):
             for button in row:
-                if len(button.get("callback_data", "").encode()) > 64:
+                # InlineKeyboardButton.callback_data: "1-64 bytes".
+                if (
+                    "callback_data" in button
+                    and not 1 <= len(button["callback_data"].encode()) <= 64
+                ):
                     raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
     def _send(self, params: Json, *, photo: bool) -> Json:
         chat_id = int(params["chat_id"])
         self._check_chat(chat_id)
         if photo:
-            raw, plain = self._visible(params, "caption", CAPTION_LIMIT)
+            raw, plain, entities = self._visible(params, "caption", CAPTION_LIMIT)
             if not isinstance(params.get("photo"), dict) or not params["photo"]["bytes"]:
                 raise _ApiError(400, "Bad Request: there is no photo in the request")
         else:
-            raw, plain = self._visible(params, "text", TEXT_LIMIT)
+            raw, plain, entities = self._visible(params, "text", TEXT_LIMIT)
             if not plain.strip():
                 raise _ApiError(400, "Bad Request: message text is empty")
         markup = params.get("reply_markup")
         self._check_markup(markup)
-        message = StoredMessage(chat_id, next(self._message_ids), raw, plain, markup, photo)
+        message = StoredMessage(
+            chat_id, next(self._message_ids), raw, plain, markup, photo, entities=entities
+        )
         self.messages[(chat_id, message.message_id)] = message
         return self._message_json(message)
 
-    def _edit(self, params: Json, *, caption: bool) -> Json:
+    def _edit(self, method: str, params: Json) -> Json:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         self._check_chat(chat_id)
         message = self.messages.get((chat_id, message_id))
         if message is None:
             raise _ApiError(400, "Bad Request: message to edit not found")
-        raw, plain = self._visible(
-            params, "caption" if caption else "text", CAPTION_LIMIT if caption else TEXT_LIMIT
-        )
+        # editMessageText is for text messages, editMessageCaption for media ones.
+        if method == "editMessageText" and message.photo:
+            raise _ApiError(400, "Bad Request: there is no text in the message to edit")
+        if method == "editMessageCaption" and not message.photo:
+            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
+        if method == "editMessageReplyMarkup":
+            raw, plain, entities = message.html, message.plain, message.entities
+        elif method == "editMessageCaption":
+            raw, plain, entities = self._visible(params, "caption", CAPTION_LIMIT)
+        else:
+            raw, plain, entities = self._visible(params, "text", TEXT_LIMIT)
         markup = params.get("reply_markup")
         self._check_markup(markup)
-        if raw == message.html and markup == message.reply_markup:
+        # Telegram compares what a user would see, not the markup that produced it:
+        # <b> and <strong>, or &lt; and &#60;, give the same message.
+        if (plain, entities, markup) == (message.plain, message.entities, message.reply_markup):
             raise _ApiError(
                 400,
                 "Bad Request: message is not modified: specified new message content and "
@@ -554,6 +633,7 @@ class FakeBotApi:
                 "of the message",
             )
         message.html, message.plain, message.reply_markup = raw, plain, markup
+        message.entities = entities
         message.edits += 1
         return self._message_json(message)
 
@@ -568,8 +648,12 @@ class FakeBotApi:
             size = {"file_id": f"photo{message.message_id}", "file_unique_id": "u", "width": 1}
             body["photo"] = [{**size, "height": 1}]
             body["caption"] = message.plain
+            if message.entities:
+                body["caption_entities"] = [entity.json() for entity in message.entities]
         else:
             body["text"] = message.plain
+            if message.entities:
+                body["entities"] = [entity.json() for entity in message.entities]
         if message.reply_markup:
             body["reply_markup"] = message.reply_markup
         return body

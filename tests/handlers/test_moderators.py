@@ -29,7 +29,7 @@ from bot.dispatch import dispatch
 from handlers import poll, recap
 from handlers.i18n import text
 from handlers.model import Lang, Platform, Reply, Services
-from tests.conftest import make_request
+from tests.conftest import make_request, sqlite_database
 
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
 PLATFORMS: tuple[Platform, ...] = ("console", "telegram", "discord")
@@ -98,7 +98,7 @@ GUARDED = {
 
 async def snapshot(services: Services) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a stable order."""
-    connection = services.db.connection
+    connection = sqlite_database(services).connection
     async with connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
     ) as cursor:
@@ -183,7 +183,7 @@ async def test_a_forged_member_request_in_a_group_is_refused_and_changes_nothing
             chat_id = f"group-{lang}"
             line = await prepare(services, operation, platform, chat_id)
             # A language the chat chose (by the setup) wins over the member's own.
-            chosen = (await services.db.chat_settings(platform, chat_id)).lang
+            chosen = (await services.chat_settings.get(platform, chat_id)).lang
             expected: Lang = "zh" if chosen == "zh" else "en" if chosen == "en" else lang
             before = await snapshot(services)
 

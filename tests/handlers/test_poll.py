@@ -209,7 +209,7 @@ def template_start(key: str) -> str:
 
 
 async def test_a_closing_time_is_read_in_the_chats_time_zone(services: Services) -> None:
-    await services.db.set_chat_tz("telegram", "-100", "Asia/Shanghai")
+    await services.chat_settings.set_tz("telegram", "-100", "Asia/Shanghai")
 
     poll_id = await new_poll(services, "/poll new Q | A | B --closes 2026-12-01T18:00 --multi")
 

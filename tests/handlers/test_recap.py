@@ -20,7 +20,6 @@ from handlers.recap import TICKERS, gather_recap, parse_time, render_recap
 from storage.facts import Facts
 from storage.market import History, Latest, Quote, Series
 from storage.polls import DEEPSEEK_POLL_ID
-from storage.subscriptions import RecapSubscriptions
 from storage.trading_calendar import TradingCalendar, nyse_calendar
 from tests.conftest import NOW, make_request
 
@@ -46,7 +45,7 @@ async def ask(services: Services, line: str, **fields: Any) -> Reply:
 async def test_recap_on_defaults_to_1615_new_york_on_trading_days(services: Services) -> None:
     reply = await ask(services, "/recap on")
 
-    subscription = await RecapSubscriptions(services.db).get("console", "-100")
+    subscription = await services.subscriptions.get("console", "-100")
     assert subscription is not None
     assert (subscription.schedule.at_text, subscription.schedule.zone.key) == (
         "16:15",
@@ -59,11 +58,11 @@ async def test_recap_on_defaults_to_1615_new_york_on_trading_days(services: Serv
 
 async def test_recap_on_takes_a_time_and_a_zone_in_either_order(services: Services) -> None:
     await ask(services, "/recap on Asia/Shanghai 09:00")
-    first = await RecapSubscriptions(services.db).get("console", "-100")
+    first = await services.subscriptions.get("console", "-100")
     await ask(services, "/recap on 8:30 europe/london")
-    second = await RecapSubscriptions(services.db).get("console", "-100")
+    second = await services.subscriptions.get("console", "-100")
     await ask(services, "/recap on 07：45")  # a Chinese keyboard's colon
-    third = await RecapSubscriptions(services.db).get("console", "-100")
+    third = await services.subscriptions.get("console", "-100")
 
     assert first is not None and second is not None and third is not None
     assert (first.schedule.at_text, first.schedule.zone.key) == ("09:00", "Asia/Shanghai")
@@ -74,7 +73,7 @@ async def test_recap_on_takes_a_time_and_a_zone_in_either_order(services: Servic
 async def test_a_chinese_chat_subscribes_in_chinese(services: Services) -> None:
     reply = await ask(services, "/recap on 09:00 Asia/Shanghai", locale="zh-CN")
 
-    subscription = await RecapSubscriptions(services.db).get("console", "-100")
+    subscription = await services.subscriptions.get("console", "-100")
     assert subscription is not None and subscription.lang == "zh"
     assert reply.title == text("zh", "recap.on_title")
 
@@ -86,7 +85,7 @@ async def test_only_moderators_switch_recaps_on_or_off_in_a_group(services: Serv
     assert refused.value.key == "core.moderators_only"
     with pytest.raises(UserError):
         await recap(dataclasses.replace(member, text="off"), services)
-    assert await RecapSubscriptions(services.db).get("console", "-100") is None
+    assert await services.subscriptions.get("console", "-100") is None
 
 
 @pytest.mark.parametrize(
@@ -122,7 +121,7 @@ def test_times_are_read_on_a_24_hour_clock() -> None:
 async def test_status_shows_the_next_run_in_the_chats_zone_and_the_last_one_sent(
     services: Services,
 ) -> None:
-    store = RecapSubscriptions(services.db)
+    store = services.subscriptions
     await ask(services, "/recap on")
     await store.claim("console", "-100", FRIDAY)
     await store.confirm("console", "-100", FRIDAY, datetime(2026, 11, 27, 21, 15, tzinfo=UTC))

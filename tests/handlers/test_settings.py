@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.dispatch import dispatch
 from handlers.model import Services
-from storage.db import ChatSettings
+from storage.chat_settings import ChatSettings
 from tests.conftest import make_request
 
 
@@ -34,7 +34,7 @@ async def test_group_members_who_are_not_moderators_cannot_change_settings(
 
     assert reply.is_error
     assert "moderators" in reply.plain_text()
-    assert (await services.db.chat_settings("console", "chat-1")).lang is None
+    assert (await services.chat_settings.get("console", "chat-1")).lang is None
 
 
 async def test_a_group_moderator_sets_the_time_zone(services: Services) -> None:
@@ -43,17 +43,17 @@ async def test_a_group_moderator_sets_the_time_zone(services: Services) -> None:
     )
 
     assert "Asia/Shanghai" in reply.plain_text()
-    assert (await services.db.chat_settings("console", "chat-1")).tz == "Asia/Shanghai"
+    assert (await services.chat_settings.get("console", "chat-1")).tz == "Asia/Shanghai"
 
 
 async def test_settings_are_per_chat(services: Services) -> None:
     await dispatch(make_request("/settings tz Asia/Tokyo"), services)
 
-    assert (await services.db.chat_settings("console", "chat-2")).tz is None
+    assert (await services.chat_settings.get("console", "chat-2")).tz is None
 
 
 async def test_unknown_values_are_refused(services: Services) -> None:
     for line in ("/settings lang klingon", "/settings tz Nowhere/City", "/settings colour red"):
         reply = await dispatch(make_request(line), services)
         assert reply.is_error, line
-    assert await services.db.chat_settings("console", "chat-1") == ChatSettings()
+    assert await services.chat_settings.get("console", "chat-1") == ChatSettings()

@@ -45,7 +45,7 @@ def recent_bars() -> dict[str, list[Bar]]:
 def with_yahoo(services: Services, proxy_url: str, cache_dir: Path) -> Services:
     market = MarketData(
         services.facts,
-        services.db,
+        services.market_cache,
         clock=Clock(NOW),
         cache_dir=cache_dir,
         session_factory=lambda: proxied_session(proxy_url),

@@ -88,7 +88,7 @@ def live_services(services: Services, proxy_url: str, cache_dir: Path, clock: Cl
     """The test services with a live market service pointed at `proxy_url`, production timing."""
     market = MarketData(
         services.facts,
-        services.db,
+        services.market_cache,
         clock=clock,
         cache_dir=cache_dir,
         session_factory=lambda: proxied_session(proxy_url),

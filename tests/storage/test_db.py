@@ -18,15 +18,6 @@ async def test_a_new_database_is_migrated_to_the_latest_version(tmp_path: Path) 
             assert (await cursor.fetchone()) == (1,)
 
 
-async def test_reopening_keeps_chat_settings(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with open_database(path) as db:
-        await db.set_chat_tz("telegram", "-100", "Asia/Shanghai")
-
-    async with open_database(path) as db:
-        assert (await db.chat_settings("telegram", "-100")).tz == "Asia/Shanghai"
-
-
 async def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     garbage = b"this is not sqlite" * 100

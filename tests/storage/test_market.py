@@ -17,6 +17,7 @@ from storage import yahoo
 from storage.db import Database, open_database
 from storage.facts import Facts
 from storage.market import CircuitBreaker, MarketData, normalise_ticker
+from storage.market_cache import SqliteMarketCache
 from storage.yahoo import configured_cache_dir, reset_yfinance_state
 from tests.fakes.yahoo import (
     Bar,
@@ -60,7 +61,7 @@ def make_market(
 ) -> MarketData:
     return MarketData(
         facts,
-        db,
+        SqliteMarketCache(db),
         clock=clock,
         cache_dir=cache_dir,
         session_factory=lambda: proxied_session(proxy_url),

@@ -1,0 +1,142 @@
+"""Reading polls and tallies from SQLite, inside a transaction the caller holds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from storage.poll_model import (
+    DEEPSEEK_POLL_ID,
+    PLATFORMS,
+    PlatformTally,
+    Poll,
+    PollNotFound,
+    PollOption,
+    PollSummary,
+    Tally,
+    choice_indexes,
+)
+from storage.timestamps import from_db, optional_from_db, to_db
+
+_POLL_COLUMNS = (
+    "id, platform, chat_id, question, question_zh, multi, created_by, created_at, "
+    "closes_at, closed_at"
+)
+
+
+async def load_poll(connection: aiosqlite.Connection, poll_id: int) -> Poll | None:
+    rows = list(
+        await connection.execute_fetchall(
+            f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,)
+        )
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    options = tuple(
+        PollOption(int(index), str(label), label_zh)
+        for index, label, label_zh in await connection.execute_fetchall(
+            "SELECT idx, label, label_zh FROM poll_options WHERE poll_id = ? ORDER BY idx",
+            (poll_id,),
+        )
+    )
+    return Poll(
+        id=int(row[0]),
+        platform=row[1],
+        chat_id=row[2],
+        question=str(row[3]),
+        question_zh=row[4],
+        options=options,
+        multi=bool(row[5]),
+        created_by=row[6],
+        created_at=from_db(row[7]),
+        closes_at=optional_from_db(row[8]),
+        closed_at=optional_from_db(row[9]),
+    )
+
+
+async def tally(connection: aiosqlite.Connection, poll: Poll) -> Tally:
+    width = len(poll.options)
+    counts = [0] * width
+    per_platform: dict[str, list[int]] = {}
+    voters_per_platform: dict[str, int] = {}
+    rows = await connection.execute_fetchall(
+        "SELECT platform, choices, COUNT(*) FROM poll_votes WHERE poll_id = ? "
+        "GROUP BY platform, choices",
+        (poll.id,),
+    )
+    for platform, choices, number in rows:
+        platform_counts = per_platform.setdefault(str(platform), [0] * width)
+        voters_per_platform[str(platform)] = voters_per_platform.get(str(platform), 0) + number
+        for index in choice_indexes(int(choices)):
+            if index < width:
+                counts[index] += number
+                platform_counts[index] += number
+    ordered = [name for name in PLATFORMS if name in per_platform]
+    ordered += sorted(set(per_platform) - set(PLATFORMS))
+    return Tally(
+        poll_id=poll.id,
+        voters=sum(voters_per_platform.values()),
+        counts=tuple(counts),
+        by_platform=tuple(
+            PlatformTally(name, voters_per_platform[name], tuple(per_platform[name]))
+            for name in ordered
+        ),
+    )
+
+
+async def current_poll(
+    connection: aiosqlite.Connection,
+    platform: str,
+    chat_id: str,
+    now: datetime,
+    closed_within: timedelta,
+) -> tuple[Poll, Tally]:
+    """The chat's open poll, else its newest poll if that ended less than `closed_within`
+    ago, else the DeepSeek poll, with its tally."""
+    async with connection.execute(
+        "SELECT id FROM polls WHERE platform = ? AND chat_id = ? AND closed_at IS NULL "
+        "AND (closes_at IS NULL OR closes_at > ?) ORDER BY id DESC LIMIT 1",
+        (platform, chat_id, to_db(now)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None and closed_within > timedelta(0):
+        async with connection.execute(
+            "SELECT id FROM polls WHERE platform = ? AND chat_id = ? ORDER BY id DESC LIMIT 1",
+            (platform, chat_id),
+        ) as cursor:
+            newest = await cursor.fetchone()
+        if newest is not None:
+            own = await load_poll(connection, int(newest[0]))
+            ended = own.ended_at(now) if own is not None else None
+            if own is not None and ended is not None and ended > now - closed_within:
+                return own, await tally(connection, own)
+    poll = await load_poll(connection, int(row[0]) if row else DEEPSEEK_POLL_ID)
+    if poll is None:
+        raise PollNotFound("the DeepSeek poll is missing from the database")
+    return poll, await tally(connection, poll)
+
+
+async def chat_summaries(
+    connection: aiosqlite.Connection, platform: str, chat_id: str, limit: int
+) -> list[PollSummary]:
+    """The chat's newest polls, then the global ones, each with its number of voters."""
+    async with connection.execute(
+        "SELECT id FROM (SELECT id FROM polls WHERE platform = ? AND chat_id = ? "
+        "ORDER BY id DESC LIMIT ?) UNION ALL "
+        "SELECT id FROM (SELECT id FROM polls WHERE platform IS NULL ORDER BY id)",
+        (platform, chat_id, limit),
+    ) as cursor:
+        ids = [int(row[0]) for row in await cursor.fetchall()]
+    summaries = []
+    for poll_id in ids:
+        poll = await load_poll(connection, poll_id)
+        if poll is None:
+            continue
+        async with connection.execute(
+            "SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        summaries.append(PollSummary(poll, int(row[0]) if row else 0))
+    return summaries
