@@ -38,7 +38,8 @@ from pydantic import SecretStr
 
 from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
-from bot.discord_frontend import ERROR_COLOUR, DiscordFrontEnd
+from bot.discord.frontend import DiscordFrontEnd
+from bot.discord.render import ERROR_COLOUR
 from bot.services import build_services
 from handlers.i18n import text
 from handlers.poll_view import labels_of

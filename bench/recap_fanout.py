@@ -37,7 +37,8 @@ from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, templat
 from bot.config import Settings
 from bot.scheduler import RecapScheduler
 from bot.services import build_services
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.tuning import TelegramTuning
 from handlers.model import Lang
 from handlers.recap import TICKERS
 from storage.contracts import MarketCacheStore

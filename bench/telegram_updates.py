@@ -58,7 +58,8 @@ from telegram.request import BaseRequest, RequestData
 from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
 from bot.services import build_services
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.tuning import TelegramTuning
 from handlers.commands import Registry
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services

@@ -92,7 +92,7 @@ async def _discord_sync(settings: Settings, options: argparse.Namespace) -> int:
         return EXIT_USAGE
     import discord
 
-    from bot.discord_frontend import sync_commands
+    from bot.discord.frontend import sync_commands
 
     try:
         async with build_services(settings) as services:
@@ -117,7 +117,8 @@ async def _run(settings: Settings) -> int:
         async with build_services(settings) as services:
             await interactive(ConsoleUser(), services)
         return 0
-    from bot.frontends import TokenRejected, run_front_ends
+    from bot.frontend import TokenRejected
+    from bot.runner import run_front_ends
 
     try:
         return await run_front_ends(settings)

@@ -39,7 +39,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.frontends import ChatUnreachable, FrontEnd, PossiblyDelivered
+from bot.frontend import ChatUnreachable, FrontEnd, PossiblyDelivered
 from handlers.model import Lang, Reply, Services
 from handlers.recap import RecapData, gather_recap, render_recap
 from storage.subscriptions import (

@@ -20,9 +20,10 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.discord_frontend import DiscordFrontEnd
+from bot.discord.frontend import DiscordFrontEnd
 from bot.tally import TallyRefresher
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.tuning import TelegramTuning
 from handlers.cooldowns import Cooldowns, Rate
 from handlers.model import Services
 from tests.fakes.discord_api import FakeDiscord, point_discord_py_at

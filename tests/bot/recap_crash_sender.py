@@ -20,7 +20,8 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.scheduler import RecapScheduler
 from bot.services import build_services
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.tuning import TelegramTuning
 from storage.facts import load_facts
 from storage.trading_calendar import Session, TradingCalendar
 

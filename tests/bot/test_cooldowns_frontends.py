@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.discord_frontend import DiscordFrontEnd
+from bot.discord.frontend import DiscordFrontEnd
 from bot.services import build_services
-from bot.telegram_frontend import TelegramFrontEnd
+from bot.telegram.frontend import TelegramFrontEnd
 from handlers.i18n import text
 from handlers.model import Services
 from tests.fakes.discord_api import FakeDiscord, RestCall

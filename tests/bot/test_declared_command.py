@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 
 from bot.console import ConsoleUser, ask
-from bot.discord_frontend import DiscordFrontEnd
+from bot.discord.frontend import DiscordFrontEnd
 from handlers.commands import Choice, Command, Form, Param, Registry
 from handlers.model import Reply, Request, Services
 from handlers.registry import REGISTRY

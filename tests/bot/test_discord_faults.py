@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.discord_frontend import DiscordFrontEnd
+from bot.discord.frontend import DiscordFrontEnd
 from handlers.model import Services
 from tests.bot.test_discord_frontend import (
     CALLBACK,

@@ -9,19 +9,17 @@ from typing import Any
 
 import pytest
 
-from bot.discord_frontend import (
-    COMMAND_HASH_KEY,
+from bot.discord.buttons import ActionButton
+from bot.discord.frontend import COMMAND_HASH_KEY, DiscordFrontEnd, sync_commands
+from bot.discord.render import (
     MAX_DESCRIPTION,
     MAX_EMBED_TOTAL,
     MAX_EMBEDS,
     MAX_MESSAGES,
     MAX_TITLE,
-    ActionButton,
-    DiscordFrontEnd,
     render,
-    sync_commands,
 )
-from bot.frontends import ChatUnreachable
+from bot.frontend import ChatUnreachable
 from bot.logs import RedactSecrets
 from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Services, Table

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.discord_frontend import DiscordFrontEnd
+from bot.discord.frontend import DiscordFrontEnd
 from handlers.i18n import text
 from handlers.model import Services
 from tests.bot.conftest import StartDiscord, discord_settings, no_throttle

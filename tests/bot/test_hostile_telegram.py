@@ -20,7 +20,8 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from bot.dispatch import ParsedCommand, dispatch, parse_command
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.tuning import TelegramTuning
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services, Table
 from handlers.registry import REGISTRY

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.discord_frontend import DiscordFrontEnd
-from bot.telegram_frontend import TelegramFrontEnd
+from bot.discord.frontend import DiscordFrontEnd
+from bot.telegram.frontend import TelegramFrontEnd
 from handlers.i18n import text
 from handlers.model import Services
 from tests.bot.conftest import discord_settings, no_throttle

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.scheduler import RecapScheduler
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.tuning import TelegramTuning
 from handlers.model import Services
 from storage.subscriptions import Schedule
 from storage.trading_calendar import nyse_calendar
@@ -170,7 +171,7 @@ async def test_a_recap_whose_answer_was_lost_is_not_sent_again_and_the_chat_stay
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_a_full_recap_fits_one_telegram_photo_caption(services: Services, lang: str) -> None:
-    from bot.telegram_frontend import CAPTION_LIMIT, render_html
+    from bot.telegram.render import CAPTION_LIMIT, render_html
     from handlers.recap import render_recap
     from storage.polls import DEEPSEEK_POLL_ID
     from tests.handlers.test_recap import CannedMarket, monday_recap

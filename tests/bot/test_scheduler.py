@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.frontends import ChatUnreachable
+from bot.frontend import ChatUnreachable
 from bot.scheduler import RecapScheduler, RecapTrigger
 from bot.services import build_services
 from handlers.model import Platform, Reply, Services

@@ -66,7 +66,7 @@ CRASH_PROBE = PROBE.replace(
     "from bot.__main__ import main",
     """
 import threading, warnings
-import bot.frontends
+import bot.runner
 secret = os.environ["TELEGRAM_BOT_TOKEN"]
 
 class Leaky:
@@ -84,7 +84,7 @@ async def crash(settings):
     Leaky()
     raise RuntimeError(f"unexpected answer from https://api.telegram.org/bot{secret}/getMe")
 
-bot.frontends.run_front_ends = crash
+bot.runner.run_front_ends = crash
 from bot.__main__ import main""",
 )
 
@@ -301,7 +301,7 @@ async def test_a_whole_run_with_faults_and_a_handler_bug_never_shows_either_toke
     assert "[redacted]" in logged
     assert [call.status for call in telegram.attempts("sendMessage")].count(401) == 1
     assert "Telegram: getUpdates failed" in logged
-    assert " ERROR bot.discord_frontend" not in logged  # Discord's replies went through
+    assert " ERROR bot.discord.frontend" not in logged  # Discord's replies went through
     assert discord_fake.rate_limits == {r"/interactions/\d+/[^/]+/callback": 0}
     assert "stopped; database closed" in logged
 

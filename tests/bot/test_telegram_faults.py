@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.tuning import TelegramTuning
 from handlers.i18n import text
 from handlers.model import Services
 from tests.bot.test_telegram_frontend import (

@@ -10,10 +10,12 @@ from collections.abc import Hashable
 import pytest
 
 from bot.dispatch import dispatch
-from bot.frontends import ChatUnreachable
+from bot.frontend import ChatUnreachable
 from bot.logs import REDACTED, configure_logging
 from bot.tally import Refresh, TallyRefresher
-from bot.telegram_frontend import TelegramFrontEnd, TelegramTuning, render_html
+from bot.telegram.frontend import TelegramFrontEnd
+from bot.telegram.render import render_html
+from bot.telegram.tuning import TelegramTuning
 from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Request, Services, Table
 from handlers.registry import REGISTRY
@@ -376,7 +378,7 @@ async def test_a_failed_refresh_is_logged_with_the_chat_and_action_but_not_the_m
     await front_end.start()
     try:
         poll = await reply_to(fake, "/poll", chat_id=GROUP, user_id=ADMIN)
-        with caplog.at_level(logging.WARNING, logger="bot.telegram_frontend"):
+        with caplog.at_level(logging.WARNING, logger="bot.telegram.frontend"):
             fake.press(poll, "poll:9:0", user_id=31_337, first_name="Grace Hopper-Secret")
             await fake.wait_for("answerCallbackQuery")
             await front_end.tally.drain()

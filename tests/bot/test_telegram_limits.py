@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.telegram_frontend import PatientRateLimiter, TelegramTuning
+from bot.telegram.limiter import PatientRateLimiter
+from bot.telegram.tuning import TelegramTuning
 
 GROUP = -1001_234_567_890
 

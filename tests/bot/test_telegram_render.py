@@ -7,7 +7,7 @@ import html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.telegram_frontend import render_html, toast
+from bot.telegram.render import render_html, toast
 from handlers.model import Part, Reply, Table
 from tests.fakes.telegram_api import parse_html, utf16_length
 from tests.monospace import check_aligned

@@ -1,8 +1,4 @@
-"""Running every configured front end in one process and one event loop, and stopping cleanly.
-
-Each front end implements FrontEnd; the scheduler (recaps) delivers through `send`, so
-proactive messages take the same path, escaping and rate limits as replies.
-"""
+"""Running every configured front end and the scheduler in one process, and stopping cleanly."""
 
 from __future__ import annotations
 
@@ -10,54 +6,23 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Protocol
 
 from bot.config import Settings
+from bot.frontend import FrontEnd
 from bot.services import build_services
-from handlers.model import Platform, Reply, Services
+from handlers.model import Services
 
 log = logging.getLogger(__name__)
-
-
-class ChatUnreachable(Exception):
-    """The bot was removed from the chat or lost permission to post there: stop sending."""
-
-
-class PossiblyDelivered(Exception):
-    """A send failed after the platform may have accepted it: sending it again could post it twice.
-
-    Raised instead of retrying; the caller must not send the same thing again.
-    """
-
-
-class TokenRejected(Exception):
-    """The platform refused the bot's token: a configuration error, not an outage to wait out.
-
-    Its message names the environment variable, never the token itself.
-    """
-
-
-class FrontEnd(Protocol):
-    platform: Platform
-
-    async def start(self) -> None:
-        """Connect and begin receiving updates; returns once running."""
-
-    async def stop(self) -> None:
-        """Stop receiving, finish pending replies, disconnect."""
-
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """Post a reply unprompted; raises ChatUnreachable when the chat is gone for good."""
 
 
 def build_front_ends(settings: Settings, services: Services) -> list[FrontEnd]:
     front_ends: list[FrontEnd] = []
     if settings.telegram_bot_token is not None:
-        from bot.telegram_frontend import TelegramFrontEnd
+        from bot.telegram.frontend import TelegramFrontEnd
 
         front_ends.append(TelegramFrontEnd(settings, services))
     if settings.discord_bot_token is not None:
-        from bot.discord_frontend import DiscordFrontEnd
+        from bot.discord.frontend import DiscordFrontEnd
 
         front_ends.append(DiscordFrontEnd(settings, services))
     return front_ends

@@ -1,10 +1,9 @@
 """The Discord front end: slash commands and buttons through discord.py, over the shared dispatch.
 
 A thin adapter: it turns interactions into Requests, answers inside Discord's three-second
-deadline (deferring when the answer may be slow), and renders Replies as embeds with
-attachments and restart-proof buttons. No command logic lives here.
-
-Named `discord_frontend` so that it never shadows the `discord` library itself.
+deadline (deferring when the answer may be slow), and carries out the delivery policy with
+embeds, attachments and restart-proof buttons. No command logic lives here: the slash tree
+comes from the declarations (bot.discord.commands), rendering from bot.discord.render.
 """
 
 from __future__ import annotations
@@ -13,206 +12,29 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
-import io
 import json
 import logging
-import re
-from collections.abc import Iterable
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.config import Settings
-from bot.discord_commands import CatalogueTranslator, slash_commands
+from bot.discord.buttons import ActionButton
+from bot.discord.commands import CatalogueTranslator, slash_commands
+from bot.discord.render import NO_MENTIONS, Outgoing, escape, render
 from bot.dispatch import dispatch, resolve_context
-from bot.frontends import ChatUnreachable, TokenRejected
-from bot.render import format_table, split_text
+from bot.frontend import ChatUnreachable, TokenRejected
 from bot.tally import TallyRefresher
-from handlers.i18n import text
-from handlers.model import Lang, Platform, Reply, Request, Services, Table
+from handlers.model import Lang, Platform, Reply, Request, Services
 
 log = logging.getLogger(__name__)
 
-# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
-MAX_TITLE = 256
-MAX_DESCRIPTION = 4096
-MAX_EMBED_TOTAL = 6000
-MAX_EMBEDS = 10
-MAX_FILES = 10
-MAX_LABEL = 80
-MAX_CUSTOM_ID = 100
-MAX_BUTTONS = 25
-# Past this many messages a reply is trimmed, with a note saying so, rather than flooding.
-MAX_MESSAGES = 5
 # Discord drops an interaction not answered within 3 s; a slower answer must defer first.
 DEFER_AFTER = 2.0
 # Discord error codes that mean the bot can no longer post to a channel.
 UNREACHABLE_CODES = frozenset({50001, 50013, 10003})
 COMMAND_HASH_KEY = "discord.command_tree_hash"
-COLOUR = discord.Colour.blurple()
-ERROR_COLOUR = discord.Colour.red()
-NO_MENTIONS = discord.AllowedMentions.none()
-_MENTION_SYNTAX = re.compile(r"<(@[!&]?|#)(?=\d)")
-_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def escape(value: str) -> str:
-    """User-supplied text made literal: no Markdown, no mention that could ping.
-
-    discord.py escapes only ids of a snowflake's length; Discord still draws `<@123>` as a
-    mention, so any `<@digits>`, `<@&digits>` or `<#digits>` is broken up too.
-    """
-    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(value))
-    return _MENTION_SYNTAX.sub("<\\1\u200b", escaped)
-
-
-def _clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-# ---- rendering ----------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Outgoing:
-    """One Discord message: its embeds, the files they show, and the buttons under it."""
-
-    embeds: list[discord.Embed]
-    files: list[discord.File]
-    view: discord.ui.View | None = None
-
-    def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for send/followup calls (which reject view=None)."""
-        sent: dict[str, Any] = {"embeds": self.embeds, "allowed_mentions": NO_MENTIONS}
-        if self.files:
-            sent["files"] = self.files
-        if self.view is not None:
-            sent["view"] = self.view
-        return sent
-
-
-def _blocks(reply: Reply) -> list[str]:
-    """Escaped paragraphs and code-block tables, each short enough for one description."""
-    blocks: list[str] = []
-    for part in reply.parts:
-        if isinstance(part, Table):
-            # A fence inside a cell would end the code block early.
-            table = format_table(part).replace("```", "`\u200b``")
-            blocks.extend(f"```\n{piece}\n```" for piece in split_text(table, MAX_DESCRIPTION - 8))
-        elif part.strip():
-            blocks.extend(split_text(escape(part), MAX_DESCRIPTION))
-    return blocks
-
-
-def _descriptions(blocks: Iterable[str]) -> list[str]:
-    descriptions: list[str] = []
-    current = ""
-    for block in blocks:
-        candidate = f"{current}\n\n{block}" if current else block
-        if current and len(candidate) > MAX_DESCRIPTION:
-            descriptions.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        descriptions.append(current)
-    return descriptions
-
-
-def _filename(name: str, index: int) -> str:
-    cleaned = _FILENAME_UNSAFE.sub("_", name.rsplit("/", 1)[-1])[:60]
-    return cleaned if cleaned.lower().endswith(".png") else f"image{index}.png"
-
-
-def build_view(reply: Reply) -> discord.ui.View | None:
-    if not reply.buttons:
-        return None
-    view = discord.ui.View(timeout=None)
-    for button in reply.buttons[:MAX_BUTTONS]:
-        view.add_item(ActionButton(button.action, _clip(button.label, MAX_LABEL)))
-    return view
-
-
-def render(reply: Reply, lang: Lang) -> list[Outgoing]:
-    """The reply as Discord messages within embed limits; buttons go under the last one."""
-    colour = ERROR_COLOUR if reply.is_error else COLOUR
-    embeds = [discord.Embed(description=d, colour=colour) for d in _descriptions(_blocks(reply))]
-    if reply.title:
-        if not embeds:
-            embeds.append(discord.Embed(colour=colour))
-        embeds[0].title = _clip(escape(reply.title), MAX_TITLE)
-    entries: list[tuple[discord.Embed, discord.File | None]] = [(e, None) for e in embeds]
-    for index, image in enumerate(reply.images):
-        name = _filename(image.filename, index)
-        picture = discord.File(io.BytesIO(image.png), filename=name, description=image.alt[:1024])
-        entries.append(
-            (discord.Embed(colour=colour).set_image(url=f"attachment://{name}"), picture)
-        )
-
-    messages: list[Outgoing] = []
-    for embed, file in entries:
-        last = messages[-1] if messages else None
-        fits = (
-            last is not None
-            and len(last.embeds) < MAX_EMBEDS
-            and sum(len(e) for e in last.embeds) + len(embed) <= MAX_EMBED_TOTAL
-            and (file is None or len(last.files) < MAX_FILES)
-        )
-        if not fits:
-            last = Outgoing([], [])
-            messages.append(last)
-        assert last is not None
-        last.embeds.append(embed)
-        if file is not None:
-            last.files.append(file)
-    if len(messages) > MAX_MESSAGES:
-        messages = messages[:MAX_MESSAGES]
-        messages[-1].embeds[-1].set_footer(text=text(lang, "discord.trimmed"))
-    view = build_view(reply)
-    if view is not None:
-        if not messages:
-            messages.append(Outgoing([discord.Embed(colour=colour, description="\u200b")], []))
-        messages[-1].view = view
-    return messages
-
-
-# ---- buttons ------------------------------------------------------------------------------
-
-
-class ActionButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    # Any custom_id at all: a press discord.py matched to nothing would go unanswered
-    # ("This interaction failed"); dispatch answers an unknown one with a catalogued line.
-    template=r"(?s)(?P<action>.+)",
-):
-    """A button whose custom_id is the Reply button's action, so it works after a restart."""
-
-    def __init__(self, action: str, label: str = "…") -> None:
-        if len(action) > MAX_CUSTOM_ID:
-            raise ValueError(f"a Discord custom_id is at most {MAX_CUSTOM_ID} characters")
-        super().__init__(
-            discord.ui.Button(label=label, custom_id=action, style=discord.ButtonStyle.secondary)
-        )
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ActionButton:
-        return cls(match["action"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        client = interaction.client
-        if isinstance(client, DiscordClient):
-            await client.front_end.on_button(interaction, self.action)
-
-
-# ---- command tree -------------------------------------------------------------------------
 
 
 class DiscordClient(discord.Client):
@@ -243,9 +65,6 @@ async def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
     payload = [await c.get_translated_payload(tree, translator) for c in tree.get_commands()]
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
-
-
-# ---- the front end ------------------------------------------------------------------------
 
 
 class DiscordFrontEnd:

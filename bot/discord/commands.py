@@ -20,6 +20,7 @@ from handlers.commands import Choice, Command, Form, Param, Registry
 from handlers.i18n import catalogue, pick_lang, text
 from handlers.model import Lang
 from handlers.timezones import EXAMPLE_ZONES, zone_names
+from handlers.user_text import shorten
 
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
@@ -45,10 +46,6 @@ class Runner(Protocol):
         options: dict[str, Any],
         slow: bool,
     ) -> None: ...
-
-
-def clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def valid_name(name: str) -> bool:
@@ -87,13 +84,13 @@ class CatalogueTranslator(app_commands.Translator):
             # Discord rejects the whole sync for one invalid name: fall back instead.
             return translated if valid_name(translated) else None
         if context.location is app_commands.TranslationContextLocation.choice_name:
-            return clip(translated, MAX_CHOICE_NAME)
-        return clip(translated, MAX_COMMAND_DESCRIPTION)
+            return shorten(translated, MAX_CHOICE_NAME)
+        return shorten(translated, MAX_COMMAND_DESCRIPTION)
 
 
 def described(key: str) -> locale_str:
     """A description from the catalogue (English default, Chinese through the translator)."""
-    return locale_str(clip(text("en", key), MAX_COMMAND_DESCRIPTION), key=key)
+    return locale_str(shorten(text("en", key), MAX_COMMAND_DESCRIPTION), key=key)
 
 
 def named(name: str) -> locale_str:
@@ -105,8 +102,8 @@ def choice_label(choice: Choice, lang: Lang | None = None) -> str | locale_str:
     """A choice's label: a catalogue key's text, or the name it is (English, 中文)."""
     if choice.label in catalogue("en"):
         if lang is not None:
-            return clip(text(lang, choice.label), MAX_CHOICE_NAME)
-        return locale_str(clip(text("en", choice.label), MAX_CHOICE_NAME), key=choice.label)
+            return shorten(text(lang, choice.label), MAX_CHOICE_NAME)
+        return locale_str(shorten(text("en", choice.label), MAX_CHOICE_NAME), key=choice.label)
     return choice.label
 
 
@@ -134,7 +131,9 @@ def ticker_completion(tickers: Callable[[], Sequence[str]]) -> Complete:
         found = [t for t in tickers() if wanted in t.upper()] if wanted else list(tickers())
         prefix = f"{head} " if head.strip() else ""
         return [
-            app_commands.Choice(name=clip(prefix + t, MAX_CHOICE_NAME), value=clip(prefix + t, 100))
+            app_commands.Choice(
+                name=shorten(prefix + t, MAX_CHOICE_NAME), value=shorten(prefix + t, 100)
+            )
             for t in found[:MAX_CHOICES]
         ]
 

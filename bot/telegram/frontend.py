@@ -1,40 +1,22 @@
-"""The Telegram front end: python-telegram-bot long polling carried to the shared dispatch.
+"""The Telegram front end: updates to Requests, Replies to messages, through python-telegram-bot.
 
-A thin adapter. It turns updates into Requests and Replies into HTML messages, and it keeps
-Telegram's own rules out of the handlers: HTML escaping and length limits, callback queries
-that must be answered, who counts as a moderator in a group, flood control (429) and
-outages (5xx, network errors), which are waited out and retried rather than dropped.
-
-What is retried after a failure (PatientRateLimiter, the one place retries live): a call that
-does the same thing however often it is made (getUpdates, getMe, getChatMember, setMyCommands,
-editMessageText/Caption/ReplyMarkup, answerCallbackQuery) is retried after any network error
-or 5xx. A call that posts something new each time (sendMessage, sendPhoto, copy, forward) is
-retried only when the failure proves Telegram did not take it: the connection was never made
-(connect error or timeout, pool timeout) or Telegram answered (a 429 with retry_after, a
-5xx). After an ambiguous failure, where the request was written and then the connection
-dropped or the answer timed out, Telegram may have posted it and a retry could post it twice,
-so it is logged once as possibly lost and raised as PossiblyDelivered, never sent again.
+A thin adapter over the shared dispatch and delivery policy. It keeps Telegram's own rules
+out of the handlers: callback queries that must be answered, who counts as a moderator in a
+group, the command menus; rendering (bot.telegram.render) and retries (bot.telegram.limiter)
+have their own modules.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import html
-import itertools
 import logging
-import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from telegram import (
     BotCommand,
     Chat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
     Message,
@@ -52,7 +34,6 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -64,49 +45,24 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.dispatch import dispatch, parse_command
-from bot.frontends import ChatUnreachable, PossiblyDelivered, TokenRejected
-from bot.render import format_table
+from bot.frontend import ChatUnreachable, PossiblyDelivered, TokenRejected
 from bot.tally import TallyRefresher
+from bot.telegram.limiter import PatientRateLimiter
+from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html, toast
+from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
 from handlers.i18n import text
-from handlers.model import LANGS, ChatKind, Platform, Reply, Request, Services, Table
+from handlers.model import LANGS, ChatKind, Platform, Reply, Request, Services
 
 log = logging.getLogger(__name__)
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 Dispatcher = Callable[[Request, Services], Awaitable[Reply]]
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-TOAST_LIMIT = 200
 COMMAND_DESCRIPTION_LIMIT = 256
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
-# Methods that post or change a message count against Telegram's flood limits; reading
-# (getChatMember), answering callback queries and set-up calls do not.
-_FLOOD_LIMITED = ("send", "edit", "copy", "forward")
-# Methods that post something new each time they succeed: repeated, they post it twice.
-_NOT_IDEMPOTENT = ("send", "copy", "forward")
-# httpx errors raised before a request was written: Telegram cannot have seen it.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
-_STYLE_TAGS = {"b": ("<b>", "</b>"), "pre": ("<pre>", "</pre>")}
-_TAG_COST = {"": 0} | {style: len(o) + len(c) for style, (o, c) in _STYLE_TAGS.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class TelegramTuning:
-    """Timings with production defaults; tests shorten them."""
-
-    poll_timeout: float = 30.0  # seconds one long-polling getUpdates may wait
-    retry_first_delay: float = 0.5
-    retry_max_delay: float = 30.0
-    # A single call retried for longer than this is given up (logged); the bot keeps running.
-    retry_give_up_after: float = 600.0
-    tally_interval: float = 1.0
-    admin_cache_seconds: float = 60.0
-    messages_per_second: float = 30
-    messages_per_minute_per_group: float = 20
 
 
 def file_base_url(base_url: str) -> str:
@@ -115,202 +71,8 @@ def file_base_url(base_url: str) -> str:
     return stem.removesuffix("/bot") + "/file/bot"
 
 
-# --- rendering ---------------------------------------------------------------------------
-
-
-def _units(text: str) -> int:
-    """Telegram measures texts in UTF-16 code units."""
-    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
-
-
-def _escape(raw: str) -> str:
-    return html.escape(raw, quote=False)
-
-
-def _reply_lines(reply: Reply) -> list[tuple[str, str]]:
-    """(style, plain line) in reading order: the title bold, tables monospace."""
-    lines: list[tuple[str, str]] = [("b", line) for line in reply.title.split("\n") if line]
-    for part in reply.parts:
-        if lines:
-            lines.append(("", ""))
-        if isinstance(part, Table):
-            lines.extend(("pre", row) for row in format_table(part).split("\n"))
-        else:
-            lines.extend(("", line) for line in part.split("\n"))
-    return lines
-
-
-def _cut(style: str, raw: str, limit: int) -> Iterator[str]:
-    """An over-long line as escaped chunks that each fit with their tags; never mid-entity."""
-    budget = limit - _TAG_COST[style]
-    chunk: list[str] = []
-    size = 0
-    for char in raw:
-        escaped = _escape(char)
-        if chunk and size + _units(escaped) > budget:
-            yield "".join(chunk)
-            chunk, size = [], 0
-        chunk.append(escaped)
-        size += _units(escaped)
-    yield "".join(chunk)
-
-
-def _render_piece(lines: list[tuple[str, str]]) -> str:
-    runs = []
-    for style, run in itertools.groupby(lines, key=lambda line: line[0]):
-        body = "\n".join(escaped for _, escaped in run)
-        opening, closing = _STYLE_TAGS.get(style, ("", ""))
-        runs.append(f"{opening}{body}{closing}")
-    return "\n".join(runs)
-
-
-# Popular commands (/cost, /help, /about) answer many people with the same Reply; a Reply is
-# a frozen value, so its rendering can be reused.
-@functools.lru_cache(maxsize=128)
-def render_html(reply: Reply, limit: int = TEXT_LIMIT) -> tuple[str, ...]:
-    """The reply's title and parts as Telegram HTML pieces of at most `limit` characters.
-
-    Every dynamic text is escaped. Pieces break at line ends, so a table row stays whole; a
-    table cut between two pieces closes its <pre> in the first and reopens it in the next.
-    """
-    pieces: list[list[tuple[str, str]]] = []
-    current: list[tuple[str, str]] = []
-    size = 0
-    for style, raw in _reply_lines(reply):
-        escaped, tags = _escape(raw), _TAG_COST[style]
-        fits = _units(escaped) + tags <= limit
-        for chunk in (escaped,) if fits else _cut(style, raw, limit):
-            if not current and not chunk:
-                continue  # no piece starts with a blank line
-            units = _units(chunk)
-            opens_run = not current or current[-1][0] != style
-            cost = units + (1 if current else 0) + (tags if opens_run else 0)
-            if current and size + cost > limit:
-                _keep(pieces, current)
-                current, size = [], 0
-                if not chunk:
-                    continue
-                cost = units + tags
-            current.append((style, chunk))
-            size += cost
-    _keep(pieces, current)
-    return tuple(_render_piece(piece) for piece in pieces)
-
-
-def _keep(pieces: list[list[tuple[str, str]]], piece: list[tuple[str, str]]) -> None:
-    """Add a finished piece, without its trailing blank lines."""
-    while piece and not piece[-1][1]:
-        piece.pop()
-    if piece:
-        pieces.append(piece)
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """One button per row: poll options read best as a list."""
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(button.label, callback_data=button.action)]
-            for button in reply.buttons
-        ]
-    )
-
-
-def toast(reply: Reply) -> str:
-    """What the presser of a button sees: the notice, or the whole reply when it is private."""
-    message = reply.notice or (reply.plain_text() if reply.ephemeral else "")
-    if _units(message) <= TOAST_LIMIT:
-        return message
-    while _units(message) > TOAST_LIMIT - 1:
-        message = message[: len(message) - max(1, (_units(message) - TOAST_LIMIT + 1) // 2)]
-    return message + "…"
-
-
-# --- flood control and retries -----------------------------------------------------------
-
-
-class PatientRateLimiter(AIORateLimiter):
-    """Telegram's flood limits for messages, 429s waited out, and outages retried with backoff.
-
-    python-telegram-bot's AIORateLimiter throttles every call that names a chat, lookups
-    included; here only calls that post or edit a message are throttled. A 429's retry_after
-    is waited out (by AIORateLimiter, which pauses every call meanwhile) as often as Telegram
-    asks. A 5xx or a network error is retried with capped exponential backoff, except that
-    a send is not repeated after an ambiguous failure (see the module docstring); a 4xx other
-    than 429 is a real answer and is raised at once.
-    """
-
-    def __init__(
-        self,
-        tuning: TelegramTuning,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(
-            overall_max_rate=tuning.messages_per_second,
-            overall_time_period=1,
-            group_max_rate=tuning.messages_per_minute_per_group,
-            group_time_period=60,
-            max_retries=sys.maxsize - 1,
-        )
-        self.tuning = tuning
-        self.sleep = sleep
-        self.clock = clock
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        limited = endpoint.startswith(_FLOOD_LIMITED)
-        delay = self.tuning.retry_first_delay
-        give_up_at = self.clock() + self.tuning.retry_give_up_after
-        while True:
-            try:
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data if limited else {}, rate_limit_args
-                )
-            except BadRequest:
-                raise
-            except NetworkError as error:
-                if endpoint.startswith(_NOT_IDEMPOTENT) and not _not_accepted(error):
-                    log.warning(
-                        "Telegram %s: the connection failed after the request was sent (%s); "
-                        "it may have been delivered, so it is not sent again",
-                        endpoint,
-                        error,
-                    )
-                    raise PossiblyDelivered(f"Telegram {endpoint}: {error}") from error
-                if self.clock() + delay > give_up_at:
-                    log.error("Telegram %s still failing (%s): giving up", endpoint, error)
-                    raise
-                log.warning("Telegram %s failed (%s); retrying in %.2f s", endpoint, error, delay)
-                await self.sleep(delay)
-                delay = min(delay * 2, self.tuning.retry_max_delay)
-
-
-def _not_accepted(error: NetworkError) -> bool:
-    """Whether the failure proves Telegram did not act on the request.
-
-    python-telegram-bot's HTTPXRequest raises NetworkError (TimedOut for timeouts) from the
-    httpx error; an error Telegram answered with (a 5xx) has no httpx cause.
-    """
-    cause = error.__cause__
-    if isinstance(cause, httpx.HTTPError):
-        return isinstance(cause, _NOT_SENT)
-    return cause is None or isinstance(cause, TelegramError)
-
-
-# --- the front end -----------------------------------------------------------------------
-
-
 class TelegramFrontEnd:
-    """Implements bot.frontends.FrontEnd for Telegram."""
+    """Implements bot.frontend.FrontEnd for Telegram."""
 
     platform: Platform = "telegram"
 

@@ -1,0 +1,1 @@
+"""The Discord front end: discord.py carried to the shared dispatch."""
