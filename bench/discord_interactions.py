@@ -4,7 +4,7 @@ Both cases run the real discord.py client against tests/fakes/discord_api.py on 
 the baseline is a bare client whose one slash command answers a fixed embed, dsbot is the
 DiscordFrontEnd answering /about (dispatch, catalogue, SQLite chat settings, embed
 rendering) and poll button presses (a vote written to SQLite and a throttled tally edit).
-dsbot runs with the Services `dsbot run` builds (bot.services.build_services), cooldowns
+dsbot answers as `dsbot run` does (bot.services.build_services, bot.cooldowns.guarded), cooldowns
 included, so the traffic is shaped like real traffic: every interaction comes from a
 different member, and /about is spread over channels of USERS_PER_CHANNEL members each, so
 no member (10 commands / 10 s) or channel (30 / 10 s) goes over its cooldown. Both cases get
@@ -38,6 +38,7 @@ from pydantic import SecretStr
 
 from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
+from bot.cooldowns import guarded
 from bot.discord.frontend import DiscordFrontEnd
 from bot.discord.render import ERROR_COLOUR
 from bot.services import build_services
@@ -257,8 +258,7 @@ async def main_async(count: int) -> None:
     with point_discord_py_at(fake):
         bare, bare_burst = await bare_discord(fake, answers, count, checks["bare discord.py"])
         async with build_services(settings) as services:
-            assert services.cooldowns is not None, "the bench measures production cooldowns"
-            front_end = DiscordFrontEnd(settings, services)
+            front_end = DiscordFrontEnd(settings, services, dispatcher=guarded())
             await front_end.start()
             try:
                 send, check = about_from_member(fake), checks["dsbot /about"]

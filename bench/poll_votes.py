@@ -30,7 +30,7 @@ import aiosqlite
 
 from bench.replies import ReplyCheck, fail_if_any, refusal_in, template_pattern
 from bot.config import Settings
-from bot.dispatch import dispatch
+from bot.cooldowns import guarded
 from bot.services import build_services
 from handlers.model import Reply, Request, Services
 from handlers.poll_view import labels_of
@@ -109,8 +109,12 @@ async def stored_problems(
         )
 
 
+# What `dsbot run` answers with: dispatch behind the production cooldowns.
+ANSWER = guarded()
+
+
 async def one_press(services: Services, voter: int, round_: int) -> Reply:
-    return await dispatch(
+    return await ANSWER(
         Request(
             platform="telegram",
             user_id=str(voter),
@@ -134,7 +138,6 @@ async def grouped(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Si
     """`voters` concurrent presses per round through dispatch, production Services."""
     settings = Settings(dsbot_database=path, dsbot_market="offline", _env_file=None)  # type: ignore[call-arg]
     async with build_services(settings) as services:
-        assert services.cooldowns is not None, "the bench measures production cooldowns"
         poll = await services.polls.get(DEEPSEEK_POLL_ID)
         assert poll is not None
         labels = labels_of(poll, "en")

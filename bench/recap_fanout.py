@@ -165,9 +165,7 @@ async def run(chats: int, limit: int, pipe: Connection) -> None:
                 session_factory=lambda: proxied_session(yahoo.proxy_url),
             )
 
-        async with build_services(
-            settings, facts=facts, clock=clock, market=live, cooldowns=None
-        ) as services:
+        async with build_services(settings, facts=facts, clock=clock, market=live) as services:
             store = services.subscriptions
             schedule = Schedule(datetime(2000, 1, 1, 16, 15).time(), ZoneInfo("America/New_York"))
             for number, chat in enumerate(chat_ids(chats)):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.replies import ReplyCheck, fail_if_any, refusal_in
 from bot.config import Settings
-from bot.dispatch import dispatch
+from bot.cooldowns import guarded
 from bot.services import build_services
 from handlers.i18n import text
 from handlers.model import Reply, Request
@@ -48,6 +48,10 @@ RECENT = {
     "NVDA": [Bar(date(2026, 11, 27), 180.0)],
     "MSFT": [Bar(date(2026, 11, 27), 450.0)],
 }
+
+
+# What `dsbot run` answers with: dispatch behind the production cooldowns.
+answer = guarded()
 
 
 def request(line: str, user: int) -> Request:
@@ -108,7 +112,7 @@ async def coalesced(
         prices_before = len(fake.state.price_requests())
         started = time.perf_counter()
         replies = await asyncio.gather(
-            *(dispatch(request("/stocks NVDA MSFT", n), services) for n in range(requests))
+            *(answer(request("/stocks NVDA MSFT", n), services) for n in range(requests))
         )
         seconds = time.perf_counter() - started
     for reply in replies:
@@ -160,10 +164,10 @@ async def charts(facts: Facts, runs: int, check: ReplyCheck) -> tuple[float, flo
             # Run 0 only warms up matplotlib's import and font cache; it is not counted.
             ask = request(line, run)
             started = time.perf_counter()
-            drawn = await dispatch(ask, services)
+            drawn = await answer(ask, services)
             render = time.perf_counter() - started
             started = time.perf_counter()
-            again = await dispatch(ask, services)
+            again = await answer(ask, services)
             from_cache = time.perf_counter() - started
             if run:
                 for reply in (drawn, again):

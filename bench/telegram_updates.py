@@ -4,7 +4,7 @@ The same 2,000 updates (half `/cost` commands in private chats, half poll-button
 1,000 different members of a group) go through the real python-telegram-bot Application
 and TelegramFrontEnd: getUpdates, update parsing, the concurrent update processor, the
 adapter's request building (getChatMember only for moderator lines, none here), bot.dispatch (chat
-settings from SQLite, the production cooldowns of bot.services.build_services), HTML
+settings from SQLite, behind the production cooldowns as `dsbot run` answers), HTML
 rendering, and the outgoing sendMessage or answerCallbackQuery, answered by an in-process Bot
 API (a python-telegram-bot BaseRequest that answers from memory, so no socket time hides the
 Python work). Every sender is a different member and presses count for the member only, so
@@ -57,6 +57,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bench.replies import ReplyCheck, fail_if_any, readable, refusal_in, template_pattern
 from bot.config import Settings
+from bot.cooldowns import guarded
 from bot.services import build_services
 from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.tuning import TelegramTuning
@@ -255,7 +256,6 @@ async def fresh_services() -> AsyncIterator[Services]:
             _env_file=None,  # type: ignore[call-arg]
         )
         async with build_services(settings) as services:
-            assert services.cooldowns is not None, "the bench measures production cooldowns"
             yield services
 
 
@@ -271,7 +271,9 @@ async def through_front_end(
         poll = await services.polls.get(DEEPSEEK_POLL_ID)
         assert poll is not None
         settings = Settings(telegram_bot_token=SecretStr(TOKEN), _env_file=None)  # type: ignore[call-arg]
-        front_end = TelegramFrontEnd(settings, services, tuning=NO_FLOOD_LIMITS, request=api)
+        front_end = TelegramFrontEnd(
+            settings, services, tuning=NO_FLOOD_LIMITS, request=api, dispatcher=guarded()
+        )
         await front_end.start()
         try:
             check_vote = dsbot_answer(labels_of(poll, "en"))

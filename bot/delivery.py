@@ -9,6 +9,9 @@ Front ends only carry the steps out, each in its platform's way.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from handlers.model import ChatKind, Reply
@@ -82,3 +85,32 @@ def toast(reply: Reply) -> str:
 
 def _notice_reply(reply: Reply) -> Reply:
     return Reply(parts=(reply.notice,), is_error=reply.is_error, ephemeral=True)
+
+
+class LastShown:
+    """What each recently edited message shows, so an edit that changes nothing is not sent.
+
+    Platforms refuse or waste such an edit (Telegram answers "message is not modified"), and
+    a burst of votes that leaves a rounded tally as it was would otherwise cost one each.
+    Keyed by message, holding a digest of the rendered content; the oldest are forgotten.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._digests: OrderedDict[Hashable, str] = OrderedDict()
+
+    def changes(self, message: Hashable, rendered: str) -> bool:
+        """Whether showing `rendered` changes `message`; remembers it as shown if so."""
+        digest = hashlib.blake2b(rendered.encode(), digest_size=16).hexdigest()
+        if self._digests.get(message) == digest:
+            self._digests.move_to_end(message)
+            return False
+        self._digests[message] = digest
+        self._digests.move_to_end(message)
+        if len(self._digests) > self.size:
+            self._digests.popitem(last=False)
+        return True
+
+    def forget(self, message: Hashable) -> None:
+        """The edit failed: the message may show something else."""
+        self._digests.pop(message, None)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from handlers.arguments import from_options, parse_text
-from handlers.cooldowns import Verdict
 from handlers.i18n import pick_lang, text
 from handlers.model import Lang, Reply, Request, Services, UserError
 from handlers.timezones import parse_zone
@@ -21,6 +21,8 @@ from handlers.user_text import normalised, without_invisible
 from storage.db import StorageBusy, StorageFull
 
 log = logging.getLogger(__name__)
+
+Dispatch = Callable[[Request, Services], Awaitable[Reply]]
 
 MAX_COMMAND_NAME = 32
 _COMMAND = re.compile(r"[/／](\S*)\s*(.*)", re.DOTALL)
@@ -48,17 +50,23 @@ def parse_command(message: str) -> ParsedCommand | None:
 
 
 async def resolve_context(request: Request, services: Services) -> Request:
-    """Fill in the reply language and time zone: chat choice, then platform locale, then default."""
-    chosen = await services.chat_settings.get(request.platform, request.chat_id)
-    lang: Lang
-    if chosen.lang in ("en", "zh"):
-        lang = "zh" if chosen.lang == "zh" else "en"
-    else:
-        lang = pick_lang(request.locale, services.default_lang)
+    """Fill in the reply language and time zone, once per request: the chat's choice, then
+    the platform locale, then the bot's default. A chat's settings that cannot be read
+    leave the defaults (logged); the request is still answered."""
+    if request.resolved:
+        return request
+    lang: Lang = pick_lang(request.locale, services.default_lang)
     zone: ZoneInfo = services.default_tz
-    if chosen.tz:
-        zone = parse_zone(chosen.tz) or services.default_tz
-    return dataclasses.replace(request, lang=lang, tz=zone)
+    try:
+        chosen = await services.chat_settings.get(request.platform, request.chat_id)
+    except Exception:
+        log.exception("could not read chat settings for %s/%s", request.platform, request.chat_id)
+    else:
+        if chosen.lang in ("en", "zh"):
+            lang = "zh" if chosen.lang == "zh" else "en"
+        if chosen.tz:
+            zone = parse_zone(chosen.tz) or services.default_tz
+    return dataclasses.replace(request, lang=lang, tz=zone, resolved=True)
 
 
 async def run_command(request: Request, services: Services) -> Reply:
@@ -87,19 +95,7 @@ def refusal(lang: Lang, error: UserError) -> Reply:
 
 async def dispatch(request: Request, services: Services) -> Reply:
     """Answer one request; never raises."""
-    try:
-        request = await resolve_context(request, services)
-    except Exception:
-        log.exception("could not read chat settings for %s/%s", request.platform, request.chat_id)
-    if services.cooldowns is not None:
-        verdict = await services.cooldowns.admit(request)
-        if verdict is not Verdict.ADMIT:
-            return Reply(
-                parts=(text(request.lang, "core.slow_down"),),
-                ephemeral=True,
-                is_error=True,
-                droppable=verdict is Verdict.REFUSE_AGAIN,
-            )
+    request = await resolve_context(request, services)
     try:
         if request.action is not None:
             prefix = request.action.partition(":")[0]

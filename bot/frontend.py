@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from handlers.model import Platform, Reply
+from handlers.model import Reply
+from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
 

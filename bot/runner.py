@@ -8,6 +8,7 @@ import logging
 import signal
 
 from bot.config import Settings
+from bot.cooldowns import guarded
 from bot.frontend import FrontEnd
 from bot.services import build_services
 from handlers.model import Services
@@ -16,15 +17,18 @@ log = logging.getLogger(__name__)
 
 
 def build_front_ends(settings: Settings, services: Services) -> list[FrontEnd]:
+    """Every front end whose token is set, answering through dispatch behind the cooldowns
+    (one set for the process: their keys name the platform)."""
+    dispatcher = guarded()
     front_ends: list[FrontEnd] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram.frontend import TelegramFrontEnd
 
-        front_ends.append(TelegramFrontEnd(settings, services))
+        front_ends.append(TelegramFrontEnd(settings, services, dispatcher=dispatcher))
     if settings.discord_bot_token is not None:
         from bot.discord.frontend import DiscordFrontEnd
 
-        front_ends.append(DiscordFrontEnd(settings, services))
+        front_ends.append(DiscordFrontEnd(settings, services, dispatcher=dispatcher))
     return front_ends
 
 

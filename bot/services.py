@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from handlers.commands import Registry
-from handlers.cooldowns import Cooldowns
 from handlers.model import Services
 from handlers.registry import REGISTRY
 from storage.backends import open_stores
@@ -50,13 +48,12 @@ async def build_services(
     facts: Facts | None = None,
     clock: Clock = utc_now,
     market: MarketFactory | None = None,
-    cooldowns: Cooldowns | Literal["default"] | None = "default",
     registry: Registry = REGISTRY,
 ) -> AsyncIterator[Services]:
     """Load and check the dataset, open the stores the settings name, and hand out Services.
 
     Tests and benchmarks override what they must: the dataset already loaded, a fixed clock,
-    a market over a fake Yahoo, no cooldowns (None admits everything), another registry.
+    a market over a fake Yahoo, another registry.
     """
     facts = facts if facts is not None else load_facts()
     async with open_stores(settings.dsbot_database) as stores:
@@ -74,5 +71,4 @@ async def build_services(
                 market=data,
                 default_lang=settings.dsbot_lang,
                 default_tz=ZoneInfo(settings.dsbot_tz),
-                cooldowns=Cooldowns() if isinstance(cooldowns, str) else cooldowns,
             )

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from storage.poll_model import Platform
+
 if TYPE_CHECKING:
     from handlers.commands import Registry
-    from handlers.cooldowns import Cooldowns
     from storage.contracts import (
         BotStateStore,
         ChatSettingsStore,
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from storage.facts import Facts
     from storage.market import MarketData
 
-Platform = Literal["console", "telegram", "discord"]
 ChatKind = Literal["private", "group"]
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
@@ -76,8 +76,11 @@ class Request:
     form: str = ""
     options: Mapping[str, Any] | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    # The bot's own request (a tally refresh), not a member's: no cooldown charges it.
+    internal: bool = False
     lang: Lang = "en"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    resolved: bool = False  # lang and tz are filled in
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +178,6 @@ class Services:
     market: MarketData
     default_lang: Lang = "en"
     default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-    # None admits everything (tests, benchmarks); the composition root sets real cooldowns.
-    cooldowns: Cooldowns | None = None
 
 
 Handler = Callable[[Request, Services], Awaitable[Reply]]

@@ -13,7 +13,7 @@ from handlers.i18n import text
 from handlers.model import Button, Image, Lang, Reply, Request, Table
 from handlers.poll_chart import render_chart
 from handlers.user_text import shorten
-from storage.poll_model import Poll, PollSummary, Tally, VoteOutcome
+from storage.poll_model import PLATFORMS, Poll, PollSummary, Tally, VoteOutcome
 
 MAX_SHOWN = 40
 MAX_BUTTON_LABEL = 60
@@ -48,7 +48,7 @@ def bar(count: int, voters: int) -> str:
 
 
 def platform_name(lang: Lang, platform: str) -> str:
-    if platform in ("telegram", "discord", "console"):
+    if platform in PLATFORMS:
         return text(lang, f"poll.platform_{platform}")
     return platform
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, get_args
 
 DEEPSEEK_POLL_ID = 1
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
-PLATFORMS = ("telegram", "discord", "console")
+# Every platform dsbot serves, in the order tallies list them: the one list of them.
+Platform = Literal["telegram", "discord", "console"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 
 
 class PollError(Exception):

@@ -73,8 +73,8 @@ async def tally(connection: aiosqlite.Connection, poll: Poll) -> Tally:
             if index < width:
                 counts[index] += number
                 platform_counts[index] += number
-    ordered = [name for name in PLATFORMS if name in per_platform]
-    ordered += sorted(set(per_platform) - set(PLATFORMS))
+    known: list[str] = [name for name in PLATFORMS if name in per_platform]
+    ordered = known + sorted(set(per_platform) - set(known))
     return Tally(
         poll_id=poll.id,
         voters=sum(voters_per_platform.values()),

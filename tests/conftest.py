@@ -139,9 +139,7 @@ def sqlite_database(services: Services) -> Database:
 @pytest.fixture
 async def services(facts: Facts) -> AsyncIterator[Services]:
     # Offline: no test reaches Yahoo unless it injects a session to the fake itself.
-    async with build_services(
-        offline_settings(), facts=facts, clock=lambda: NOW, cooldowns=None
-    ) as built:
+    async with build_services(offline_settings(), facts=facts, clock=lambda: NOW) as built:
         yield built
 
 

@@ -20,13 +20,15 @@ import discord
 from discord import app_commands
 
 from bot.config import Settings
+from bot.delivery import Delivery, LastShown, for_command, for_press
 from bot.discord.buttons import ActionButton
 from bot.discord.commands import CatalogueTranslator, slash_commands
 from bot.discord.render import NO_MENTIONS, Outgoing, escape, render
-from bot.dispatch import dispatch, resolve_context
+from bot.dispatch import Dispatch, dispatch, resolve_context
 from bot.frontend import ChatUnreachable, TokenRejected
 from bot.tally import TallyRefresher
-from handlers.model import Lang, Platform, Reply, Request, Services
+from handlers.model import Lang, Reply, Request, Services
+from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class DiscordFrontEnd:
         *,
         tally: TallyRefresher | None = None,
         defer_after: float = DEFER_AFTER,
+        dispatcher: Dispatch = dispatch,
     ) -> None:
         if settings.discord_bot_token is None:
             raise ValueError("DISCORD_BOT_TOKEN is not set")
@@ -86,6 +89,8 @@ class DiscordFrontEnd:
         self.mod_role = (settings.dsbot_discord_mod_role or "").strip()
         self.defer_after = defer_after
         self.tally = tally or TallyRefresher(interval=1.0)
+        self.dispatcher = dispatcher
+        self.shown = LastShown()
         self.client = DiscordClient(self)
         self._connection: asyncio.Task[None] | None = None
 
@@ -223,14 +228,14 @@ class DiscordFrontEnd:
         options: dict[str, Any],
         slow: bool = False,
     ) -> None:
-        """Answer a slash command: defer when it may be slow, then reply or edit."""
+        """Answer a slash command: defer when it may be slow, then carry out the delivery."""
         request = await resolve_context(
             dataclasses.replace(
                 self.to_request(interaction, command=command), form=form, options=options
             ),
             self.services,
         )
-        answer = asyncio.ensure_future(dispatch(request, self.services))
+        answer = asyncio.ensure_future(self.dispatcher(request, self.services))
         deferred = False
         if slow:
             await interaction.response.defer(thinking=True)
@@ -241,27 +246,26 @@ class DiscordFrontEnd:
                 await interaction.response.defer(thinking=True)
                 deferred = True
         reply = await answer
-        await self._deliver(interaction, reply, request.lang, deferred=deferred)
+        delivery = for_command(reply, chat_kind=request.chat_kind, can_whisper=True)
+        await self._answer_command(interaction, delivery, request.lang, deferred=deferred)
 
-    async def _deliver(
+    async def _answer_command(
         self,
         interaction: discord.Interaction[Any],
-        reply: Reply,
+        delivery: Delivery,
         lang: Lang,
         *,
         deferred: bool,
     ) -> None:
-        ephemeral = reply.ephemeral or reply.is_error
-        messages = render(reply, lang)
-        if not messages and reply.notice:
-            messages = [Outgoing([discord.Embed(description=escape(reply.notice))], [])]
-            ephemeral = True
-        elif not messages:
+        shown = delivery.post or delivery.private
+        private = delivery.post is None
+        messages = render(shown, lang) if shown is not None else []
+        if not messages:
             messages = [Outgoing([discord.Embed(description="\u200b")], [])]
         first, rest = messages[0], messages[1:]
         if not deferred:
-            await interaction.response.send_message(**first.kwargs(), ephemeral=ephemeral)
-        elif ephemeral:
+            await interaction.response.send_message(**first.kwargs(), ephemeral=private)
+        elif private:
             # A public "thinking..." placeholder cannot turn private: replace it.
             await interaction.delete_original_response()
             await interaction.followup.send(**first.kwargs(), ephemeral=True)
@@ -270,55 +274,72 @@ class DiscordFrontEnd:
             edit["attachments"] = edit.pop("files", [])
             await interaction.edit_original_response(**edit)
         for message in rest:
-            await interaction.followup.send(**message.kwargs(), ephemeral=ephemeral)
-        if reply.notice and (reply.parts or reply.title or reply.images):
-            await interaction.followup.send(
-                escape(reply.notice), ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+            await interaction.followup.send(**message.kwargs(), ephemeral=private)
+        if delivery.notice:
+            await self._tell_privately(interaction, delivery.notice)
 
     # -- buttons
 
     async def on_button(self, interaction: discord.Interaction[Any], action: str) -> None:
         request = await resolve_context(self.to_request(interaction, action=action), self.services)
-        answer = asyncio.ensure_future(dispatch(request, self.services))
+        answer = asyncio.ensure_future(self.dispatcher(request, self.services))
         done, _ = await asyncio.wait({answer}, timeout=self.defer_after)
         if not done:
             # Acknowledge without changing the message; the answer follows up.
             await interaction.response.defer()
-        reply = await answer
+        delivery = for_press(await answer)
         message = interaction.message
-        if not reply.edit or reply.is_error or message is None:
-            if done:
-                await self._deliver(interaction, reply, request.lang, deferred=False)
-            else:
-                await self._follow_up(interaction, reply, request.lang)
-            return
-        if reply.refresh_action:
-            if reply.notice:
-                await self._tell_privately(interaction, reply.notice)
-            elif done:
-                await interaction.response.defer()
-            refresh = dataclasses.replace(request, action=reply.refresh_action, delivery_id="")
+        if delivery.edit is not None and message is not None:
+            await self._edit_pressed(interaction, delivery.edit, request.lang, message)
+        if delivery.notice:
+            await self._tell_privately(interaction, delivery.notice)
+        if delivery.post is not None:
+            for outgoing in render(delivery.post, request.lang):
+                await self._respond(interaction, outgoing)
+        if delivery.refresh and message is not None:
+            refresh = dataclasses.replace(
+                request, action=delivery.refresh, delivery_id="", internal=True
+            )
             channel_id, message_id = message.channel.id, message.id
             self.tally.request(
                 f"discord:{channel_id}:{message_id}",
                 lambda: self._refresh(refresh, channel_id, message_id),
             )
-            return
-        rendered = render(reply, request.lang)
+        if not interaction.response.is_done():
+            await interaction.response.defer()
+
+    async def _edit_pressed(
+        self,
+        interaction: discord.Interaction[Any],
+        reply: Reply,
+        lang: Lang,
+        message: discord.Message,
+    ) -> None:
+        rendered = render(reply, lang)
         first = rendered[0] if rendered else Outgoing([], [])
+        if not self.shown.changes((message.channel.id, message.id), first.digest()):
+            return
         edit: dict[str, Any] = {
             "embeds": first.embeds,
             "attachments": first.files,
             "view": first.view,
             "allowed_mentions": NO_MENTIONS,
         }
-        if done:
-            await interaction.response.edit_message(**edit)
+        try:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(**edit)
+            else:
+                await interaction.response.edit_message(**edit)
+        except discord.HTTPException:
+            self.shown.forget((message.channel.id, message.id))
+            raise
+
+    async def _respond(self, interaction: discord.Interaction[Any], outgoing: Outgoing) -> None:
+        """A public message answering the interaction: its first response, else a follow-up."""
+        if interaction.response.is_done():
+            await interaction.followup.send(**outgoing.kwargs())
         else:
-            await interaction.edit_original_response(**edit)
-        if reply.notice:
-            await self._tell_privately(interaction, reply.notice)
+            await interaction.response.send_message(**outgoing.kwargs())
 
     async def _tell_privately(self, interaction: discord.Interaction[Any], notice: str) -> None:
         """A short line only the presser sees ("your vote: ..."), in whichever way is left."""
@@ -331,25 +352,17 @@ class DiscordFrontEnd:
                 escape(notice), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
 
-    async def _follow_up(
-        self, interaction: discord.Interaction[Any], reply: Reply, lang: Lang
-    ) -> None:
-        """The reply as follow-up messages, after a deferral that left the message alone."""
-        ephemeral = reply.ephemeral or reply.is_error
-        for message in render(reply, lang):
-            await interaction.followup.send(**message.kwargs(), ephemeral=ephemeral)
-        if reply.notice:
-            await self._tell_privately(interaction, reply.notice)
-
     async def _refresh(self, request: Request, channel_id: int, message_id: int) -> None:
         """Re-render a tally message from fresh data (throttled by the TallyRefresher)."""
-        reply = await dispatch(request, self.services)
+        reply = await self.dispatcher(request, self.services)
         if reply.is_error:
             return
         rendered = render(reply, request.lang)
         if not rendered:
             return
         first = rendered[0]
+        if not self.shown.changes((channel_id, message_id), first.digest()):
+            return
         message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
         try:
             await message.edit(
@@ -359,6 +372,7 @@ class DiscordFrontEnd:
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException:
+            self.shown.forget((channel_id, message_id))
             log.warning("could not refresh Discord message %s in %s", message_id, channel_id)
 
     # -- registration

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -50,6 +51,13 @@ class Outgoing:
     embeds: list[discord.Embed]
     files: list[discord.File]
     view: discord.ui.View | None = None
+
+    def digest(self) -> str:
+        """The message as Discord would show it, for telling whether an edit changes it."""
+        view = self.view.to_components() if self.view is not None else []
+        files = [file.filename for file in self.files]
+        shown = {"embeds": [embed.to_dict() for embed in self.embeds], "view": view}
+        return json.dumps({**shown, "files": files}, sort_keys=True, default=str)
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for send/followup calls (which reject view=None)."""

@@ -9,9 +9,11 @@ have their own modules.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from telegram import (
@@ -44,7 +46,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.dispatch import dispatch, parse_command
+from bot.delivery import LastShown, for_command, for_press
+from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, PossiblyDelivered, TokenRejected
 from bot.tally import TallyRefresher
 from bot.telegram.limiter import PatientRateLimiter
@@ -52,12 +55,12 @@ from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html
 from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
 from handlers.i18n import text
-from handlers.model import LANGS, ChatKind, Platform, Reply, Request, Services
+from handlers.model import LANGS, ChatKind, Reply, Request, Services
+from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
-Dispatcher = Callable[[Request, Services], Awaitable[Reply]]
 
 COMMAND_DESCRIPTION_LIMIT = 256
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -82,7 +85,7 @@ class TelegramFrontEnd:
         services: Services,
         *,
         tuning: TelegramTuning | None = None,
-        dispatcher: Dispatcher = dispatch,
+        dispatcher: Dispatch = dispatch,
         request: BaseRequest | None = None,
         clock: Callable[[], float] = time.monotonic,
         tally: TallyRefresher | None = None,
@@ -92,6 +95,7 @@ class TelegramFrontEnd:
         self.services = services
         self.tuning = tuning or TelegramTuning()
         self.dispatcher = dispatcher
+        self.shown = LastShown()
         self.clock = clock
         self.username = ""
         self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
@@ -214,11 +218,13 @@ class TelegramFrontEnd:
             delivery_id=str(update.update_id),
         )
         reply = await self.dispatcher(request, self.services)
-        if reply.droppable and kind == "group":
-            return  # a group message cannot be private; the member was already told
+        # Telegram cannot show a message to one member of a group: private answers are posted.
+        delivery = for_command(reply, chat_kind=kind, can_whisper=False)
+        if delivery.post is None:
+            return
         reply_to = message.message_id if kind == "group" else None
         try:
-            await self._post(message.chat.id, reply, reply_to=reply_to)
+            await self._post(message.chat.id, delivery.post, reply_to=reply_to)
         except PossiblyDelivered:
             pass  # logged where it happened
         except TelegramError as error:
@@ -248,20 +254,16 @@ class TelegramFrontEnd:
                 user_name=user.full_name,
                 delivery_id=query.id,
             )
-            reply = await self.dispatcher(request, self.services)
-            await query.answer(text=toast(reply) or None, show_alert=reply.is_error)
+            delivery = for_press(await self.dispatcher(request, self.services))
+            await query.answer(text=toast(delivery.notice) or None, show_alert=delivery.alert)
             answered = True
-            if reply.ephemeral:
-                return  # the toast was the whole answer
             photo = isinstance(message, Message) and bool(message.photo)
-            # A refused press can still redraw the message (a poll that closed loses its
-            # buttons), so is_error alone does not stop an edit.
-            if reply.edit and reply.refresh_action:
-                self._request_refresh(request, reply.refresh_action, message.message_id, photo)
-            elif reply.edit:
-                await self._edit(message.chat.id, message.message_id, reply, photo)
-            elif reply.title or reply.parts or reply.images:
-                await self._post(message.chat.id, reply)
+            if delivery.edit is not None:
+                await self._edit(message.chat.id, message.message_id, delivery.edit, photo)
+            if delivery.refresh:
+                self._request_refresh(request, delivery.refresh, message.message_id, photo)
+            if delivery.post is not None:
+                await self._post(message.chat.id, delivery.post)
         except PossiblyDelivered:
             pass  # logged where it happened
         except TelegramError as error:
@@ -281,14 +283,9 @@ class TelegramFrontEnd:
         chat_id = int(pressed.chat_id)
 
         async def refresh() -> None:
-            request = Request(
-                platform="telegram",
-                user_id=pressed.user_id,
-                chat_id=pressed.chat_id,
-                chat_kind=pressed.chat_kind,
-                is_admin=pressed.is_admin,
-                locale=pressed.locale,
-                action=refresh_action,
+            # The bot's own request, in the presser's language: no cooldown charges it.
+            request = dataclasses.replace(
+                pressed, action=refresh_action, delivery_id="", user_name="", internal=True
             )
             reply = await self.dispatcher(request, self.services)
             if reply.is_error:
@@ -408,6 +405,10 @@ class TelegramFrontEnd:
             return
         if len(pieces) > 1:
             log.warning("Telegram: an edit of %s:%s was cut to one message", chat_id, message_id)
+        markup = keyboard(reply)
+        shown = pieces[0] + json.dumps(markup.to_dict() if markup else None, sort_keys=True)
+        if not self.shown.changes((chat_id, message_id), shown):
+            return
         try:
             if photo:
                 await self.app.bot.edit_message_caption(
@@ -415,7 +416,7 @@ class TelegramFrontEnd:
                     message_id=message_id,
                     caption=pieces[0],
                     parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply),
+                    reply_markup=markup,
                 )
             else:
                 await self.app.bot.edit_message_text(
@@ -423,12 +424,16 @@ class TelegramFrontEnd:
                     chat_id=chat_id,
                     message_id=message_id,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply),
+                    reply_markup=markup,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
         except BadRequest as error:
             if "not modified" not in str(error).lower():
+                self.shown.forget((chat_id, message_id))
                 log.warning("Telegram: could not edit %s:%s: %s", chat_id, message_id, error)
+        except TelegramError:
+            self.shown.forget((chat_id, message_id))
+            raise
 
 
 def _chat_kind(chat: Chat) -> ChatKind | None:

@@ -118,11 +118,10 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def toast(reply: Reply) -> str:
-    """What the presser of a button sees: the notice, or the whole reply when it is private."""
-    message = reply.notice or (reply.plain_text() if reply.ephemeral else "")
-    if _units(message) <= TOAST_LIMIT:
-        return message
-    while _units(message) > TOAST_LIMIT - 1:
-        message = message[: len(message) - max(1, (_units(message) - TOAST_LIMIT + 1) // 2)]
-    return message + "…"
+def toast(notice: str) -> str:
+    """A notice as a callback answer can show it: at most 200 UTF-16 units."""
+    if _units(notice) <= TOAST_LIMIT:
+        return notice
+    while _units(notice) > TOAST_LIMIT - 1:
+        notice = notice[: len(notice) - max(1, (_units(notice) - TOAST_LIMIT + 1) // 2)]
+    return notice + "…"

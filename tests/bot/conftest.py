@@ -11,7 +11,6 @@ fakes `fake` says which with a small fixture of its own.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.cooldowns import Cooldowns, Rate, guarded
 from bot.discord.frontend import DiscordFrontEnd
+from bot.dispatch import Dispatch
 from bot.tally import TallyRefresher
 from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.tuning import TelegramTuning
-from handlers.cooldowns import Cooldowns, Rate
 from handlers.model import Services
 from tests.fakes.discord_api import FakeDiscord, point_discord_py_at
 from tests.fakes.telegram_api import FakeBotApi
@@ -59,11 +59,9 @@ def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def tight_cooldowns(services: Services) -> Services:
-    """The test Services, but a member may send only two commands a minute."""
-    return dataclasses.replace(
-        services, cooldowns=Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0))
-    )
+def tight_cooldowns() -> Dispatch:
+    """Dispatch behind cooldowns that let a member send only two commands a minute."""
+    return guarded(Cooldowns(per_user=Rate(2, 60.0), per_chat=Rate(100, 60.0)))
 
 
 # -- Telegram -------------------------------------------------------------------------------

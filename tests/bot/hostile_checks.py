@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from bot.dispatch import dispatch
-from handlers.model import Platform, Services
+from handlers.model import Services
+from storage.poll_model import Platform
 from tests.conftest import make_request, sqlite_database
 
 # Tables a hostile request may still write, and why: the market cache is refilled from the

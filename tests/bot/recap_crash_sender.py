@@ -56,7 +56,7 @@ async def main(database: str, base_url: str, token: str, sessions: str) -> None:
     def clock() -> datetime:
         return DUE
 
-    async with build_services(settings, facts=facts, clock=clock, cooldowns=None) as services:
+    async with build_services(settings, facts=facts, clock=clock) as services:
         front_end = TelegramFrontEnd(settings, services, tuning=TelegramTuning(poll_timeout=1))
         await front_end.start()
         scheduler = RecapScheduler(

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.cooldowns import guarded
 from bot.discord.frontend import DiscordFrontEnd
 from bot.services import build_services
 from bot.telegram.frontend import TelegramFrontEnd
 from handlers.i18n import text
 from handlers.model import Services
+from tests.bot.conftest import StartDiscord, StartTelegram
 from tests.fakes.discord_api import FakeDiscord, RestCall
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -40,8 +42,19 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
         _env_file=None,  # type: ignore[call-arg]
     )
     async with build_services(settings) as services:
-        assert services.cooldowns is not None
         yield services
+
+
+@pytest.fixture
+async def telegram(start_telegram: StartTelegram) -> TelegramFrontEnd:
+    """The Telegram front end as `dsbot run` builds it: dispatch behind the cooldowns."""
+    return await start_telegram(dispatcher=guarded())
+
+
+@pytest.fixture
+async def discord_front_end(start_discord: StartDiscord) -> DiscordFrontEnd:
+    """The Discord front end as `dsbot run` builds it: dispatch behind the cooldowns."""
+    return await start_discord(dispatcher=guarded())
 
 
 # -- Telegram -------------------------------------------------------------------------------

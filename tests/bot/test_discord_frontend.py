@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from pathlib import Path
@@ -19,10 +20,11 @@ from bot.discord.render import (
     MAX_TITLE,
     render,
 )
+from bot.dispatch import dispatch
 from bot.frontend import ChatUnreachable
 from bot.logs import RedactSecrets
 from handlers.i18n import text
-from handlers.model import Button, Image, Reply, Services, Table
+from handlers.model import Button, Image, Reply, Request, Services, Table
 from handlers.registry import REGISTRY
 from tests.bot.conftest import DISCORD_TOKEN, StartDiscord, discord_settings, no_throttle
 from tests.fakes.discord_api import (
@@ -50,6 +52,22 @@ def option(name: str, value: Any, kind: int = 3) -> dict[str, Any]:
 
 def subcommand(name: str, *options: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "type": 1, "options": list(options)}
+
+
+class HeldAnswers:
+    """Dispatch whose answers to members wait until the test releases them one by one: an
+    answer slower than the deferral deadline, for as long as the test needs."""
+
+    def __init__(self) -> None:
+        self._released = asyncio.Semaphore(0)
+
+    def release(self) -> None:
+        self._released.release()
+
+    async def __call__(self, request: Request, services: Services) -> Reply:
+        if not request.internal:
+            await self._released.acquire()
+        return await dispatch(request, services)
 
 
 async def callback_for(fake: FakeDiscord, interaction: dict[str, Any]) -> RestCall:
@@ -263,9 +281,11 @@ async def test_outages_zone_autocompletes(
 async def test_a_slow_answer_is_deferred_then_the_original_response_edited(
     fake: FakeDiscord, start_discord: StartDiscord
 ) -> None:
-    await start_discord(defer_after=0.0)
+    held = HeldAnswers()
+    await start_discord(defer_after=0.0, dispatcher=held)
     interaction = await fake.slash("about")
     call = await callback_for(fake, interaction)
+    held.release()
     (edit,) = await fake.wait_for_call("PATCH", ORIGINAL)
     assert call.json["type"] == 5
     assert "DeepSeek" in "".join(e.get("description", "") for e in edit.json["embeds"])
@@ -368,6 +388,27 @@ async def test_a_poll_option_naming_everyone_does_not_ping(
     assert "@\u200beveryone" in shown and "@\u200bhere" in shown
     assert "@everyone" not in shown and "@here" not in shown
     assert len(custom_ids(data)) == 2
+
+
+async def test_a_press_on_a_closed_poll_is_refused_privately_and_the_message_loses_its_buttons(
+    fake: FakeDiscord, discord_front_end: DiscordFrontEnd
+) -> None:
+    new = subcommand("new", option("question", "Lunch?"), option("choices", "Pizza | Sushi"))
+    created = await fake.slash("poll", [new], permissions=MANAGE_GUILD)
+    posted = (await callback_for(fake, created)).json["data"]
+    poll_id = custom_ids(posted)[0].split(":")[1]
+    closing = subcommand("close", option("id", int(poll_id), kind=4))
+    await callback_for(fake, await fake.slash("poll", [closing], permissions=MANAGE_GUILD))
+    (message_id,) = [key for key, message in fake.messages.items() if custom_ids(message)]
+
+    press = await fake.press(fake.messages[message_id], custom_ids(posted)[0])
+    refusal = await callback_for(fake, press)
+    await fake.wait_for_call("PATCH", rf"/channels/{CHANNEL_ID}/messages/{message_id}")
+    await discord_front_end.tally.drain()
+
+    assert refusal.json["data"]["flags"] & EPHEMERAL
+    assert refusal.json["data"]["content"] == text("en", "poll.closed_refused", id=poll_id)
+    assert custom_ids(fake.messages[message_id]) == []
 
 
 async def test_a_button_pressed_after_a_restart_votes_and_refreshes_the_message(
@@ -612,13 +653,17 @@ async def test_a_429_on_a_channel_post_is_waited_out_and_retried(
 async def test_a_slow_button_press_is_acknowledged_first_and_the_notice_follows(
     fake: FakeDiscord, start_discord: StartDiscord
 ) -> None:
-    await start_discord(defer_after=0.0)
-    await fake.slash("poll", [subcommand("show")])
+    held = HeldAnswers()
+    await start_discord(defer_after=0.0, dispatcher=held)
+    shown = await fake.slash("poll", [subcommand("show")])
+    await callback_for(fake, shown)
+    held.release()
     await fake.wait_for_call("PATCH", ORIGINAL)
     (message_id,) = [key for key, message in fake.messages.items() if custom_ids(message)]
     message = fake.messages[message_id]
     press = await fake.press(message, custom_ids(message)[0])
     acknowledged = await callback_for(fake, press)
+    held.release()
     (notice,) = await fake.wait_for_call("POST", FOLLOWUP)
     await fake.wait_for_call("PATCH", rf"/channels/{CHANNEL_ID}/messages/{message_id}")
     assert acknowledged.json["type"] == 6

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.discord.frontend import DiscordFrontEnd
+from bot.dispatch import Dispatch
 from handlers.i18n import text
 from handlers.model import Services
 from tests.bot.conftest import StartDiscord, discord_settings, no_throttle
@@ -291,10 +292,14 @@ async def test_forged_custom_ids_are_all_answered_and_change_no_vote(
 
 
 async def test_the_cooldown_reply_is_a_catalogued_private_answer(
-    fake: FakeDiscord, tight_cooldowns: Services, tmp_path: Path
+    fake: FakeDiscord, services: Services, tight_cooldowns: Dispatch, tmp_path: Path
 ) -> None:
     running = DiscordFrontEnd(
-        discord_settings(tmp_path), tight_cooldowns, tally=no_throttle(), defer_after=2.0
+        discord_settings(tmp_path),
+        services,
+        tally=no_throttle(),
+        defer_after=2.0,
+        dispatcher=tight_cooldowns,
     )
     await running.start()
     try:

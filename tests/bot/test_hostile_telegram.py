@@ -19,7 +19,7 @@ import pytest
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.dispatch import ParsedCommand, dispatch, parse_command
+from bot.dispatch import Dispatch, ParsedCommand, dispatch, parse_command
 from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.tuning import TelegramTuning
 from handlers.i18n import text
@@ -323,9 +323,11 @@ async def test_forged_callback_data_is_answered_and_changes_no_vote(
 
 
 async def test_the_cooldown_reply_is_a_catalogued_answer_to_commands_and_buttons(
-    fake: FakeBotApi, services: Services, tight_cooldowns: Services
+    fake: FakeBotApi, services: Services, tight_cooldowns: Dispatch
 ) -> None:
-    front_end = TelegramFrontEnd(telegram_settings(fake), tight_cooldowns, tuning=UNTHROTTLED)
+    front_end = TelegramFrontEnd(
+        telegram_settings(fake), services, tuning=UNTHROTTLED, dispatcher=tight_cooldowns
+    )
     await front_end.start()
     try:
         for _ in range(3):

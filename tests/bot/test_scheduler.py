@@ -17,11 +17,12 @@ import pytest
 from bot.frontend import ChatUnreachable
 from bot.scheduler import RecapScheduler, RecapTrigger
 from bot.services import build_services
-from handlers.model import Platform, Reply, Services
+from handlers.model import Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine
 from storage.contracts import MarketCacheStore
 from storage.facts import Facts
 from storage.market import MarketData
+from storage.poll_model import Platform
 from storage.subscriptions import Schedule
 from storage.trading_calendar import Session, TradingCalendar, nyse_calendar
 from tests.conftest import offline_settings
@@ -230,7 +231,7 @@ def offline_services(
     facts: Facts, path: Path, clock: Clock
 ) -> AbstractAsyncContextManager[Services]:
     """What one run of the bot has over the database at `path`, with offline prices."""
-    return build_services(offline_settings(path), facts=facts, clock=clock, cooldowns=None)
+    return build_services(offline_settings(path), facts=facts, clock=clock)
 
 
 async def test_a_restart_never_sends_a_recap_twice(
@@ -543,9 +544,7 @@ async def live_services(
         )
 
     settings = offline_settings()
-    async with build_services(
-        settings, facts=facts, clock=clock, market=live, cooldowns=None
-    ) as services:
+    async with build_services(settings, facts=facts, clock=clock, market=live) as services:
         yield services, clock
 
 

@@ -7,6 +7,7 @@ import html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.delivery import for_press
 from bot.telegram.render import render_html, toast
 from handlers.model import Part, Reply, Table
 from tests.fakes.telegram_api import parse_html, utf16_length
@@ -126,9 +127,9 @@ def test_emoji_count_twice_against_the_limit() -> None:
 
 
 def test_a_long_toast_is_cut_to_telegrams_two_hundred_characters() -> None:
-    shown = toast(Reply(notice="投票" * 150))
+    shown = toast(for_press(Reply(notice="投票" * 150)).notice)
 
     assert utf16_length(shown) <= 200
     assert shown.endswith("…")
-    assert toast(Reply(parts=("saved",))) == ""
-    assert toast(Reply(parts=("only for you",), ephemeral=True)) == "only for you"
+    assert toast(for_press(Reply(parts=("saved",))).notice) == ""
+    assert toast(for_press(Reply(parts=("only for you",), ephemeral=True)).notice) == "only for you"

@@ -28,11 +28,11 @@ import pytest
 from bot.dispatch import dispatch
 from handlers import poll, recap
 from handlers.i18n import text
-from handlers.model import Lang, Platform, Reply, Services
+from handlers.model import Lang, Reply, Services
+from storage.poll_model import PLATFORMS, Platform
 from tests.conftest import make_request, sqlite_database
 
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
-PLATFORMS: tuple[Platform, ...] = ("console", "telegram", "discord")
 LOCALES: dict[Lang, str] = {"en": "en-US", "zh": "zh-CN"}
 
 

@@ -49,7 +49,7 @@ SHORT_BUSY_MS = 400
 @pytest.fixture
 async def file_services(facts: Facts, tmp_path: Path) -> AsyncIterator[Services]:
     settings = offline_settings(tmp_path / "bot.sqlite3")
-    async with build_services(settings, facts=facts, clock=lambda: NOW, cooldowns=None) as built:
+    async with build_services(settings, facts=facts, clock=lambda: NOW) as built:
         yield built
 
 

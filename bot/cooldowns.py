@@ -1,5 +1,8 @@
 """Per-user and per-chat cooldowns, so that one member cannot flood the bot or a chat.
 
+They are middleware in front of dispatch (`guarded`), so handlers never see them, and the
+bot's own requests (a tally refresh after a vote) pass without being charged to anyone.
+
 Each key gets an aiolimiter leaky bucket: a burst of `max_rate` requests, then capacity
 drips back at max_rate / period per second. Button presses count for the user but not the
 chat, since a popular poll rightly gets many presses at once. A refused member is told so
@@ -15,7 +18,9 @@ from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
 
-from handlers.model import Request
+from bot.dispatch import Dispatch, dispatch, resolve_context
+from handlers.i18n import text
+from handlers.model import Reply, Request, Services
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +81,25 @@ class Cooldowns:
             return Verdict.REFUSE_AGAIN
         user.told_at = now
         return Verdict.REFUSE
+
+
+def guarded(cooldowns: Cooldowns | None = None, inner: Dispatch = dispatch) -> Dispatch:
+    """`inner` behind the cooldowns (the production ones unless given): a member over their
+    limit is told to slow down."""
+    cooldowns = cooldowns or Cooldowns()
+
+    async def admitted(request: Request, services: Services) -> Reply:
+        if request.internal:
+            return await inner(request, services)
+        request = await resolve_context(request, services)
+        verdict = await cooldowns.admit(request)
+        if verdict is Verdict.ADMIT:
+            return await inner(request, services)
+        return Reply(
+            parts=(text(request.lang, "core.slow_down"),),
+            ephemeral=True,
+            is_error=True,
+            droppable=verdict is Verdict.REFUSE_AGAIN,
+        )
+
+    return admitted
