@@ -153,7 +153,9 @@ async def slash_from(
         guild=True,
     )
     payload["channel_id"] = payload["channel"]["id"] = str(channel_id)
-    await fake.send_event("INTERACTION_CREATE", payload)
+    # Through the fake's own dispatch, which starts the interaction's 3-second clock: sent
+    # as a bare event, the fake knows no such interaction and answers 404 10062.
+    await fake._dispatch_interaction(payload)
     return payload
 
 

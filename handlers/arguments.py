@@ -66,10 +66,9 @@ def read(param: Param, raw: str) -> Any:
             )
         return number
     if param.kind == "choice":
-        wanted = folded(value)
-        for choice in param.choices:
-            if wanted == folded(choice.value) or wanted in (folded(word) for word in choice.words):
-                return choice.value
+        chosen = _choice_words(param).get(folded(value))
+        if chosen is not None:
+            return chosen
         raise UserError(
             param.invalid or "core.bad_choice",
             value=shown(value),
@@ -91,10 +90,9 @@ def selected_form(command: Command, text: str) -> tuple[Form, list[re.Match[str]
     """The form `text` uses, and the words left for its parameters."""
     tokens = list(_TOKEN.finditer(text))
     if tokens and command.has_subcommands:
-        word = folded(tokens[0].group())
-        for form in command.forms:
-            if word == folded(form.name) or word in (folded(alias) for alias in form.words):
-                return form, tokens[1:]
+        form = _form_words(command).get(folded(tokens[0].group()))
+        if form is not None:
+            return form, tokens[1:]
     return command.default, tokens
 
 
@@ -141,10 +139,7 @@ def _take_flags(
     form: Form, text: str, tokens: list[re.Match[str]], values: dict[str, Any]
 ) -> tuple[str, list[re.Match[str]]]:
     """Read every `--flag [value]`; the text with them blanked out, and the other words."""
-    dashed = {folded(param.name): param for param in form.params if param.dashed}
-    for param in form.params:
-        if param.dashed:
-            dashed.update({folded(word): param for word in param.words})
+    dashed = _grammar(form).dashed
     blanked = list(text)
     kept: list[re.Match[str]] = []
     index = 0
@@ -210,14 +205,8 @@ def _place_words(
     values: dict[str, Any],
 ) -> None:
     """Give every word that is not a flag to a keyword, a word flag or a positional."""
-    keywords = {folded(word): param for param in form.params for word in param.keywords}
-    word_flags = {
-        folded(word): param
-        for param in form.params
-        if param.kind == "flag" and not param.dashed
-        for word in param.words
-    }
-    positionals = positional_params(form)
+    grammar = _grammar(form)
+    keywords, word_flags, positionals = grammar.keywords, grammar.word_flags, grammar.positionals
     pending_keyword: Param | None = None
     pending_value: str | None = None
     collected: dict[str, list[str]] = {}
@@ -278,17 +267,86 @@ def positional_params(form: Form) -> list[Param]:
 
 def _detects(param: Param, word: str) -> bool:
     if param.kind == "choice":
-        wanted = folded(word)
-        return any(
-            wanted == folded(choice.value) or wanted in (folded(alias) for alias in choice.words)
-            for choice in param.choices
-        )
+        return folded(word) in _choice_words(param)
     return param.detect is None or param.detect(word)
 
 
-def _positional_for(word: str, positionals: list[Param], values: dict[str, Any]) -> Param | None:
+def _positional_for(
+    word: str, positionals: tuple[Param, ...], values: dict[str, Any]
+) -> Param | None:
     """The first positional still free that takes `word`."""
     for param in positionals:
         if param.name not in values and _detects(param, word):
             return param
     return None
+
+
+# --- each declaration's words, folded once --------------------------------------------------
+# Declarations are built once and never change, so what the parser looks words up in is
+# worked out on first use and kept, keyed by the declaration's identity (it is held in the
+# value, so the identity cannot be reused). Folding every declared word on every request was
+# most of the parser's time.
+
+
+@dataclass(frozen=True, slots=True)
+class _Grammar:
+    dashed: Mapping[str, Param]  # "--name" and "--word", folded, without the dashes
+    keywords: Mapping[str, Param]
+    word_flags: Mapping[str, Param]
+    positionals: tuple[Param, ...]
+
+
+_GRAMMARS: dict[int, tuple[Form, _Grammar]] = {}
+_CHOICE_WORDS: dict[int, tuple[Param, Mapping[str, str]]] = {}
+_FORM_WORDS: dict[int, tuple[Command, Mapping[str, Form]]] = {}
+
+
+def _grammar(form: Form) -> _Grammar:
+    kept = _GRAMMARS.get(id(form))
+    if kept is not None and kept[0] is form:
+        return kept[1]
+    dashed = {folded(param.name): param for param in form.params if param.dashed}
+    for param in form.params:
+        if param.dashed:
+            dashed.update({folded(word): param for word in param.words})
+    grammar = _Grammar(
+        dashed=dashed,
+        keywords={folded(word): param for param in form.params for word in param.keywords},
+        word_flags={
+            folded(word): param
+            for param in form.params
+            if param.kind == "flag" and not param.dashed
+            for word in param.words
+        },
+        positionals=tuple(positional_params(form)),
+    )
+    _GRAMMARS[id(form)] = (form, grammar)
+    return grammar
+
+
+def _choice_words(param: Param) -> Mapping[str, str]:
+    """Each folded value and word of a choice parameter, to the value it stands for."""
+    kept = _CHOICE_WORDS.get(id(param))
+    if kept is not None and kept[0] is param:
+        return kept[1]
+    words: dict[str, str] = {}
+    for choice in param.choices:  # in order: the first choice that a word types wins
+        words.setdefault(folded(choice.value), choice.value)
+        for word in choice.words:
+            words.setdefault(folded(word), choice.value)
+    _CHOICE_WORDS[id(param)] = (param, words)
+    return words
+
+
+def _form_words(command: Command) -> Mapping[str, Form]:
+    """Each folded subcommand word of a command, to its form."""
+    kept = _FORM_WORDS.get(id(command))
+    if kept is not None and kept[0] is command:
+        return kept[1]
+    words: dict[str, Form] = {}
+    for form in command.forms:  # in order: the first form that a word types wins
+        words.setdefault(folded(form.name), form)
+        for alias in form.words:
+            words.setdefault(folded(alias), form)
+    _FORM_WORDS[id(command)] = (command, words)
+    return words

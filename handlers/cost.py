@@ -46,6 +46,20 @@ def _dec(facts: Facts, fact_id: str, field: str | None = None) -> Decimal:
 
 def model_prices(facts: Facts) -> tuple[ModelPrice, ...]:
     """The January 2025 API prices of the models people compare, from the dataset."""
+    kept = _PRICES.get(id(facts))
+    if kept is not None and kept[0] is facts:
+        return kept[1]
+    prices = _read_prices(facts)
+    _PRICES[id(facts)] = (facts, prices)
+    return prices
+
+
+# A dataset is loaded once and never changes, so what is read from it is kept, keyed by the
+# dataset's identity; the dataset is held in the value, so the identity cannot be reused.
+_PRICES: dict[int, tuple[Facts, tuple[ModelPrice, ...]]] = {}
+
+
+def _read_prices(facts: Facts) -> tuple[ModelPrice, ...]:
     r1 = ("deepseek_reasoner_input_cache_hit", "deepseek_reasoner_input_cache_miss")
     return (
         ModelPrice(
@@ -271,13 +285,30 @@ async def cost(request: Request, services: Services) -> Reply:
         if topic is not None:
             raise UserError("cost.bad_volumes", text=request.text[:60])
         parts = calculator(lang, facts, volumes(params))
-    elif topic == "training":
+        return Reply(title=text(lang, "cost.title"), parts=tuple(parts))
+    return _topic_reply(lang, facts, topic)
+
+
+# The topics' answers depend on the dataset and the language only: each is worked out on
+# first use and kept, like the prices (a bare /cost is the most asked command, and its tables
+# were most of its time).
+_TOPIC_REPLIES: dict[tuple[int, Lang, str | None], tuple[Facts, Reply]] = {}
+
+
+def _topic_reply(lang: Lang, facts: Facts, topic: str | None) -> Reply:
+    key = (id(facts), lang, topic)
+    kept = _TOPIC_REPLIES.get(key)
+    if kept is not None and kept[0] is facts:
+        return kept[1]
+    if topic == "training":
         parts = training(lang, facts)
     elif topic == "prices":
         parts = price_table(lang, facts)
     else:
         parts = training(lang, facts) + price_table(lang, facts)
-    return Reply(title=text(lang, "cost.title"), parts=tuple(parts))
+    reply = Reply(title=text(lang, "cost.title"), parts=tuple(parts))
+    _TOPIC_REPLIES[key] = (facts, reply)
+    return reply
 
 
 VOLUMES = ("input", "output", "cache")

@@ -12,6 +12,10 @@ import unicodedata
 
 ZERO_WIDTH_JOINER = "\u200d"
 _SPACES = re.compile(r"\s+")
+# Unicode's Cc category is fixed at these 65 code points; line breaks and tabs are kept.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The same controls less the white space among them, which one_line turns into spaces.
+_UNSPACED_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
 def _kept(char: str, *, joiner: bool) -> bool:
@@ -28,11 +32,15 @@ def without_invisible(value: str, *, keep_joiner: bool = True) -> str:
     terminal. The zero-width joiner is kept unless asked, because emoji sequences need it;
     line breaks and tabs stay.
     """
+    if value.isprintable():
+        return value  # no format or control character: the common case, left as it is
     return "".join(char for char in value if _kept(char, joiner=keep_joiner))
 
 
 def normalised(value: str) -> str:
     """For reading a number, a symbol or a word: full width folded, nothing invisible left."""
+    if value.isascii() and value.isprintable():
+        return value  # NFKC leaves printable ASCII as it is
     return without_invisible(unicodedata.normalize("NFKC", value), keep_joiner=False)
 
 
@@ -47,8 +55,7 @@ def one_line(value: str) -> str:
 
     Markup, mentions and emoji are kept as typed; front ends escape what they show.
     """
-    kept = "".join(char for char in value if char.isspace() or unicodedata.category(char) != "Cc")
-    return _SPACES.sub(" ", kept).strip()
+    return _SPACES.sub(" ", _UNSPACED_CONTROLS.sub("", value)).strip()
 
 
 def shorten(value: str, limit: int) -> str:
@@ -63,4 +70,4 @@ def quoted(value: str, limit: int = 40) -> str:
 def without_controls(value: str) -> str:
     """Controls other than line breaks and tabs dropped: an echoed "\\x1b[31m" would colour
     a terminal, and a NUL or a bell has no business in a chat message either."""
-    return "".join(char for char in value if char in "\n\t" or unicodedata.category(char) != "Cc")
+    return _CONTROLS.sub("", value)
