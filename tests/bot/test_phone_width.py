@@ -16,7 +16,12 @@ from bot.discord_frontend import render
 from bot.dispatch import dispatch
 from bot.telegram_frontend import render_html
 from handlers.model import Reply, Services
+from handlers.recap import render_recap
+from storage.trading_calendar import TradingCalendar
 from tests.conftest import make_request
+from tests.handlers.test_recap import NEW_YORK, CannedMarket, calendar, monday_recap
+
+__all__ = ["calendar"]  # the fixture, shared with the recap tests
 from tests.monospace import columns
 
 PHONE_COLUMNS = 36
@@ -59,14 +64,14 @@ _FENCE = re.compile(r"```\n?(.*?)```", re.DOTALL)
 
 
 def telegram_blocks(reply: Reply) -> list[str]:
-    blocks = []
+    blocks: list[str] = []
     for piece in render_html(reply):
         blocks.extend(html.unescape(body) for _, body in _PRE.findall(piece))
     return blocks
 
 
 def discord_blocks(reply: Reply, lang: str) -> list[str]:
-    blocks = []
+    blocks: list[str] = []
     for message in render(reply, lang):  # type: ignore[arg-type]
         for embed in message.embeds:
             texts = [embed.description or ""] + [field.value or "" for field in embed.fields]
@@ -119,6 +124,18 @@ async def test_no_discord_code_block_line_is_wider_than_a_phone(
     }
 
     assert wide == {}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_market_recap_table_fits_a_phone_on_both_platforms(
+    services: Services, calendar: TradingCalendar, lang: str
+) -> None:
+    data = await monday_recap(services, calendar, CannedMarket(services))
+    reply = render_recap(data, lang, NEW_YORK)  # type: ignore[arg-type]
+
+    assert too_wide(telegram_blocks(reply)) == []
+    assert too_wide(discord_blocks(reply, lang)) == []
+    assert telegram_blocks(reply), "the recap has its table"
 
 
 async def test_the_width_check_sees_the_blocks_it_measures(services: Services) -> None:

@@ -13,7 +13,9 @@ from tests.conftest import make_request
 async def rows_of(services: Services, lang: str = "en") -> tuple[tuple[str, ...], ...]:
     reply = await dispatch(make_request("/factcheck", locale=lang), services)
     assert not reply.is_error
-    return tuple(claim_of(part) for part in reply.parts if part[:1] in MARKS)
+    return tuple(
+        claim_of(part) for part in reply.parts if isinstance(part, str) and part[:1] in MARKS
+    )
 
 
 MARKS = ("✅", "⚠", "❌", "❔")
@@ -35,7 +37,7 @@ async def test_each_claim_is_a_card_of_three_short_lines(services: Services) -> 
     zh = await dispatch(make_request("/factcheck", locale="zh"), services)
 
     assert reply.parts[2] == "✅ Nvidia fell 17%\nData: NVDA -16.97%\nVerdict: accurate"
-    assert zh.parts[2].split("\n")[1:] == ["数据：NVDA -16.97%", "结论：准确"]
+    assert str(zh.parts[2]).split("\n")[1:] == ["数据：NVDA -16.97%", "结论：准确"]
 
 
 async def test_each_claim_is_shown_beside_the_data_with_its_verdict(services: Services) -> None:

@@ -272,7 +272,8 @@ async def test_a_poll_closes_by_itself_when_its_time_is_up(services: Services) -
     assert vote.is_error and not vote.buttons
     # For a day /poll still shows the chat's own poll, with its final results.
     assert current.title.startswith(f"Poll #{poll_id}:") and not current.buttons
-    assert "closed 2026-11-30 17:00 (UTC)" in listed.plain_text()
+    assert "closed 11-30 17:00" in listed.plain_text()
+    assert "Times in UTC (UTC+00:00 now)." in listed.plain_text()
 
 
 async def test_a_vote_naming_no_poll_is_refused_for_a_day_after_the_chats_poll_closed(
@@ -459,9 +460,9 @@ async def test_list_shows_this_chats_polls_and_the_shared_one(services: Services
     poll_id = await new_poll(services, "/poll new Q | A | B")
     listed = await ask(services, "/poll list", **MEMBER)
 
-    assert [row[0] for row in _table(empty).rows] == ["#1"]
+    assert [row[0] for row in _table(empty).rows if row[0]] == ["#1"]
     assert empty.parts[-1] == text("en", "poll.list_none")
-    assert [row[0] for row in _table(listed).rows] == [f"#{poll_id}", "#1"]
+    assert [row[0] for row in _table(listed).rows if row[0]] == [f"#{poll_id}", "#1"]
 
 
 def _table(reply: Reply) -> Table:
