@@ -185,13 +185,21 @@ async def results_reply(
             )
         )
     parts.append(status_line(lang, poll, now, zone))
-    legend = "; ".join(
-        f"{number} = {shorten(label, MAX_SHOWN)}: {count} ({percent(count, tally.voters)}%)"
+    legend = text(lang, "poll.legend_separator").join(
+        text(
+            lang,
+            "poll.legend_entry",
+            number=number,
+            label=shorten(label, MAX_SHOWN),
+            count=count,
+            share=percent(count, tally.voters),
+        )
         for number, label, count in zip(numbers, labels, tally.counts, strict=True)
     )
+    voters_words = voter_count(lang, tally.voters)
     png = await asyncio.to_thread(
         render_chart,
-        f"#{poll.id}",
+        question_of(poll, lang),
         tally.counts,
         [(entry.platform, entry.counts) for entry in tally.by_platform],
         tally.voters,
@@ -202,13 +210,31 @@ async def results_reply(
             )
             for entry in tally.by_platform
         },
+        options=labels,
+        subtitle=text(
+            lang, "poll.chart_subtitle", id=poll.id, voters=voters_words, when=when(now, zone)
+        ),
     )
-    alt = text(lang, "poll.chart_alt", id=poll.id, voters=tally.voters, legend=legend)
+    alt = text(
+        lang,
+        "poll.chart_alt",
+        id=poll.id,
+        question=question_of(poll, lang),
+        voters=voters_words,
+        legend=legend,
+    )
     return Reply(
         title=text(lang, "poll.results_title", id=poll.id, question=question_of(poll, lang)),
         parts=tuple(parts),
         images=(Image(png=png, filename=f"poll-{poll.id}.png", alt=shorten(alt, MAX_ALT)),),
     )
+
+
+def voter_count(lang: Lang, voters: int) -> str:
+    """ "1 voter", "3 voters": English needs the singular, Chinese reads the same."""
+    if voters == 1:
+        return text(lang, "poll.voter_count_one")
+    return text(lang, "poll.voter_count", count=voters)
 
 
 def right_aligned(columns: int) -> tuple[Literal["l", "r"], ...]:

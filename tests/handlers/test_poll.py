@@ -138,9 +138,10 @@ async def test_the_chart_of_results_is_explained_option_by_option_in_the_readers
     reply = await ask(services, "/poll results", locale="zh-CN")
 
     (image,) = reply.images
-    assert "1 = 会: 1 (100%)" in image.alt
-    assert all(f"{number} = " in image.alt for number in range(1, 5))
-    assert image.alt.startswith("投票 #1 的条形图")
+    assert "1＝会：1（100%）" in image.alt
+    assert "，1 人投票，" in image.alt
+    assert all(f"{number}＝" in image.alt for number in range(1, 5))
+    assert image.alt.startswith("投票 #1“DeepSeek 会取代 GPT 吗？”的条形图")
     assert "控制台" in reply.plain_text()
 
 
@@ -477,3 +478,13 @@ async def test_unknown_usage_gets_the_usage_message(services: Services, line: st
 
     assert reply.is_error
     assert "/poll" in reply.plain_text()
+
+
+async def test_the_chart_alt_text_says_1_voter_and_names_the_question(services: Services) -> None:
+    await ask(services, "/poll vote 1")
+
+    (image,) = (await ask(services, "/poll results")).images
+
+    assert image.alt.startswith(
+        'Bar chart of poll #1, "Will DeepSeek replace GPT?", 1 voter, bars split by platform:'
+    )
