@@ -155,7 +155,15 @@ def cross_checked(lang: Lang, facts: Facts, tickers: list[str]) -> str:
     return text(lang, "stocks.selloff_checked", single=separator.join(sorted(single)))
 
 
-def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
+def age(lang: Lang, then: date, now: date) -> str:
+    """How old a snapshot price is, roughly: "about 22 months", or days when under two months."""
+    days = (now - then).days
+    if days < 61:
+        return text(lang, "stocks.age_days", count=days)
+    return text(lang, "stocks.age_months", count=round(days / 30.44))
+
+
+def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo, now: datetime) -> str:
     """Where a price came from and as of when, in words."""
     when = moment(lang, quote.at, zone)
     if quote.source == "live":
@@ -165,7 +173,10 @@ def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
         key = "stocks.source_cache_stale" if quote.fallback else "stocks.source_cache"
         return text(lang, key, when=when, fetched=fetched)
     key = "stocks.source_offline" if quote.fallback == "offline" else "stocks.source_unavailable"
-    return text(lang, key, day=full_day(lang, quote.at.astimezone(NEW_YORK).date()))
+    day = quote.at.astimezone(NEW_YORK).date()
+    return text(
+        lang, key, day=full_day(lang, day), age=age(lang, day, now.astimezone(NEW_YORK).date())
+    )
 
 
 def no_data(lang: Lang, services: Services, tickers: Iterable[str]) -> UserError:
@@ -232,7 +243,7 @@ async def ticker_report(request: Request, services: Services, tickers: tuple[str
         move = await event_close(services, ticker)
         parts.append(ticker_card(lang, ticker, move, quote))
         if quote is not None:
-            source = quote_source(lang, quote, request.tz)
+            source = quote_source(lang, quote, request.tz, services.clock())
             notes.append(text(lang, "stocks.note", ticker=ticker, source=source))
     parts.extend(notes)
     if latest.unknown:

@@ -488,3 +488,16 @@ async def test_the_chart_alt_text_says_1_voter_and_names_the_question(services: 
     assert image.alt.startswith(
         'Bar chart of poll #1, "Will DeepSeek replace GPT?", 1 voter, bars split by platform:'
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "Your vote in poll #1: Yes."), ("zh", "你在投票 #1 中选择了：会。")],
+)
+async def test_an_invisible_joiner_after_the_option_number_is_ignored(
+    services: Services, lang: str, said: str
+) -> None:
+    reply = await ask(services, "/poll vote 1\u200d", locale=lang)
+
+    assert not reply.is_error
+    assert reply.notice == said

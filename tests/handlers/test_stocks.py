@@ -324,3 +324,33 @@ def test_the_event_dates_are_the_datasets_own(facts: Facts) -> None:
     assert (date(2025, 1, 24), date(2025, 1, 27)) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
     assert (handlers.stocks.BEFORE, handlers.stocks.EVENT) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
     assert facts.day_move("AAPL") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "en",
+            "NVDA: live prices are switched off on this bot; this is the latest close in the"
+            " embedded snapshot (7 Feb 2025, about 22 months ago).",
+        ),
+        (
+            "zh",
+            "NVDA：本机器人已关闭实时行情；这是内置快照中最新的收盘价（2025年2月7日，约 22 个月前）。",
+        ),
+    ],
+)
+async def test_a_snapshot_price_says_how_old_it_is(
+    services: Services, lang: str, said: str
+) -> None:
+    # The fixture's clock is 30 Nov 2026: 661 days after the 7 Feb 2025 close.
+    reply = await ask(services, "/stocks NVDA", lang=lang)
+
+    assert said in reply.parts
+
+
+async def test_an_invisible_joiner_inside_a_ticker_is_ignored(services: Services) -> None:
+    reply = await ask(services, "/stocks NV\u200dDA")
+
+    assert not reply.is_error
+    assert table_of(reply).headers[0] == "NVDA"

@@ -121,7 +121,8 @@ def assert_says_where_from(line: str, reply: Reply, lang: Lang) -> None:
     else:
         assert table_of(reply).rows[-1][2] == "129.84"  # the snapshot's last NVDA close
         snapshot_day = "7 Feb 2025" if lang == "en" else "2025年2月7日"
-        assert text(lang, "stocks.source_unavailable", day=snapshot_day) in shown
+        age = "about 22 months" if lang == "en" else "22 个月"
+        assert text(lang, "stocks.source_unavailable", day=snapshot_day, age=age) in shown
 
 
 @pytest.mark.parametrize("fault", FAULTS)
