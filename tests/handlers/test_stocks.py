@@ -336,7 +336,8 @@ def test_the_event_dates_are_the_datasets_own(facts: Facts) -> None:
         ),
         (
             "zh",
-            "NVDA：本机器人已关闭实时行情；这是内置快照中最新的收盘价（2025年2月7日，约 22 个月前）。",
+            "NVDA：本机器人已关闭实时行情；"
+            "这是内置快照中最新的收盘价（2025年2月7日，约 22 个月前）。",
         ),
     ],
 )
