@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -211,11 +211,25 @@ def training(lang: Lang, facts: Facts) -> list[str | Table]:
     ]
 
 
+def legend(lang: Lang, keys: Iterable[str]) -> str:
+    """What each short model name in a table stands for: full names do not fit a phone."""
+    entries = text(lang, "core.list_separator").join(
+        text(
+            lang,
+            "cost.legend_entry",
+            short=text(lang, f"cost.short_{key}"),
+            name=text(lang, f"cost.model_{key}"),
+        )
+        for key in keys
+    )
+    return text(lang, "cost.legend", entries=entries)
+
+
 def price_table(lang: Lang, facts: Facts) -> list[str | Table]:
     prices = model_prices(facts)
     rows = tuple(
         (
-            text(lang, f"cost.model_{price.key}"),
+            text(lang, f"cost.short_{price.key}"),
             usd(price.cache_hit) if price.cache_hit is not None else "—",
             usd(price.input_miss),
             usd(price.output),
@@ -229,6 +243,8 @@ def price_table(lang: Lang, facts: Facts) -> list[str | Table]:
     return [
         text(lang, "cost.prices_heading"),
         Table(headers, rows, ("l", "r", "r", "r")),
+        legend(lang, (price.key for price in prices)),
+        text(lang, "cost.columns_note"),
         text(lang, "cost.ratio", output=f"{output_ratio:f}", input=f"{input_ratio:f}"),
         text(lang, "cost.v3_note"),
         text(
@@ -248,7 +264,7 @@ def calculator(lang: Lang, facts: Facts, volumes: Volumes) -> list[str | Table]:
     rows = []
     for amount, price in bills:
         times = "—" if cheapest_bill == 0 else f"{(amount / cheapest_bill).quantize(CENT):f}x"
-        rows.append((text(lang, f"cost.model_{price.key}"), usd(amount), times))
+        rows.append((text(lang, f"cost.short_{price.key}"), usd(amount), times))
     headers = tuple(text(lang, f"cost.col_{name}") for name in ("model", "bill", "times"))
     share = (volumes.cache_share * 100).quantize(Decimal("0.1")).normalize()
     parts: list[str | Table] = [
@@ -260,6 +276,8 @@ def calculator(lang: Lang, facts: Facts, volumes: Volumes) -> list[str | Table]:
             share=f"{share:f}",
         ),
         Table(headers, tuple(rows), ("l", "r", "r")),
+        legend(lang, (price.key for _, price in bills)),
+        text(lang, "cost.times_note"),
         text(
             lang,
             "cost.calc_cheapest",

@@ -13,7 +13,7 @@ from typing import Literal
 
 from handlers.commands import Command, Form
 from handlers.i18n import text
-from handlers.model import Lang, Reply, Request, Services, Table
+from handlers.model import Lang, Reply, Request, Services
 from handlers.stocks import pct, price, signed
 from storage.facts import DayMove, Facts
 
@@ -170,18 +170,21 @@ def checks(lang: Lang, facts: Facts) -> list[tuple[str, str, str]]:
     return rows
 
 
+def card(lang: Lang, claim: str, said: str, verdict: str) -> str:
+    """One claim as a short paragraph: a three-column table would be far wider than a phone."""
+    mark, _, words = verdict.partition(" ")
+    return text(lang, "factcheck.card", mark=mark, claim=claim, data=said, verdict=words)
+
+
 async def factcheck(request: Request, services: Services) -> Reply:
-    """`/factcheck`: a table of claim, data and verdict."""
+    """`/factcheck`: a card per claim with what the data says and the verdict."""
     lang = request.lang
-    headers = tuple(
-        text(lang, f"factcheck.col_{column}") for column in ("claim", "data", "verdict")
-    )
-    rows = tuple(checks(lang, services.facts))
+    cards = tuple(card(lang, *row) for row in checks(lang, services.facts))
     return Reply(
         title=text(lang, "factcheck.title"),
         parts=(
             text(lang, "factcheck.intro"),
-            Table(headers, rows, ("l", "l", "l")),
+            *cards,
             text(
                 lang,
                 "factcheck.rules",

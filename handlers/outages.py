@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
-from handlers.model import Lang, Reply, Request, Services, Table
+from handlers.model import Lang, Reply, Request, Services
 from storage.facts import Incident
 
 
@@ -29,25 +29,49 @@ def _what(lang: Lang, incident: Incident, zone: ZoneInfo) -> str:
     return text(lang, "outages.step_separator").join([described, *steps])
 
 
+def _span(lang: Lang, start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    same_day = start.astimezone(zone).date() == end.astimezone(zone).date()
+    until = end.astimezone(zone).strftime("%H:%M") if same_day else _when(end, zone)
+    return text(lang, "outages.span", start=_when(start, zone), end=until)
+
+
+def _card(lang: Lang, incident: Incident, zone: ZoneInfo) -> str:
+    """One incident as two short lines: when and how long, then what happened."""
+    what = _what(lang, incident, zone)
+    if incident.end is None:
+        return text(lang, "outages.incident_open", start=_when(incident.start, zone), what=what)
+    return text(
+        lang,
+        "outages.incident",
+        start=_when(incident.start, zone),
+        end=_when(incident.end, zone),
+        length=duration(lang, incident.end - incident.start),
+        what=what,
+    )
+
+
+def totals(lang: Lang, incidents: tuple[Incident, ...], zone: ZoneInfo) -> list[str]:
+    """Full and partial downtime apart, each with the spans it adds up."""
+    lines = []
+    separator = text(lang, "core.list_separator")
+    for scope in ("full", "partial"):
+        spans = [(a, b) for i in incidents for a, b, s in i.spans() if s == scope]
+        total = sum((b - a for a, b in spans), timedelta())
+        listed = separator.join(_span(lang, a, b, zone) for a, b in spans)
+        lines.append(
+            text(lang, f"outages.total_{scope}", total=duration(lang, total), spans=listed)
+        )
+    for incident in incidents:
+        if incident.end is None:
+            lines.append(text(lang, "outages.total_open", start=_when(incident.start, zone)))
+    return lines
+
+
 async def outages(request: Request, services: Services) -> Reply:
     """`/outages` · `/outages America/New_York` · `/outages Asia/Shanghai`."""
     lang = request.lang
     zone = request.params.get("zone", request.tz)
     timeline = services.facts.outages
-    rows: list[tuple[str, str, str, str]] = []
-    total = timedelta()
-    for incident in timeline.incidents:
-        if incident.end is None:
-            end, length = text(lang, "outages.no_end"), "—"
-        else:
-            span = incident.end - incident.start
-            total += span
-            end, length = _when(incident.end, zone), duration(lang, span)
-        rows.append((_when(incident.start, zone), end, length, _what(lang, incident, zone)))
-    headers = tuple(
-        text(lang, f"outages.col_{name}") for name in ("start", "end", "length", "what")
-    )
-    ended = sum(1 for incident in timeline.incidents if incident.end is not None)
     first = timeline.incidents[0].start
     offset = first.astimezone(zone).strftime("%z")
     # DeepSeek's status page could not be retrieved: the English wording is as secondary
@@ -59,8 +83,8 @@ async def outages(request: Request, services: Services) -> Reply:
         title=text(lang, "outages.title"),
         parts=(
             text(lang, "outages.intro", zone=zone.key, offset=f"{offset[:3]}:{offset[3:]}"),
-            Table(headers, tuple(rows), ("l", "l", "r", "l")),
-            text(lang, "outages.total", total=duration(lang, total), count=ended),
+            *(_card(lang, incident, zone) for incident in timeline.incidents),
+            *totals(lang, timeline.incidents, zone),
             text(lang, "outages.statement", statement=statement.value),
             text(lang, "outages.as_reported", source_zone=timeline.zone.key),
         ),

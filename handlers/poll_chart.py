@@ -1,18 +1,21 @@
 """The PNG bar chart of a poll's results, stacked by platform.
 
-Options are drawn as their numbers ("1", "2"...) and named in the reply's table and the
-image's alt text: option labels are people's own words in any script, and no font on the
-machine covers all of them (CJK, Arabic, emoji). The legend's platform names come from the
-catalogue in the reader's language, falling back to English where the font has no glyphs
-(Chinese, here). matplotlib is imported on first use so that starting the bot stays fast.
+The image stands on its own when forwarded: the question is its title, each bar is labelled
+with its option's text, and a subtitle says which poll, how many voters and as of when.
+Chinese renders with the CJK font of handlers/chart_fonts.py; characters no chart font has
+(emoji, rare scripts) are drawn as "?" and named in full in the alt text. matplotlib is
+imported on first use so that starting the bot stays fast.
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+
+from handlers.chart_fonts import drawable, families
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,12 +30,10 @@ _TEXT_PT, _TITLE_PT = 14, 16
 _render_lock = threading.Lock()
 
 
-def drawable(label: str) -> bool:
-    """Whether the chart's font has a glyph for every character (no CJK font is installed)."""
-    from matplotlib.font_manager import FontProperties, findfont, get_font
-
-    charmap = get_font(findfont(FontProperties())).get_charmap()
-    return all(ord(char) in charmap for char in label)
+def shown(label: str, limit: int) -> str:
+    """A label the fonts can draw: characters they lack (emoji, rare scripts) become "?"."""
+    kept = "".join(char if drawable(char) else "?" for char in label)
+    return kept if len(kept) <= limit else kept[: limit - 1] + "…"
 
 
 def legend_name(platform: str, names: Mapping[str, Sequence[str]]) -> str:
@@ -49,6 +50,9 @@ def draw_chart(
     by_platform: Sequence[tuple[str, Sequence[int]]],
     voters: int,
     names: Mapping[str, Sequence[str]],
+    *,
+    options: Sequence[str] = (),
+    subtitle: str = "",
 ) -> Figure:
     """Horizontal bars, option 1 at the top, each bar split by platform, labelled with the
     count and the share of voters. `title` should be ASCII (for example "#12"); `names`
@@ -56,6 +60,8 @@ def draw_chart(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
+
+    families()
 
     number = len(counts)
     figure = Figure(figsize=(7.0, 2.2 + 0.7 * number), dpi=120, layout="constrained")
@@ -79,13 +85,15 @@ def draw_chart(
         axes.text(
             count + most * 0.01 + 0.05, row, f"{count} ({share})", va="center", fontsize=_TEXT_PT
         )
-    axes.set_yticks(rows, [str(row + 1) for row in rows])
+    ticks = [f"{row + 1}. {shown(option, 24)}" for row, option in enumerate(options)]
+    axes.set_yticks(rows, ticks if len(ticks) == number else [str(row + 1) for row in rows])
     axes.tick_params(labelsize=_TEXT_PT)
     axes.invert_yaxis()
     # Room on the right for the "count (share)" labels at this text size.
     axes.set_xlim(0, max(1.0, most * 1.45))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title(f"{title}   n = {voters}", fontsize=_TITLE_PT)
+    heading = "\n".join(textwrap.wrap(shown(title, 120), 44)) or title
+    axes.set_title(f"{heading}\n{subtitle}" if subtitle else heading, fontsize=_TITLE_PT)
     axes.spines[["top", "right"]].set_visible(False)
     if by_platform:
         figure.legend(
@@ -100,10 +108,15 @@ def render_chart(
     by_platform: Sequence[tuple[str, Sequence[int]]],
     voters: int,
     names: Mapping[str, Sequence[str]],
+    *,
+    options: Sequence[str] = (),
+    subtitle: str = "",
 ) -> bytes:
     """The chart of draw_chart as PNG bytes."""
     buffer = io.BytesIO()
     with _render_lock:
-        figure = draw_chart(title, counts, by_platform, voters, names)
+        figure = draw_chart(
+            title, counts, by_platform, voters, names, options=options, subtitle=subtitle
+        )
         figure.savefig(buffer, format="png")
     return buffer.getvalue()

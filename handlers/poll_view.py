@@ -12,10 +12,14 @@ from zoneinfo import ZoneInfo
 from handlers.i18n import text
 from handlers.model import Button, Image, Lang, Reply, Request, Table
 from handlers.poll_chart import render_chart
-from handlers.user_text import shorten
+from handlers.timezones import utc_offset
+from handlers.user_text import fit, shorten
 from storage.poll_model import PLATFORMS, Poll, PollSummary, Tally, VoteOutcome
 
 MAX_SHOWN = 40
+# Monospace columns left for an option or a question in a 36-column phone table.
+OPTION_COLUMNS = 18
+QUESTION_COLUMNS = 22
 MAX_BUTTON_LABEL = 60
 MAX_ALT = 1000
 BAR_CELLS = 10
@@ -160,7 +164,7 @@ async def results_reply(
             text(lang, "poll.col_share"),
         ),
         rows=tuple(
-            (number, shorten(label, MAX_SHOWN), str(count), f"{percent(count, tally.voters)}%")
+            (number, fit(label, OPTION_COLUMNS), str(count), f"{percent(count, tally.voters)}%")
             for number, label, count in zip(numbers, labels, tally.counts, strict=True)
         ),
         align=("r", "l", "r", "r"),
@@ -181,13 +185,21 @@ async def results_reply(
             )
         )
     parts.append(status_line(lang, poll, now, zone))
-    legend = "; ".join(
-        f"{number} = {shorten(label, MAX_SHOWN)}: {count} ({percent(count, tally.voters)}%)"
+    legend = text(lang, "poll.legend_separator").join(
+        text(
+            lang,
+            "poll.legend_entry",
+            number=number,
+            label=shorten(label, MAX_SHOWN),
+            count=count,
+            share=percent(count, tally.voters),
+        )
         for number, label, count in zip(numbers, labels, tally.counts, strict=True)
     )
+    voters_words = voter_count(lang, tally.voters)
     png = await asyncio.to_thread(
         render_chart,
-        f"#{poll.id}",
+        question_of(poll, lang),
         tally.counts,
         [(entry.platform, entry.counts) for entry in tally.by_platform],
         tally.voters,
@@ -198,8 +210,19 @@ async def results_reply(
             )
             for entry in tally.by_platform
         },
+        options=labels,
+        subtitle=text(
+            lang, "poll.chart_subtitle", id=poll.id, voters=voters_words, when=when(now, zone)
+        ),
     )
-    alt = text(lang, "poll.chart_alt", id=poll.id, voters=tally.voters, legend=legend)
+    alt = text(
+        lang,
+        "poll.chart_alt",
+        id=poll.id,
+        question=question_of(poll, lang),
+        voters=voters_words,
+        legend=legend,
+    )
     return Reply(
         title=text(lang, "poll.results_title", id=poll.id, question=question_of(poll, lang)),
         parts=tuple(parts),
@@ -207,17 +230,29 @@ async def results_reply(
     )
 
 
+def voter_count(lang: Lang, voters: int) -> str:
+    """ "1 voter", "3 voters": English needs the singular, Chinese reads the same."""
+    if voters == 1:
+        return text(lang, "poll.voter_count_one")
+    return text(lang, "poll.voter_count", count=voters)
+
+
 def right_aligned(columns: int) -> tuple[Literal["l", "r"], ...]:
     right: Literal["l", "r"] = "r"
     return (right,) * columns
 
 
+def short_when(moment: datetime, zone: ZoneInfo) -> str:
+    """Month-day and time: the list names the zone once, under the table."""
+    return f"{moment.astimezone(zone):%m-%d %H:%M}"
+
+
 def summary_status(lang: Lang, summary: PollSummary, now: datetime, zone: ZoneInfo) -> str:
     ended = summary.poll.ended_at(now)
     if ended is not None:
-        return text(lang, "poll.list_closed", when=when(ended, zone))
+        return text(lang, "poll.list_closed", when=short_when(ended, zone))
     if summary.poll.closes_at is not None:
-        return text(lang, "poll.list_open_until", when=when(summary.poll.closes_at, zone))
+        return text(lang, "poll.list_open_until", when=short_when(summary.poll.closes_at, zone))
     return text(lang, "poll.list_open")
 
 
@@ -225,26 +260,33 @@ def list_reply(
     summaries: Sequence[PollSummary], lang: Lang, now: datetime, zone: ZoneInfo
 ) -> Reply:
     """The polls a chat can see, newest first, with their status and voters."""
+    # Two lines per poll: the status under the question keeps the table phone-sized.
     table = Table(
         headers=(
             text(lang, "poll.col_id"),
             text(lang, "poll.col_question"),
-            text(lang, "poll.col_status"),
             text(lang, "poll.col_voters"),
         ),
         rows=tuple(
-            (
-                f"#{summary.poll.id}",
-                shorten(question_of(summary.poll, lang), MAX_SHOWN),
-                summary_status(lang, summary, now, zone),
-                str(summary.voters),
-            )
+            row
             for summary in summaries
+            for row in (
+                (
+                    f"#{summary.poll.id}",
+                    fit(question_of(summary.poll, lang), QUESTION_COLUMNS),
+                    str(summary.voters),
+                ),
+                ("", fit(summary_status(lang, summary, now, zone), QUESTION_COLUMNS), ""),
+            )
         ),
-        align=("r", "l", "l", "r"),
+        align=("r", "l", "r"),
     )
     own = any(not summary.poll.is_global for summary in summaries)
     return Reply(
         title=text(lang, "poll.list_title"),
-        parts=(table, text(lang, "poll.list_hint" if own else "poll.list_none")),
+        parts=(
+            table,
+            text(lang, "poll.list_zone", zone=zone.key, offset=utc_offset(zone, now)),
+            text(lang, "poll.list_hint" if own else "poll.list_none"),
+        ),
     )

@@ -177,7 +177,10 @@ def _name(lang: Lang, ticker: str) -> str:
 
 
 def _price(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+    # Cents of an index in the thousands only widen the table past a phone's width.
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
 
 
 def _pct(value: float | None) -> str:

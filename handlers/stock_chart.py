@@ -68,71 +68,87 @@ async def render_png(
 def draw(series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date) -> bytes:
     """Each ticker's close as % change from its `base` close, with `marker` drawn as a line."""
     with _render_lock:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib.dates import AutoDateLocator, DateFormatter
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=(8, 7), dpi=120, layout="constrained")
-        axes: Any = figure.add_subplot()
-        first_day = min(day for closes in series.values() for day, _ in closes)
-        last_day = max(day for closes in series.values() for day, _ in closes)
-        finals: list[tuple[float, str]] = []
-        for index, (ticker, closes) in enumerate(series.items()):
-            reference = dict(closes).get(base)
-            if reference is None:
-                continue
-            days = [datetime.combine(day, time(12)) for day, _ in closes]
-            values = [(close / reference - 1) * 100 for _, close in closes]
-            colour, style = _STYLES[index % len(_STYLES)]
-            axes.plot(
-                days,
-                values,
-                color=colour,
-                linestyle=style,
-                linewidth=2.6,
-                label=f"{ticker}  {values[-1]:+.1f}%",
-            )
-            finals.append((values[-1], ticker))
-        axes.axhline(0, color="#555555", linewidth=1)
-        event = datetime.combine(marker, time(12))
-        axes.axvline(event, color="#444444", linestyle="--", linewidth=1.5)
-        axes.annotate(
-            f"{marker.isoformat()}\nDeepSeek-R1",
-            xy=(event, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(6, -6),
-            textcoords="offset points",
-            va="top",
-            fontsize=13,
-            color="#333333",
-        )
-        axes.set_title(
-            f"{first_day.isoformat()} → {last_day.isoformat()}   (0 = {base.isoformat()})",
-            fontsize=16,
-        )
-        axes.set_ylabel(f"Δ % vs {base.isoformat()}", fontsize=15)
-        axes.set_xlabel(
-            f"{first_day.year}–{last_day.year}"
-            if first_day.year != last_day.year
-            else str(first_day.year),
-            fontsize=15,
-        )
-        locator = AutoDateLocator(  # type: ignore[no-untyped-call]
-            minticks=4, maxticks=8
-        )
-        axes.xaxis.set_major_locator(locator)
-        span_days = (last_day - first_day).days
-        axes.xaxis.set_major_formatter(
-            DateFormatter(  # type: ignore[no-untyped-call]
-                "%m-%d" if span_days < 200 else "%Y-%m"
-            )
-        )
-        axes.tick_params(labelsize=13)
-        axes.grid(True, alpha=0.3)
-        # Below the plot, so no line hides behind it.
-        figure.legend(fontsize=13, loc="outside lower center", ncol=3, frameon=False)
+        figure = chart_figure(series, base=base, marker=marker)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", metadata={"Software": None})
         return buffer.getvalue()
+
+
+def chart_figure(
+    series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date
+) -> Any:
+    """The chart, titled and labelled so that the image alone says what it shows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.dates import AutoDateLocator, DateFormatter
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 7), dpi=120, layout="constrained")
+    axes: Any = figure.add_subplot()
+    first_day = min(day for closes in series.values() for day, _ in closes)
+    last_day = max(day for closes in series.values() for day, _ in closes)
+    finals: list[tuple[float, str]] = []
+    for index, (ticker, closes) in enumerate(series.items()):
+        reference = dict(closes).get(base)
+        if reference is None:
+            continue
+        days = [datetime.combine(day, time(12)) for day, _ in closes]
+        values = [(close / reference - 1) * 100 for _, close in closes]
+        colour, style = _STYLES[index % len(_STYLES)]
+        axes.plot(
+            days,
+            values,
+            color=colour,
+            linestyle=style,
+            linewidth=2.6,
+            label=f"{ticker}  {values[-1]:+.1f}%  ({base:%d %b} → {closes[-1][0]:%d %b})",
+        )
+        finals.append((values[-1], ticker))
+    axes.axhline(0, color="#555555", linewidth=1)
+    event = datetime.combine(marker, time(12))
+    axes.axvline(event, color="#444444", linestyle="--", linewidth=1.5)
+    axes.annotate(
+        f"{marker:%d %b %Y}\nsell-off day",
+        xy=(event, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(6, -6),
+        textcoords="offset points",
+        va="top",
+        fontsize=13,
+        color="#333333",
+    )
+    axes.set_title(
+        f"Daily closes around the DeepSeek sell-off\n"
+        f"{first_day:%d %b %Y} → {last_day:%d %b %Y}, % change from the {base:%d %b} close",
+        fontsize=16,
+    )
+    axes.set_ylabel(f"Δ % vs {base.isoformat()}", fontsize=15)
+    axes.set_xlabel(
+        f"{first_day.year}–{last_day.year}"
+        if first_day.year != last_day.year
+        else str(first_day.year),
+        fontsize=15,
+    )
+    locator = AutoDateLocator(  # type: ignore[no-untyped-call]
+        minticks=4, maxticks=8
+    )
+    axes.xaxis.set_major_locator(locator)
+    span_days = (last_day - first_day).days
+    axes.xaxis.set_major_formatter(
+        DateFormatter(  # type: ignore[no-untyped-call]
+            "%m-%d" if span_days < 200 else "%Y-%m"
+        )
+    )
+    axes.tick_params(labelsize=13)
+    axes.grid(True, alpha=0.3)
+    # Below the plot, so no line hides behind it.
+    figure.legend(fontsize=13, loc="outside lower center", ncol=2, frameon=False)
+    figure.text(
+        0.01,
+        0.0,
+        f"dsbot · daily closes (snapshot / Yahoo Finance) · as of {last_day:%d %b %Y}",
+        fontsize=13,
+        color="#555555",
+    )
+    return figure

@@ -101,20 +101,19 @@ def selloff(lang: Lang, facts: Facts) -> Reply:
     """The event-day table: every ticker the article names and the indices, worst first."""
     moves = [move for t in SELLOFF + INDICES if (move := facts.day_move(t)) is not None]
     moves.sort(key=lambda move: move.pct)
+    # Two lines per name keep the table within a phone's 36 columns.
     rows = tuple(
-        (
-            move.ticker,
-            name(lang, move.ticker),
-            price(move.before),
-            price(move.after),
-            signed(move.change),
-            pct(move.pct),
-        )
+        row
         for move in moves
+        for row in (
+            (move.ticker, name(lang, move.ticker), pct(move.pct)),
+            ("", f"{price(move.before)}→{price(move.after)}", signed(move.change)),
+        )
     )
-    headers = tuple(
-        text(lang, f"stocks.col_{column}")
-        for column in ("ticker", "name", "before", "after", "change", "pct")
+    headers = (
+        text(lang, "stocks.col_ticker"),
+        text(lang, "stocks.col_selloff"),
+        text(lang, "stocks.col_change"),
     )
     nvda = facts.day_move("NVDA")
     assert nvda is not None, "the dataset always has NVDA"
@@ -131,7 +130,7 @@ def selloff(lang: Lang, facts: Facts) -> Reply:
                 loss=compact(lang, facts.number("nvda_market_cap_loss_2025_01_27") * 1e9),
                 loss_alt=compact(lang, facts.number("nvda_market_cap_loss_lseg") * 1e9),
             ),
-            Table(headers, rows, ("l", "l", "r", "r", "r", "r")),
+            Table(headers, rows, ("l", "l", "r")),
             text(lang, "stocks.selloff_notes"),
             text(lang, "stocks.selloff_source"),
             cross_checked(lang, facts, [move.ticker for move in moves]),
@@ -156,7 +155,15 @@ def cross_checked(lang: Lang, facts: Facts, tickers: list[str]) -> str:
     return text(lang, "stocks.selloff_checked", single=separator.join(sorted(single)))
 
 
-def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
+def age(lang: Lang, then: date, now: date) -> str:
+    """How old a snapshot price is, roughly: "about 22 months", or days when under two months."""
+    days = (now - then).days
+    if days < 61:
+        return text(lang, "stocks.age_days", count=days)
+    return text(lang, "stocks.age_months", count=round(days / 30.44))
+
+
+def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo, now: datetime) -> str:
     """Where a price came from and as of when, in words."""
     when = moment(lang, quote.at, zone)
     if quote.source == "live":
@@ -166,7 +173,10 @@ def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo) -> str:
         key = "stocks.source_cache_stale" if quote.fallback else "stocks.source_cache"
         return text(lang, key, when=when, fetched=fetched)
     key = "stocks.source_offline" if quote.fallback == "offline" else "stocks.source_unavailable"
-    return text(lang, key, day=full_day(lang, quote.at.astimezone(NEW_YORK).date()))
+    day = quote.at.astimezone(NEW_YORK).date()
+    return text(
+        lang, key, day=full_day(lang, day), age=age(lang, day, now.astimezone(NEW_YORK).date())
+    )
 
 
 def no_data(lang: Lang, services: Services, tickers: Iterable[str]) -> UserError:
@@ -198,6 +208,24 @@ async def event_close(services: Services, ticker: str) -> DayMove | None:
     return None
 
 
+def ticker_card(lang: Lang, ticker: str, move: DayMove | None, quote: Quote | None) -> Table:
+    """A small table per ticker: the two event closes, then the latest price."""
+    since = pct((quote.price / move.after - 1) * 100) if move and quote else "—"
+    return Table(
+        (ticker, text(lang, "stocks.col_change"), text(lang, "stocks.col_price")),
+        (
+            (text(lang, "stocks.row_before"), "", price(move.before) if move else "—"),
+            (
+                text(lang, "stocks.row_after"),
+                pct(move.pct) if move else "—",
+                price(move.after) if move else "—",
+            ),
+            (text(lang, "stocks.col_latest"), since, price(quote.price) if quote else "—"),
+        ),
+        ("l", "r", "r"),
+    )
+
+
 async def ticker_report(request: Request, services: Services, tickers: tuple[str, ...]) -> Reply:
     lang = request.lang
     latest = await services.market.latest(tickers)
@@ -206,26 +234,17 @@ async def ticker_report(request: Request, services: Services, tickers: tuple[str
     if not latest.quotes:
         # A table of dashes answers nothing: say why there is no price instead.
         raise no_data(lang, services, latest.unavailable)
-    rows: list[tuple[str, ...]] = []
+    parts: list[str | Table] = []
     notes: list[str] = []
     for ticker in tickers:
         if ticker in latest.unknown:
             continue
         quote = latest.quotes.get(ticker)
         move = await event_close(services, ticker)
-        event_cell = (
-            f"{pct(move.pct)} ({price(move.before)} → {price(move.after)})" if move else "—"
-        )
-        if quote is None:
-            rows.append((ticker, event_cell, "—", "—"))
-            continue
-        since = pct((quote.price / move.after - 1) * 100) if move else "—"
-        rows.append((ticker, event_cell, price(quote.price), since))
-        notes.append(f"{ticker}: {quote_source(lang, quote, request.tz)}")
-    headers = tuple(
-        text(lang, f"stocks.col_{column}") for column in ("ticker", "event", "latest", "since")
-    )
-    parts: list[str | Table] = [Table(headers, tuple(rows), ("l", "r", "r", "r"))]
+        parts.append(ticker_card(lang, ticker, move, quote))
+        if quote is not None:
+            source = quote_source(lang, quote, request.tz, services.clock())
+            notes.append(text(lang, "stocks.note", ticker=ticker, source=source))
     parts.extend(notes)
     if latest.unknown:
         parts.append(text(lang, "stocks.unknown_ticker", ticker=", ".join(latest.unknown)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -15,6 +16,12 @@ EXAMPLE_ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "UTC")
 def example_zones(lang: Lang) -> str:
     """The example zones as a list in the reader's language, for "unknown zone" replies."""
     return text(lang, "core.list_separator").join(EXAMPLE_ZONES)
+
+
+def utc_offset(zone: ZoneInfo, at: datetime) -> str:
+    """The offset `zone` is at on `at`, as "+08:00" or "-05:00"."""
+    offset = at.astimezone(zone).strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}"
 
 
 MAX_ZONE_NAME = 64

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from wcwidth import wcswidth
+
 ZERO_WIDTH_JOINER = "\u200d"
 _SPACES = re.compile(r"\s+")
 # Unicode's Cc category is fixed at these 65 code points; line breaks and tabs are kept.
@@ -60,6 +62,26 @@ def one_line(value: str) -> str:
 
 def shorten(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def columns(value: str) -> int:
+    """Monospace columns `value` takes: a Chinese character two, a combining mark none."""
+    width = wcswidth(value)
+    return width if width >= 0 else len(value)
+
+
+def fit(value: str, limit: int) -> str:
+    """`value` cut to at most `limit` monospace columns, an ellipsis marking the cut.
+
+    Phones show about 36 columns of a code block; a cell measured in characters would let
+    a Chinese label take twice the room it was given.
+    """
+    if columns(value) <= limit:
+        return value
+    kept = value
+    while kept and columns(kept) > limit - 1:
+        kept = kept[:-1]
+    return kept.rstrip() + "…"
 
 
 def quoted(value: str, limit: int = 40) -> str:

@@ -83,6 +83,8 @@ class DayMove:
 class Milestone:
     at: datetime
     kind: str
+    # The incident's scope from this moment on, when the milestone changes it.
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,21 @@ class Incident:
     start: datetime
     end: datetime | None
     milestones: tuple[Milestone, ...]
+    # "full": the service it names was down completely; "partial": only part of it failed.
+    scope: str = "partial"
+
+    def spans(self) -> list[tuple[datetime, datetime, str]]:
+        """(start, end, scope) pieces of an incident with an end, split where its scope changes."""
+        if self.end is None:
+            return []
+        pieces: list[tuple[datetime, datetime, str]] = []
+        start, scope = self.start, self.scope
+        for step in self.milestones:
+            if step.scope is not None and step.scope != scope:
+                pieces.append((start, step.at, scope))
+                start, scope = step.at, step.scope
+        pieces.append((start, self.end, scope))
+        return pieces
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +265,9 @@ def parse_outages(text: str) -> OutageTimeline:
                 kind=item["kind"],
                 start=local(item["start"]),
                 end=None if item["end"] is None else local(item["end"]),
+                scope=item.get("scope", "partial"),
                 milestones=tuple(
-                    Milestone(at=local(step["at"]), kind=step["kind"])
+                    Milestone(at=local(step["at"]), kind=step["kind"], scope=step.get("scope"))
                     for step in item["milestones"]
                 ),
             )
@@ -258,6 +276,9 @@ def parse_outages(text: str) -> OutageTimeline:
     except (KeyError, TypeError, ValueError) as error:
         raise DatasetError(f"{OUTAGES_FILE}: malformed ({error!r})") from error
     for incident in incidents:
+        scopes = {incident.scope, *(step.scope or "full" for step in incident.milestones)}
+        if not scopes <= {"full", "partial"}:
+            raise DatasetError(f"{OUTAGES_FILE}: {incident.id} has an unknown scope")
         if incident.end is not None and incident.end < incident.start:
             raise DatasetError(f"{OUTAGES_FILE}: {incident.id} ends before it starts")
     return OutageTimeline(incidents, zone, str(meta["source"]), str(meta.get("note", "")))

@@ -44,8 +44,8 @@ def test_ask_prints_the_cost_table_and_exits_zero(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    r1 = next(line for line in lines if line.startswith("DeepSeek-R1"))
-    o1 = next(line for line in lines if line.startswith("OpenAI o1"))
+    r1 = next(line for line in lines if line.startswith("R1 "))
+    o1 = next(line for line in lines if line.startswith("o1 "))
     assert "$2.74" in r1 and "$75.00" in o1
     assert lines.index(r1) < lines.index(o1)
 

@@ -45,8 +45,8 @@ def test_console_users_vote_into_one_database_and_results_show_them(tmp_path: Pa
     assert "> Your vote in poll #1: Yes." in alice.stdout
     assert "> 你在投票 #1 中选择了：会。" in carol.stdout
     assert "Voters: 3 (console 3)" in results.stdout
-    assert "1  Yes                      2    67%" in results.stdout
-    assert "3  They will coexist        1    33%" in results.stdout
+    assert "1  Yes                     2    67%" in results.stdout
+    assert "3  They will coexist       1    33%" in results.stdout
     (chart,) = tmp_path.glob("dsbot-*/poll-1-*.png")
     assert f"saved to {chart}" in results.stdout
     assert chart.read_bytes().startswith(b"\x89PNG")

@@ -6,14 +6,38 @@ import pytest
 
 from bot.dispatch import dispatch
 from handlers.factcheck import CLAIMS, _compare, decimals
-from handlers.model import Services, Table
+from handlers.model import Services
 from tests.conftest import make_request
 
 
 async def rows_of(services: Services, lang: str = "en") -> tuple[tuple[str, ...], ...]:
     reply = await dispatch(make_request("/factcheck", locale=lang), services)
     assert not reply.is_error
-    return next(part for part in reply.parts if isinstance(part, Table)).rows
+    return tuple(
+        claim_of(part) for part in reply.parts if isinstance(part, str) and part[:1] in MARKS
+    )
+
+
+MARKS = ("✅", "⚠", "❌", "❔")
+
+
+def claim_of(card: str) -> tuple[str, str, str]:
+    """A card read back as (claim, data, verdict with its mark)."""
+    first, data, verdict = card.split("\n")
+    mark, _, claim = first.partition(" ")
+    return (
+        claim,
+        data.split(": ", 1)[-1].split("：", 1)[-1],
+        f"{mark} {verdict.split(': ', 1)[-1].split('：', 1)[-1]}",
+    )
+
+
+async def test_each_claim_is_a_card_of_three_short_lines(services: Services) -> None:
+    reply = await dispatch(make_request("/factcheck"), services)
+    zh = await dispatch(make_request("/factcheck", locale="zh"), services)
+
+    assert reply.parts[2] == "✅ Nvidia fell 17%\nData: NVDA -16.97%\nVerdict: accurate"
+    assert str(zh.parts[2]).split("\n")[1:] == ["数据：NVDA -16.97%", "结论：准确"]
 
 
 async def test_each_claim_is_shown_beside_the_data_with_its_verdict(services: Services) -> None:

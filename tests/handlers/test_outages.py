@@ -5,29 +5,56 @@ from __future__ import annotations
 import pytest
 
 from bot.dispatch import dispatch
-from handlers.model import Services, Table
+from handlers.model import Services
 from tests.conftest import make_request
 
 
-def table_of(reply_parts: tuple[object, ...]) -> Table:
-    return next(part for part in reply_parts if isinstance(part, Table))
+def cards_of(reply_parts: tuple[object, ...]) -> list[str]:
+    """The incidents: the parts after the intro, up to the totals."""
+    return [str(part) for part in reply_parts[1:5]]
 
 
 async def test_london_sees_beijing_times_eight_hours_earlier(services: Services) -> None:
     reply = await dispatch(make_request("/outages Europe/London"), services)
 
-    rows = table_of(reply.parts).rows
-    assert [row[0] for row in rows] == ["01-27 02:55", "01-27 06:37", "01-27 12:16", "01-27 13:33"]
-    assert [row[2] for row in rows] == ["3h 26m", "2h 06m", "1h 16m", "—"]
-    assert "R1 API back 01-27 03:32" in rows[0][3]
-    assert "6h 48m" in reply.plain_text()
+    assert cards_of(reply.parts) == [
+        "01-27 02:55 – 01-27 06:21 (3h 26m)\nfirst major outage: the API fully down, until the"
+        " V3 API came back; R1 API back 01-27 03:32",
+        "01-27 06:37 – 01-27 08:43 (2h 06m)\nsecond major outage: web chat and API down",
+        "01-27 12:16 – 01-27 13:32 (1h 16m)\nlogin and registration failing",
+        "from 01-27 13:33, end not reported\nweb and API degraded again",
+    ]
+
+
+async def test_full_and_partial_outage_are_totalled_apart_with_what_each_includes(
+    services: Services,
+) -> None:
+    reply = await dispatch(make_request("/outages Asia/Shanghai"), services)
+    zh = await dispatch(make_request("/outages Asia/Shanghai", locale="zh"), services)
+
+    # The article: all API down 10:55, R1 API back 11:32, V3 API back 14:21.
+    assert reply.parts[5:8] == (
+        "Full outage: 2h 43m in all, when the API (and in the second outage web chat too) was"
+        " down completely: 01-27 10:55–11:32, 01-27 14:37–16:43.",
+        "Partial outage: 4h 05m in all, when only part of the service failed:"
+        " 01-27 11:32–14:21, 01-27 20:16–21:32. That is the V3 API still down after the R1 API"
+        " was back, and the login failures.",
+        "The last problem, from 01-27 21:33, has no reported end and is in neither total.",
+    )
+    assert zh.parts[5:8] == (
+        "完全中断：共 2小时43分，即 API（第二次还有网页）完全不可用的时段："
+        "01-27 10:55–11:32、01-27 14:37–16:43。",
+        "部分中断：共 4小时05分，即只有部分服务出问题的时段：01-27 11:32–14:21、"
+        "01-27 20:16–21:32。包括 R1 API 恢复后 V3 API 仍不可用的时间，以及无法登录的时间。",
+        "最后一次问题（01-27 21:33 起）没有报告结束时间，不计入以上两项。",
+    )
+    assert "6h 48m" not in reply.plain_text()
 
 
 async def test_new_york_crosses_back_into_26_january(services: Services) -> None:
     reply = await dispatch(make_request("/outages america/new_york"), services)
 
-    rows = table_of(reply.parts).rows
-    assert rows[0][0] == "01-26 21:55"
+    assert cards_of(reply.parts)[0].startswith("01-26 21:55 – 01-27 01:21")
     assert "America/New_York (UTC-05:00" in reply.plain_text()
 
 
@@ -43,7 +70,7 @@ async def test_without_a_zone_the_chat_setting_is_used(services: Services) -> No
 
     reply = await dispatch(make_request("/outages"), services)
 
-    assert table_of(reply.parts).rows[0][0] == "01-27 11:55"
+    assert cards_of(reply.parts)[0].startswith("01-27 11:55")
 
 
 async def test_an_unknown_zone_is_refused_with_examples(services: Services) -> None:

@@ -138,9 +138,10 @@ async def test_the_chart_of_results_is_explained_option_by_option_in_the_readers
     reply = await ask(services, "/poll results", locale="zh-CN")
 
     (image,) = reply.images
-    assert "1 = 会: 1 (100%)" in image.alt
-    assert all(f"{number} = " in image.alt for number in range(1, 5))
-    assert image.alt.startswith("投票 #1 的条形图")
+    assert "1＝会：1（100%）" in image.alt
+    assert "，1 人投票，" in image.alt
+    assert all(f"{number}＝" in image.alt for number in range(1, 5))
+    assert image.alt.startswith("投票 #1“DeepSeek 会取代 GPT 吗？”的条形图")
     assert "控制台" in reply.plain_text()
 
 
@@ -272,7 +273,8 @@ async def test_a_poll_closes_by_itself_when_its_time_is_up(services: Services) -
     assert vote.is_error and not vote.buttons
     # For a day /poll still shows the chat's own poll, with its final results.
     assert current.title.startswith(f"Poll #{poll_id}:") and not current.buttons
-    assert "closed 2026-11-30 17:00 (UTC)" in listed.plain_text()
+    assert "closed 11-30 17:00" in listed.plain_text()
+    assert "Times in UTC (UTC+00:00 now)." in listed.plain_text()
 
 
 async def test_a_vote_naming_no_poll_is_refused_for_a_day_after_the_chats_poll_closed(
@@ -459,9 +461,9 @@ async def test_list_shows_this_chats_polls_and_the_shared_one(services: Services
     poll_id = await new_poll(services, "/poll new Q | A | B")
     listed = await ask(services, "/poll list", **MEMBER)
 
-    assert [row[0] for row in _table(empty).rows] == ["#1"]
+    assert [row[0] for row in _table(empty).rows if row[0]] == ["#1"]
     assert empty.parts[-1] == text("en", "poll.list_none")
-    assert [row[0] for row in _table(listed).rows] == [f"#{poll_id}", "#1"]
+    assert [row[0] for row in _table(listed).rows if row[0]] == [f"#{poll_id}", "#1"]
 
 
 def _table(reply: Reply) -> Table:
@@ -476,3 +478,26 @@ async def test_unknown_usage_gets_the_usage_message(services: Services, line: st
 
     assert reply.is_error
     assert "/poll" in reply.plain_text()
+
+
+async def test_the_chart_alt_text_says_1_voter_and_names_the_question(services: Services) -> None:
+    await ask(services, "/poll vote 1")
+
+    (image,) = (await ask(services, "/poll results")).images
+
+    assert image.alt.startswith(
+        'Bar chart of poll #1, "Will DeepSeek replace GPT?", 1 voter, bars split by platform:'
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "Your vote in poll #1: Yes."), ("zh", "你在投票 #1 中选择了：会。")],
+)
+async def test_an_invisible_joiner_after_the_option_number_is_ignored(
+    services: Services, lang: str, said: str
+) -> None:
+    reply = await ask(services, "/poll vote 1\u200d", locale=lang)
+
+    assert not reply.is_error
+    assert reply.notice == said

@@ -69,16 +69,17 @@ async def test_the_selloff_table_shows_nvidia_and_meta_computed_from_the_dataset
     text = reply.plain_text()
     assert "142.62 -> 118.42 (-16.97%)" in text
     assert "about $589B of market value lost (Reuters/LSEG: about $593B)" in text
-    rows = {row[0]: row for row in table_of(reply).rows}
-    assert rows["NVDA"][2:] == ("142.62", "118.42", "-24.20", "-16.97%")
-    assert rows["META"][-1] == "+1.91%"
-    assert rows["^IXIC"][-2:] == ("-612.47", "-3.07%")
+    table = table_of(reply).rows
+    rows = {row[0]: (row, table[index + 1]) for index, row in enumerate(table) if row[0]}
+    assert rows["NVDA"] == (("NVDA", "Nvidia", "-16.97%"), ("", "142.62→118.42", "-24.20"))
+    assert rows["META"][0][-1] == "+1.91%"
+    assert rows["^IXIC"][1] == ("", "19,954.30→19,341.83", "-612.47")
 
 
 async def test_the_selloff_table_lists_every_named_ticker_and_index_worst_first(
     services: Services,
 ) -> None:
-    rows = table_of(await ask(services, "/stocks")).rows
+    rows = [row for row in table_of(await ask(services, "/stocks")).rows if row[0]]
 
     assert {row[0] for row in rows} == {*SELLOFF, "^IXIC", "^GSPC", "^DJI"}
     changes = [float(row[-1].rstrip("%")) for row in rows]
@@ -100,11 +101,14 @@ async def test_one_ticker_offline_shows_the_event_and_the_latest_snapshot_close(
 ) -> None:
     reply = await ask(services, "/stocks $nvda")
 
-    row = table_of(reply).rows[0]
-    assert row[0] == "NVDA"
-    assert "-16.97%" in row[1]
+    table = table_of(reply)
+    assert table.headers == ("NVDA", "Change", "Price")
     # 7 Feb 2025 close 129.84 against the 27 Jan close 118.42.
-    assert row[2:] == ("129.84", "+9.64%")
+    assert table.rows == (
+        ("24 Jan", "", "142.62"),
+        ("27 Jan", "-16.97%", "118.42"),
+        ("Latest", "+9.64%", "129.84"),
+    )
     assert "switched off" in reply.plain_text()
 
 
@@ -115,8 +119,7 @@ async def test_one_ticker_with_live_yahoo_compares_todays_price_with_the_event_c
 
     reply = await ask(live, "/stocks NVDA")
 
-    row = table_of(reply).rows[0]
-    assert row[2:] == ("180.00", "+52.00%")
+    assert table_of(reply).rows[-1] == ("Latest", "+52.00%", "180.00")
     assert "live from Yahoo Finance" in reply.plain_text()
     live.market.close()
 
@@ -128,8 +131,13 @@ async def test_a_ticker_outside_the_dataset_gets_its_event_move_from_yahoo(
 
     reply = await ask(live, "/stocks aapl")
 
-    row = table_of(reply).rows[0]
-    assert row == ("AAPL", "+3.18% (222.78 → 229.86)", "252.00", "+9.63%")
+    table = table_of(reply)
+    assert table.headers[0] == "AAPL"
+    assert table.rows == (
+        ("24 Jan", "", "222.78"),
+        ("27 Jan", "+3.18%", "229.86"),
+        ("Latest", "+9.63%", "252.00"),
+    )
     assert "not in the bot's dataset" in reply.plain_text()
     live.market.close()
 
@@ -146,7 +154,7 @@ async def test_with_yahoo_unreachable_one_ticker_answers_within_3_s_from_the_sna
     assert time.monotonic() - started < 3
     assert not reply.is_error
     assert "目前无法连接雅虎财经" in reply.plain_text()
-    assert table_of(reply).rows[0][2] == "129.84"
+    assert table_of(reply).rows[-1][2] == "129.84"
     down.market.close()
     reset_yfinance_state()
 
@@ -316,3 +324,34 @@ def test_the_event_dates_are_the_datasets_own(facts: Facts) -> None:
     assert (date(2025, 1, 24), date(2025, 1, 27)) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
     assert (handlers.stocks.BEFORE, handlers.stocks.EVENT) == (Facts.BEFORE_DAY, Facts.EVENT_DAY)
     assert facts.day_move("AAPL") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "en",
+            "NVDA: live prices are switched off on this bot; this is the latest close in the"
+            " embedded snapshot (7 Feb 2025, about 22 months ago).",
+        ),
+        (
+            "zh",
+            "NVDA：本机器人已关闭实时行情；"
+            "这是内置快照中最新的收盘价（2025年2月7日，约 22 个月前）。",
+        ),
+    ],
+)
+async def test_a_snapshot_price_says_how_old_it_is(
+    services: Services, lang: str, said: str
+) -> None:
+    # The fixture's clock is 30 Nov 2026: 661 days after the 7 Feb 2025 close.
+    reply = await ask(services, "/stocks NVDA", lang=lang)
+
+    assert said in reply.parts
+
+
+async def test_an_invisible_joiner_inside_a_ticker_is_ignored(services: Services) -> None:
+    reply = await ask(services, "/stocks NV\u200dDA")
+
+    assert not reply.is_error
+    assert table_of(reply).headers[0] == "NVDA"
