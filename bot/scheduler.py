@@ -30,25 +30,22 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiolimiter import AsyncLimiter
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.frontend import ChatUnreachable, FrontEnd, PossiblyDelivered
+from bot.recap_trigger import RecapTrigger, schedule_of
 from handlers.model import Lang, Reply, Services
 from handlers.recap import RecapData, gather_recap, render_recap
 from storage.subscriptions import (
-    Schedule,
     Subscription,
     latest_due,
-    next_due,
 )
-from storage.trading_calendar import CalendarExhausted, Session, TradingCalendar, load_calendar
+from storage.trading_calendar import Session, TradingCalendar, load_calendar
 
 log = logging.getLogger(__name__)
 
@@ -82,40 +79,6 @@ class SweepReport:
     unsubscribed: list[ChatKey] = field(default_factory=list)
     failed: list[ChatKey] = field(default_factory=list)
     retries: int = 0
-
-
-class RecapTrigger(BaseTrigger):  # type: ignore[misc]
-    """Fires when a recap of `schedule` is next due by the NYSE calendar.
-
-    `clock` is the bot's clock (shifted in tests); APScheduler sleeps on the wall clock,
-    so the due instant is moved by the difference between the two.
-    """
-
-    __slots__ = ("calendar", "clock", "schedule")
-
-    def __init__(
-        self, schedule: Schedule, calendar: TradingCalendar, clock: Callable[[], datetime]
-    ) -> None:
-        self.schedule = schedule
-        self.calendar = calendar
-        self.clock = clock
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        skew = self.clock() - now
-        after = now + skew
-        if previous_fire_time is not None:
-            after = max(after, previous_fire_time + skew)
-        try:
-            due = next_due(self.schedule, after, self.calendar)
-        except CalendarExhausted:
-            log.error("no NYSE session known after %s: recaps at %s paused", after, self.schedule)
-            return None
-        return due.at - skew
-
-    def __str__(self) -> str:
-        return f"recap[{self.schedule.at_text} {self.schedule.zone.key}]"
 
 
 def _retry_after(error: BaseException) -> float:
@@ -234,7 +197,7 @@ class RecapScheduler:
             wanted = await self.store.schedules()
             for key in wanted - self._jobs.keys():
                 at_text, zone = key
-                schedule = _schedule(at_text, zone)
+                schedule = schedule_of(at_text, zone)
                 if schedule is None:
                     continue
                 job = self._scheduler.add_job(
@@ -434,11 +397,3 @@ class RecapScheduler:
             raise
         finally:
             self._in_flight.release()
-
-
-def _schedule(at_text: str, zone: str) -> Schedule | None:
-    try:
-        return Schedule(time.fromisoformat(at_text), ZoneInfo(zone))
-    except (ValueError, ZoneInfoNotFoundError):
-        log.error("recap schedule %s %s is not usable; its chats get no recaps", at_text, zone)
-        return None

@@ -9,17 +9,17 @@ every platform. Unknown, repeated and value-less flags are refused before anythi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from handlers.commands import COLLECTING_KINDS, GREEDY_KINDS, Command, Form, Param
 from handlers.i18n import text
 from handlers.model import UserError
 from handlers.timezones import read_zone
 from handlers.user_text import folded, normalised, quoted
-from storage.market import normalise_ticker
+from storage.market_values import normalise_ticker
 
 MAX_SHOWN = 40
 _TOKEN = re.compile(r"\S+")
@@ -296,20 +296,31 @@ class _Grammar:
     positionals: tuple[Param, ...]
 
 
-_GRAMMARS: dict[int, tuple[Form, _Grammar]] = {}
-_CHOICE_WORDS: dict[int, tuple[Param, Mapping[str, str]]] = {}
-_FORM_WORDS: dict[int, tuple[Command, Mapping[str, Form]]] = {}
+Owner = TypeVar("Owner")
+T = TypeVar("T")
+V = TypeVar("V")
+
+# Declarations are frozen: what is read off one is kept, by its identity, for its lifetime.
+_KEPT: dict[tuple[Callable[[Any], Any], int], tuple[object, Any]] = {}
 
 
-def _grammar(form: Form) -> _Grammar:
-    kept = _GRAMMARS.get(id(form))
-    if kept is not None and kept[0] is form:
-        return kept[1]
+def _kept(build: Callable[[Owner], T], owner: Owner) -> T:
+    """`build(owner)`, computed once per declaration object."""
+    key = (build, id(owner))
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0] is owner:
+        return cast(T, kept[1])
+    value = build(owner)
+    _KEPT[key] = (owner, value)
+    return value
+
+
+def _build_grammar(form: Form) -> _Grammar:
     dashed = {folded(param.name): param for param in form.params if param.dashed}
     for param in form.params:
         if param.dashed:
             dashed.update({folded(word): param for word in param.words})
-    grammar = _Grammar(
+    return _Grammar(
         dashed=dashed,
         keywords={folded(word): param for param in form.params for word in param.keywords},
         word_flags={
@@ -320,33 +331,34 @@ def _grammar(form: Form) -> _Grammar:
         },
         positionals=tuple(positional_params(form)),
     )
-    _GRAMMARS[id(form)] = (form, grammar)
-    return grammar
+
+
+def _first_by_word(entries: Iterable[tuple[str, Iterable[str], V]]) -> Mapping[str, V]:
+    """Each folded name and word to what it types; in order, so the first entry wins."""
+    found: dict[str, V] = {}
+    for name, words, value in entries:
+        for word in (name, *words):
+            found.setdefault(folded(word), value)
+    return found
+
+
+def _build_choice_words(param: Param) -> Mapping[str, str]:
+    return _first_by_word((c.value, c.words, c.value) for c in param.choices)
+
+
+def _build_form_words(command: Command) -> Mapping[str, Form]:
+    return _first_by_word((form.name, form.words, form) for form in command.forms)
+
+
+def _grammar(form: Form) -> _Grammar:
+    return _kept(_build_grammar, form)
 
 
 def _choice_words(param: Param) -> Mapping[str, str]:
     """Each folded value and word of a choice parameter, to the value it stands for."""
-    kept = _CHOICE_WORDS.get(id(param))
-    if kept is not None and kept[0] is param:
-        return kept[1]
-    words: dict[str, str] = {}
-    for choice in param.choices:  # in order: the first choice that a word types wins
-        words.setdefault(folded(choice.value), choice.value)
-        for word in choice.words:
-            words.setdefault(folded(word), choice.value)
-    _CHOICE_WORDS[id(param)] = (param, words)
-    return words
+    return _kept(_build_choice_words, param)
 
 
 def _form_words(command: Command) -> Mapping[str, Form]:
     """Each folded subcommand word of a command, to its form."""
-    kept = _FORM_WORDS.get(id(command))
-    if kept is not None and kept[0] is command:
-        return kept[1]
-    words: dict[str, Form] = {}
-    for form in command.forms:  # in order: the first form that a word types wins
-        words.setdefault(folded(form.name), form)
-        for alias in form.words:
-            words.setdefault(folded(alias), form)
-    _FORM_WORDS[id(command)] = (command, words)
-    return words
+    return _kept(_build_form_words, command)

@@ -59,6 +59,25 @@ def model_prices(facts: Facts) -> tuple[ModelPrice, ...]:
 _PRICES: dict[int, tuple[Facts, tuple[ModelPrice, ...]]] = {}
 
 
+# How each vendor's fact names its input and cached-input price fields.
+_INPUT_FIELDS = {
+    "deepseek": ("input_cache_miss", "input_cache_hit"),
+    "openai": ("input", "cached_input"),
+}
+
+
+def _one_fact_price(facts: Facts, key: str, fact_id: str, vendor: str) -> ModelPrice:
+    """A model whose input, cached input and output prices are fields of one fact."""
+    miss, hit = _INPUT_FIELDS[vendor]
+    return ModelPrice(
+        key,
+        _dec(facts, fact_id, miss),
+        _dec(facts, fact_id, hit),
+        _dec(facts, fact_id, "output"),
+        (fact_id,),
+    )
+
+
 def _read_prices(facts: Facts) -> tuple[ModelPrice, ...]:
     r1 = ("deepseek_reasoner_input_cache_hit", "deepseek_reasoner_input_cache_miss")
     return (
@@ -76,27 +95,9 @@ def _read_prices(facts: Facts) -> tuple[ModelPrice, ...]:
             _dec(facts, "deepseek_chat_v3_promo_price_jan2025", "output"),
             ("deepseek_chat_v3_promo_price_jan2025",),
         ),
-        ModelPrice(
-            "v3_list",
-            _dec(facts, "deepseek_chat_v3_list_price", "input_cache_miss"),
-            _dec(facts, "deepseek_chat_v3_list_price", "input_cache_hit"),
-            _dec(facts, "deepseek_chat_v3_list_price", "output"),
-            ("deepseek_chat_v3_list_price",),
-        ),
-        ModelPrice(
-            "o1",
-            _dec(facts, "openai_o1", "input"),
-            _dec(facts, "openai_o1", "cached_input"),
-            _dec(facts, "openai_o1", "output"),
-            ("openai_o1",),
-        ),
-        ModelPrice(
-            "gpt4o",
-            _dec(facts, "openai_gpt_4o", "input"),
-            _dec(facts, "openai_gpt_4o", "cached_input"),
-            _dec(facts, "openai_gpt_4o", "output"),
-            ("openai_gpt_4o",),
-        ),
+        _one_fact_price(facts, "v3_list", "deepseek_chat_v3_list_price", "deepseek"),
+        _one_fact_price(facts, "o1", "openai_o1", "openai"),
+        _one_fact_price(facts, "gpt4o", "openai_gpt_4o", "openai"),
     )
 
 

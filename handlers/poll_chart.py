@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 import textwrap
 import threading
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, ParamSpec
 
 from handlers.chart_fonts import drawable, families
 
@@ -27,6 +27,7 @@ _OTHER_COLOUR = "#e69f00"
 # handlers/stock_chart.py's text, never below 13 pt.
 _TEXT_PT, _TITLE_PT = 14, 16
 # One render at a time: matplotlib's global state (font cache) is not thread-safe.
+P = ParamSpec("P")
 _render_lock = threading.Lock()
 
 
@@ -102,21 +103,16 @@ def draw_chart(
     return figure
 
 
-def render_chart(
-    title: str,
-    counts: Sequence[int],
-    by_platform: Sequence[tuple[str, Sequence[int]]],
-    voters: int,
-    names: Mapping[str, Sequence[str]],
-    *,
-    options: Sequence[str] = (),
-    subtitle: str = "",
-) -> bytes:
-    """The chart of draw_chart as PNG bytes."""
-    buffer = io.BytesIO()
-    with _render_lock:
-        figure = draw_chart(
-            title, counts, by_platform, voters, names, options=options, subtitle=subtitle
-        )
-        figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+def as_png(draw: Callable[P, Figure]) -> Callable[P, bytes]:
+    """`draw`, its figure saved as PNG bytes; one drawing at a time (pyplot is not threadsafe)."""
+
+    def png(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        buffer = io.BytesIO()
+        with _render_lock:
+            draw(*args, **kwargs).savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    return png
+
+
+render_chart = as_png(draw_chart)

@@ -20,7 +20,7 @@ from handlers.user_text import normalised, quoted
 from storage.facts import BEFORE_DAY as BEFORE
 from storage.facts import EVENT_DAY as EVENT
 from storage.facts import DayMove, Facts
-from storage.market import MAX_TICKERS, Quote, Series, normalise_ticker
+from storage.market_values import MAX_TICKERS, Quote, Series, normalise_ticker
 
 NEW_YORK = ZoneInfo("America/New_York")
 CHART_START, CHART_END = date(2025, 1, 13), date(2025, 2, 7)

@@ -9,8 +9,8 @@ came, to dispatch, which reads them with the same readers as typed text.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -34,18 +34,9 @@ Complete = Callable[
 ]
 
 
-class Runner(Protocol):
-    """What a slash command calls: the front end's one way to answer a command."""
-
-    async def run_command(
-        self,
-        interaction: discord.Interaction[Any],
-        command: str,
-        *,
-        form: str,
-        options: dict[str, Any],
-        slow: bool,
-    ) -> None: ...
+# What a slash command calls, the front end's one way to answer one: the interaction, the
+# command and form names, the option values as Discord sent them, and whether it is slow.
+RunCommand = Callable[[discord.Interaction[Any], str, str, dict[str, Any], bool], Awaitable[None]]
 
 
 def valid_name(name: str) -> bool:
@@ -166,7 +157,7 @@ def zone_choices(current: str) -> list[app_commands.Choice[str]]:
 
 
 def slash_commands(
-    registry: Registry, runner: Runner, tickers: Callable[[], Sequence[str]]
+    registry: Registry, run: RunCommand, tickers: Callable[[], Sequence[str]]
 ) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
     """Every registry command as Discord's application commands."""
     built: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = []
@@ -178,13 +169,11 @@ def slash_commands(
             )
             for form in command.forms:
                 group.add_command(
-                    _slash(
-                        runner, command, form, form.name, form.summary or command.summary, tickers
-                    )
+                    _slash(run, command, form, form.name, form.summary or command.summary, tickers)
                 )
             entry = group
         else:
-            entry = _slash(runner, command, command.default, command.name, command.summary, tickers)
+            entry = _slash(run, command, command.default, command.name, command.summary, tickers)
         if command.moderators_only:
             entry.default_permissions = discord.Permissions(manage_guild=True)
         built.append(entry)
@@ -192,7 +181,7 @@ def slash_commands(
 
 
 def _slash(
-    runner: Runner,
+    run: RunCommand,
     command: Command,
     form: Form,
     name: str,
@@ -203,9 +192,7 @@ def _slash(
 
     async def callback(interaction: discord.Interaction[Any], **given: Any) -> None:
         options = {by_python_name[key]: value for key, value in given.items()}
-        await runner.run_command(
-            interaction, command.name, form=form.name, options=options, slow=form.slow
-        )
+        await run(interaction, command.name, form.name, options, form.slow)
 
     parameters = [
         inspect.Parameter(

@@ -223,7 +223,6 @@ class DiscordFrontEnd:
         self,
         interaction: discord.Interaction[Any],
         command: str,
-        *,
         form: str,
         options: dict[str, Any],
         slow: bool = False,
@@ -379,7 +378,9 @@ class DiscordFrontEnd:
 
     def register_commands(self, tree: app_commands.CommandTree[Any]) -> None:
         """One application command per registry command, read off its declaration."""
-        for command in slash_commands(self.services.registry, self, self.services.facts.tickers):
+        for command in slash_commands(
+            self.services.registry, self.run_command, self.services.facts.tickers
+        ):
             tree.add_command(command)
 
         @tree.error

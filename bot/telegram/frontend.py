@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import (
-    BotCommand,
     Chat,
     InputFile,
     LinkPreviewOptions,
@@ -26,7 +25,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -51,21 +50,20 @@ from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, PossiblyDelivered, TokenRejected
 from bot.tally import TallyRefresher
 from bot.telegram.limiter import PatientRateLimiter
+from bot.telegram.menus import register_menus
+from bot.telegram.moderators import Moderators
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html, toast
 from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
-from handlers.i18n import text
-from handlers.model import LANGS, ChatKind, Reply, Request, Services
+from handlers.model import ChatKind, Reply, Request, Services
 from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
-COMMAND_DESCRIPTION_LIMIT = 256
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
-_ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
 
 def file_base_url(base_url: str) -> str:
@@ -98,7 +96,6 @@ class TelegramFrontEnd:
         self.shown = LastShown()
         self.clock = clock
         self.username = ""
-        self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
         self.tally = tally or TallyRefresher(interval=self.tuning.tally_interval)
         builder = (
             ApplicationBuilder()
@@ -115,6 +112,9 @@ class TelegramFrontEnd:
         if request is not None:
             builder = builder.request(request).get_updates_request(request)
         self.app: TelegramApp = builder.build()
+        self.moderators = Moderators(
+            lambda: self.app.bot, self.tuning.admin_cache_seconds, self.clock
+        )
         self.app.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message)
         )
@@ -141,7 +141,7 @@ class TelegramFrontEnd:
                 log.error("Telegram: still unreachable (%s); trying again", error)
                 await asyncio.sleep(self.tuning.retry_max_delay)
         self.username = self.app.bot.username or ""
-        await self._register_commands()
+        await register_menus(self.app.bot, self.services.registry)
         await self.app.start()
         updater = self.app.updater
         assert updater is not None
@@ -203,18 +203,15 @@ class TelegramFrontEnd:
                 return
             command, rest = parsed.name, parsed.text
         user = message.from_user
-        request = Request(
-            platform="telegram",
-            user_id=str(user.id),
-            chat_id=str(message.chat.id),
+        request = _request(
+            user,
+            message.chat.id,
+            kind,
             command=command,
             text=rest,
-            chat_kind=kind,
             # getChatMember is most of this adapter's cost: asked only when the line needs it.
             is_admin=self._may_need_moderator(command, rest)
             and await self._is_moderator(message.chat, user, message),
-            locale=user.language_code or "",
-            user_name=user.full_name,
             delivery_id=str(update.update_id),
         )
         reply = await self.dispatcher(request, self.services)
@@ -242,18 +239,8 @@ class TelegramFrontEnd:
             if query.data is None or message is None or kind is None:
                 return
             user = query.from_user
-            request = Request(
-                platform="telegram",
-                user_id=str(user.id),
-                chat_id=str(message.chat.id),
-                chat_kind=kind,
-                # No button action changes shared chat state: votes are every member's.
-                is_admin=False,
-                locale=user.language_code or "",
-                action=query.data,
-                user_name=user.full_name,
-                delivery_id=query.id,
-            )
+            # No button action changes shared chat state: votes are every member's.
+            request = _request(user, message.chat.id, kind, action=query.data, delivery_id=query.id)
             delivery = for_press(await self.dispatcher(request, self.services))
             await query.answer(text=toast(delivery.notice) or None, show_alert=delivery.alert)
             answered = True
@@ -307,20 +294,7 @@ class TelegramFrontEnd:
         # Only administrators can post as the group itself (anonymous admins).
         if message is not None and message.sender_chat is not None:
             return message.sender_chat.id == chat.id
-        key, now = (chat.id, user.id), self.clock()
-        cached = self._admins.get(key)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        try:
-            member = await self.app.bot.get_chat_member(chat.id, user.id)
-        except TelegramError as error:
-            log.warning("Telegram: cannot check the rights of a member of %s: %s", chat.id, error)
-            return False
-        is_admin = member.status in _ADMIN_STATUSES
-        if len(self._admins) > 10_000:
-            self._admins = {k: v for k, v in self._admins.items() if v[1] > now}
-        self._admins[key] = (is_admin, now + self.tuning.admin_cache_seconds)
-        return is_admin
+        return await self.moderators.is_admin(chat.id, user.id)
 
     def _may_need_moderator(self, command: str, rest: str) -> bool:
         declared = self.services.registry.by_name.get(command)
@@ -332,20 +306,6 @@ class TelegramFrontEnd:
     def _on_polling_error(self, error: TelegramError) -> None:
         # python-telegram-bot keeps polling with its own backoff; a line is enough.
         log.warning("Telegram: getUpdates failed (%s); still polling", error)
-
-    async def _register_commands(self) -> None:
-        """The command menu, in English for everyone and in Chinese for Chinese-language users."""
-        for lang in LANGS:
-            commands = [
-                BotCommand(command.name, text(lang, command.summary)[:COMMAND_DESCRIPTION_LIMIT])
-                for command in self.services.registry.commands
-            ]
-            try:
-                await self.app.bot.set_my_commands(
-                    commands, language_code=None if lang == "en" else lang
-                )
-            except TelegramError as error:
-                log.warning("Telegram: could not register the %s command list: %s", lang, error)
 
     # -- outgoing ------------------------------------------------------------------------
 
@@ -434,6 +394,19 @@ class TelegramFrontEnd:
         except TelegramError:
             self.shown.forget((chat_id, message_id))
             raise
+
+
+def _request(user: User, chat_id: int, kind: ChatKind, **fields: Any) -> Request:
+    """A Request from `user` in the chat, with the command's or the press's own fields."""
+    return Request(
+        platform="telegram",
+        user_id=str(user.id),
+        chat_id=str(chat_id),
+        chat_kind=kind,
+        locale=user.language_code or "",
+        user_name=user.full_name,
+        **fields,
+    )
 
 
 def _chat_kind(chat: Chat) -> ChatKind | None:

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.frontend import ChatUnreachable
-from bot.scheduler import RecapScheduler, RecapTrigger
+from bot.recap_trigger import RecapTrigger
+from bot.scheduler import RecapScheduler
 from bot.services import build_services
 from handlers.model import Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine

@@ -18,7 +18,7 @@ from handlers.i18n import text
 from handlers.model import Reply, Services, Table, UserError
 from handlers.recap import TICKERS, gather_recap, parse_time, render_recap
 from storage.facts import Facts
-from storage.market import History, Latest, Quote, Series
+from storage.market_values import History, Latest, Quote, Series
 from storage.polls import DEEPSEEK_POLL_ID
 from storage.trading_calendar import TradingCalendar, nyse_calendar
 from tests.conftest import NOW, make_request

@@ -16,8 +16,9 @@ import pytest
 from storage import yahoo
 from storage.db import Database, open_database
 from storage.facts import Facts
-from storage.market import CircuitBreaker, MarketData, normalise_ticker
+from storage.market import MarketData
 from storage.market_cache import SqliteMarketCache
+from storage.market_values import CircuitBreaker, normalise_ticker
 from storage.yahoo import configured_cache_dir, reset_yfinance_state
 from tests.fakes.yahoo import (
     Bar,
