@@ -7,9 +7,13 @@ import logging
 
 import pytest
 
+from bot.console import ConsoleUser, ask
+from bot.cooldowns import guarded
 from bot.dispatch import dispatch, parse_command
 from handlers.commands import Registry
 from handlers.model import Reply, Request, Services
+from storage.chat_settings import ChatSettings
+from storage.contracts import ChatSettingsStore
 from tests.conftest import make_request
 
 
@@ -77,3 +81,31 @@ async def test_the_default_language_applies_without_a_locale(services: Services)
     reply = await dispatch(make_request("/help", locale=""), chinese_default)
 
     assert "所有命令及示例" in reply.plain_text()
+
+
+class CountingChatSettings:
+    """The chat settings store, counting reads."""
+
+    def __init__(self, inner: ChatSettingsStore) -> None:
+        self.inner = inner
+        self.reads = 0
+
+    async def get(self, platform: str, chat_id: str) -> ChatSettings:
+        self.reads += 1
+        return await self.inner.get(platform, chat_id)
+
+    async def set_lang(self, platform: str, chat_id: str, lang: str | None) -> None:
+        await self.inner.set_lang(platform, chat_id, lang)
+
+    async def set_tz(self, platform: str, chat_id: str, tz: str | None) -> None:
+        await self.inner.set_tz(platform, chat_id, tz)
+
+
+async def test_a_chats_settings_are_read_once_per_request(services: Services) -> None:
+    counting = CountingChatSettings(services.chat_settings)
+    counted = dataclasses.replace(services, chat_settings=counting)
+
+    await ask("/outages", ConsoleUser(), counted)
+    await guarded()(make_request("/help"), counted)
+
+    assert counting.reads == 2
