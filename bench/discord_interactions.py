@@ -14,8 +14,15 @@ Every measured interaction is timed until its real answer arrives at the fake (a
 deferral, the follow-up or edit that carries it), and every answer is checked: the /about
 embed titled from the catalogue, the vote acknowledgement, the baseline's fixed embed. A
 "slow down", an apology, an error embed or a missing answer makes the run fail (exit 1).
-Prints the median and 95th-percentile latency, the throughput of a burst, and dsbot's ratio
-to the baseline. Usage: .venv/bin/python -m bench.discord_interactions [--count 200]
+Prints the median and 95th-percentile latency, the throughput of a burst (the median of
+BURSTS), and dsbot's ratio to the baseline.
+
+A burst opens one connection per answer at once (on both sides, as discord.py does). The
+fake listens with a backlog that holds the whole burst: with the default of 128 the kernel
+drops the connections past it, discord.py's connect waits out a 1 s SYN retransmit, and
+whichever case that struck measured the kernel's timer instead of the bot (seen as 0.2x-2.4x
+swings between runs, with TcpExtListenOverflows counting the drops).
+Usage: .venv/bin/python -m bench.discord_interactions [--count 200]
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+from aiohttp import web
 from discord import app_commands
 from pydantic import SecretStr
 
@@ -60,6 +68,8 @@ ABOUT_USERS = 1_000_000_000_000_000_000
 VOTERS = 2_000_000_000_000_000_000
 POLL_SHOWER = 3_000_000_000_000_000_000
 ANSWER_TIMEOUT = 60.0
+# Bursts per case; the median one counts.
+BURSTS = 3
 _CALLBACK = re.compile(r"/interactions/\d+/([^/]+)/callback")
 _WEBHOOK = re.compile(r"/webhooks/\d+/([^/]+)(?:/messages/@original)?")
 _DEFERRALS = (5, 6)  # "thinking..." and "acknowledged, message unchanged"
@@ -92,6 +102,23 @@ class Answers:
             elif call.method in ("POST", "PATCH") and (match := _WEBHOOK.fullmatch(call.path)):
                 self.by_token.setdefault(match[1], call.json or {})
         return self.by_token.get(token)
+
+
+class BenchFake(FakeDiscord):
+    """The fake Discord, listening with room for a whole burst of new connections."""
+
+    def __init__(self, backlog: int) -> None:
+        super().__init__()
+        self.backlog = backlog
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self._app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=self.backlog)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        self.port = server.sockets[0].getsockname()[1]
 
 
 def shown_text(answer: Json) -> str:
@@ -184,6 +211,19 @@ async def latencies(
     return measured
 
 
+async def bursts(
+    fake: FakeDiscord, answers: Answers, send: Send, count: int, check: Check, into: ReplyCheck
+) -> float:
+    """The median of BURSTS bursts of `count` (numbers after the one-at-a-time ones): on a
+    shared machine one burst is a fraction of a second, and another process's spike of load
+    falling in the only burst of one case moved its ratio by 2x or more."""
+    seconds = [
+        await burst(fake, answers, send, range(count * k, count * (k + 1)), check, into)
+        for k in range(1, BURSTS + 1)
+    ]
+    return statistics.median(seconds)
+
+
 async def burst(
     fake: FakeDiscord, answers: Answers, send: Send, numbers: range, check: Check, into: ReplyCheck
 ) -> float:
@@ -235,7 +275,7 @@ async def bare_discord(
     send = about_from_member(fake)
     try:
         measured = await latencies(fake, answers, send, range(count), bare_problem, into)
-        seconds = await burst(fake, answers, send, range(count, 2 * count), bare_problem, into)
+        seconds = await bursts(fake, answers, send, count, bare_problem, into)
     finally:
         await client.close()
         await connection
@@ -254,7 +294,8 @@ async def main_async(count: int) -> None:
     checks = {
         name: ReplyCheck(name) for name in ("bare discord.py", "dsbot /about", "dsbot poll vote")
     }
-    fake = FakeDiscord()
+    # Room for every connection a burst opens at once, with some to spare.
+    fake = BenchFake(backlog=max(128, 4 * count))
     await fake.start()
     answers = Answers(fake)
     with point_discord_py_at(fake):
@@ -265,9 +306,7 @@ async def main_async(count: int) -> None:
             try:
                 send, check = about_from_member(fake), checks["dsbot /about"]
                 about = await latencies(fake, answers, send, range(count), about_problem, check)
-                about_burst = await burst(
-                    fake, answers, send, range(count, 2 * count), about_problem, check
-                )
+                about_burst = await bursts(fake, answers, send, count, about_problem, check)
                 show = [{"name": "show", "type": 1, "options": []}]
                 shown = await slash_from(fake, "poll", POLL_SHOWER, CHANNEL_ID, show)
                 poll_answer = await fake.wait_for(lambda: answers.get(shown["token"]), 60)
@@ -288,19 +327,19 @@ async def main_async(count: int) -> None:
 
                 check = checks["dsbot poll vote"]
                 votes = await latencies(fake, answers, press, range(count), acknowledged, check)
-                votes_burst = await burst(
-                    fake, answers, press, range(count, 2 * count), acknowledged, check
-                )
+                votes_burst = await bursts(fake, answers, press, count, acknowledged, check)
                 found = await services.polls.get_with_tally(int(poll_id))
                 assert found is not None
-                if found[1].voters != 2 * count:
-                    raise SystemExit(f"{2 * count} votes answered but {found[1].voters} stored")
+                voted = (1 + BURSTS) * count
+                if found[1].voters != voted:
+                    raise SystemExit(f"{voted} votes answered but {found[1].voters} stored")
             finally:
                 await front_end.stop()
     await fake.close()
     fail_if_any(list(checks.values()))
     print(
-        f"interactions per case: {count} one at a time, then {count} at once; every answer "
+        f"interactions per case: {count} one at a time, then {BURSTS} times {count} at once "
+        f"(the median burst counts); every answer "
         f"checked ({sum(c.total for c in checks.values())} real answers)"
     )
     base = summary("bare discord.py fixed embed", bare, bare_burst, count)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage.db import Database
@@ -13,35 +17,93 @@ class ChatSettings:
     tz: str | None = None
 
 
-class SqliteChatSettings:
-    """The chat_settings table; each method is one statement, so one transaction."""
+ChatKey = tuple[str, str]
+# How long a read is reused. Every request reads its chat's settings, and under a burst each
+# read is a trip to aiosqlite's thread that waits for the GIL behind the event loop. A write
+# through this store is seen at once; a write by another process sharing the database (a
+# second bot, an admin's sqlite3 shell) is seen at most this late. Kept short on purpose:
+# several processes may share one database later.
+MAX_AGE = 2.0
+# Chats remembered at most; the least recently read are forgotten first.
+MAX_CHATS = 4096
 
-    def __init__(self, db: Database) -> None:
+
+class SqliteChatSettings:
+    """The chat_settings table; each method is one statement, so one transaction.
+
+    Reads are remembered for `max_age` seconds and forgotten by this store's own writes;
+    concurrent reads of one chat share a single statement.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_age: float = MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
+        self.max_age = max_age
+        self._clock = clock
+        self._known: OrderedDict[ChatKey, tuple[float, ChatSettings]] = OrderedDict()
+        self._reading: dict[ChatKey, asyncio.Task[ChatSettings]] = {}
 
     async def get(self, platform: str, chat_id: str) -> ChatSettings:
-        # Read on every request: one round trip to aiosqlite's thread instead of three
-        # (execute, fetchone, close), and outside the lock, so a request never waits for a
-        # vote batch's commit: 1.4-2.3x more votes/s in bench/poll_votes.py. One statement
-        # on one row cannot see a half-written settings change.
-        rows = await self.db.fetch(
-            "SELECT lang, tz FROM chat_settings WHERE platform = ? AND chat_id = ?",
-            (platform, chat_id),
-        )
-        return ChatSettings(lang=rows[0][0], tz=rows[0][1]) if rows else ChatSettings()
+        key = (platform, chat_id)
+        known = self._known.get(key)
+        if known is not None and self._clock() - known[0] < self.max_age:
+            self._known.move_to_end(key)
+            return known[1]
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = self._reading[key] = asyncio.ensure_future(self._read(key))
+        # Shielded: a reader that gives up must not cancel the statement the others wait for.
+        return await asyncio.shield(reading)
+
+    async def _read(self, key: ChatKey) -> ChatSettings:
+        started = self._clock()
+        try:
+            # One round trip to aiosqlite's thread instead of three (execute, fetchone,
+            # close), and outside the lock, so a request never waits for a vote batch's
+            # commit. One statement on one row cannot see a half-written settings change.
+            rows = await self.db.fetch(
+                "SELECT lang, tz FROM chat_settings WHERE platform = ? AND chat_id = ?", key
+            )
+        finally:
+            if self._reading.get(key) is asyncio.current_task():
+                del self._reading[key]
+        found = ChatSettings(lang=rows[0][0], tz=rows[0][1]) if rows else ChatSettings()
+        # Remembered now, before a write queued behind this read on the one connection can
+        # finish: aiosqlite answers in order, so that write's _forget comes after this.
+        self._known[key] = (started, found)
+        self._known.move_to_end(key)
+        if len(self._known) > MAX_CHATS:
+            self._known.popitem(last=False)
+        return found
 
     async def set_lang(self, platform: str, chat_id: str, lang: str | None) -> None:
-        async with self.db.transaction() as connection:
-            await connection.execute(
-                "INSERT INTO chat_settings (platform, chat_id, lang) VALUES (?, ?, ?) "
-                "ON CONFLICT (platform, chat_id) DO UPDATE SET lang = excluded.lang",
-                (platform, chat_id, lang),
-            )
+        try:
+            async with self.db.transaction() as connection:
+                await connection.execute(
+                    "INSERT INTO chat_settings (platform, chat_id, lang) VALUES (?, ?, ?) "
+                    "ON CONFLICT (platform, chat_id) DO UPDATE SET lang = excluded.lang",
+                    (platform, chat_id, lang),
+                )
+        finally:
+            self._forget((platform, chat_id))
 
     async def set_tz(self, platform: str, chat_id: str, tz: str | None) -> None:
-        async with self.db.transaction() as connection:
-            await connection.execute(
-                "INSERT INTO chat_settings (platform, chat_id, tz) VALUES (?, ?, ?) "
-                "ON CONFLICT (platform, chat_id) DO UPDATE SET tz = excluded.tz",
-                (platform, chat_id, tz),
-            )
+        try:
+            async with self.db.transaction() as connection:
+                await connection.execute(
+                    "INSERT INTO chat_settings (platform, chat_id, tz) VALUES (?, ?, ?) "
+                    "ON CONFLICT (platform, chat_id) DO UPDATE SET tz = excluded.tz",
+                    (platform, chat_id, tz),
+                )
+        finally:
+            self._forget((platform, chat_id))
+
+    def _forget(self, key: ChatKey) -> None:
+        """After a write, or a failed one (it may have committed): read afresh."""
+        self._known.pop(key, None)
+        self._reading.pop(key, None)

