@@ -331,6 +331,13 @@ def _topic_reply(lang: Lang, facts: Facts, topic: str | None) -> Reply:
 
 
 VOLUMES = ("input", "output", "cache")
+
+
+def _tokens(name: str, keywords: tuple[str, ...]) -> Param:
+    """A token amount typed next to one of its keywords: "2M in", "out 500k"."""
+    return Param(name, "amount", f"discord.opt_{name}", keywords=keywords, read=read_tokens)
+
+
 COMMAND = Command(
     "cost",
     "cost.summary",
@@ -350,20 +357,8 @@ COMMAND = Command(
                         Choice("prices", "cost.topic_prices", ("price", "api", "价格")),
                     ),
                 ),
-                Param(
-                    "input",
-                    "amount",
-                    "discord.opt_input",
-                    keywords=("in", "input", "inputs", "输入"),
-                    read=read_tokens,
-                ),
-                Param(
-                    "output",
-                    "amount",
-                    "discord.opt_output",
-                    keywords=("out", "output", "outputs", "输出"),
-                    read=read_tokens,
-                ),
+                _tokens("input", ("in", "input", "inputs", "输入")),
+                _tokens("output", ("out", "output", "outputs", "输出")),
                 Param(
                     "cache",
                     "percent",

@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from storage.db import Database
 
@@ -82,23 +83,21 @@ class SqliteChatSettings:
         return found
 
     async def set_lang(self, platform: str, chat_id: str, lang: str | None) -> None:
-        try:
-            async with self.db.transaction() as connection:
-                await connection.execute(
-                    "INSERT INTO chat_settings (platform, chat_id, lang) VALUES (?, ?, ?) "
-                    "ON CONFLICT (platform, chat_id) DO UPDATE SET lang = excluded.lang",
-                    (platform, chat_id, lang),
-                )
-        finally:
-            self._forget((platform, chat_id))
+        await self._set(platform, chat_id, "lang", lang)
 
     async def set_tz(self, platform: str, chat_id: str, tz: str | None) -> None:
+        await self._set(platform, chat_id, "tz", tz)
+
+    async def _set(
+        self, platform: str, chat_id: str, column: Literal["lang", "tz"], value: str | None
+    ) -> None:
         try:
             async with self.db.transaction() as connection:
+                # `column` is one of two literals, never text from a member.
                 await connection.execute(
-                    "INSERT INTO chat_settings (platform, chat_id, tz) VALUES (?, ?, ?) "
-                    "ON CONFLICT (platform, chat_id) DO UPDATE SET tz = excluded.tz",
-                    (platform, chat_id, tz),
+                    f"INSERT INTO chat_settings (platform, chat_id, {column}) VALUES (?, ?, ?) "
+                    f"ON CONFLICT (platform, chat_id) DO UPDATE SET {column} = excluded.{column}",
+                    (platform, chat_id, value),
                 )
         finally:
             self._forget((platform, chat_id))
