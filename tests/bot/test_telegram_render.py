@@ -6,6 +6,7 @@ import html
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wcwidth import wcwidth
 
 from bot.delivery import for_press
 from bot.telegram.render import render_html, toast
@@ -16,9 +17,10 @@ from tests.monospace import check_aligned
 chars = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 words = st.text(alphabet=st.one_of(chars, st.sampled_from("<>&\"' 中😀")), max_size=25)
 paragraphs = st.lists(words, min_size=1, max_size=4).map("\n".join)
-# Table cells show something, so that no table line is blank and each table's lines can be
-# told apart from the blank lines between parts.
-cells = words.filter(lambda word: word.strip() != "")
+# Table cells show something (a character that takes a column, not only zero-width joiners
+# or spaces), so that no table line is blank, each table's lines can be told apart from the
+# blank lines between parts, and a cell's place in its column can be seen.
+cells = words.filter(lambda word: any(wcwidth(char) > 0 for char in word))
 tables = st.integers(1, 3).flatmap(
     lambda width: st.builds(
         Table,
