@@ -32,6 +32,7 @@ from handlers.model import (
     require_moderator,
 )
 from handlers.stock_chart import cached_render
+from handlers.timezones import zone_label, zone_with_offset
 from storage.facts import BEFORE_DAY, EVENT_DAY
 from storage.poll_model import DEEPSEEK_POLL_ID, Poll, Tally
 from storage.subscriptions import Schedule, Subscription, next_due
@@ -60,7 +61,9 @@ TICKERS = STOCKS + INDICES
 CHART_TICKERS = ("NVDA", "AVGO", "TSM", "ASML", "^IXIC", "^GSPC")
 INDEX_KEYS = {"^IXIC": "recap.index_ixic", "^GSPC": "recap.index_gspc", "^DJI": "recap.index_dji"}
 MAX_SHOWN = 40
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})\s*([ap]m)?")
+_TIME_HOUR = re.compile(r"(\d{1,2})\s*([ap]m)")
+_TIME_CN = re.compile(r"(\d{1,2})点(?:(\d{1,2})分?)?()")
 ON_WORDS = ("start", "subscribe", "开", "开启", "订阅")
 OFF_WORDS = ("stop", "unsubscribe", "关", "关闭", "退订")
 _STATUS = ("状态",)
@@ -188,7 +191,7 @@ def _pct(value: float | None) -> str:
 
 
 def _when(lang: Lang, moment: datetime, zone: ZoneInfo) -> str:
-    return text(lang, "recap.when", at=moment.astimezone(zone), zone=zone.key)
+    return text(lang, "recap.when", at=moment.astimezone(zone), zone=zone_label(zone))
 
 
 def _poll_line(lang: Lang, poll: tuple[Poll, Tally] | None) -> str | None:
@@ -258,11 +261,21 @@ def render_recap(data: RecapData, lang: Lang, zone: ZoneInfo) -> Reply:
 
 
 def parse_time(raw: str) -> time | None:
-    """ "16:15", "9:30" or "16：15" (a Chinese keyboard's colon) as a time; None otherwise."""
-    match = _TIME.match(unicodedata.normalize("NFKC", raw).strip())
-    if match is None:
-        return None
-    hour, minute = int(match[1]), int(match[2])
+    """ "16:15", "9:30", "16：15" (a Chinese keyboard's colon), "9pm", "9:30am", "21点30分"
+    as a time of day; None otherwise."""
+    typed = unicodedata.normalize("NFKC", raw).strip().casefold()
+    clock = _TIME.fullmatch(typed) or _TIME_CN.fullmatch(typed)
+    if clock is not None:
+        hour, minute, suffix = int(clock[1]), int(clock[2] or 0), clock[3]
+    else:
+        bare = _TIME_HOUR.fullmatch(typed)
+        if bare is None:
+            return None
+        hour, minute, suffix = int(bare[1]), 0, bare[2]
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
@@ -281,12 +294,11 @@ def read_time(typed: str) -> time:
     return at
 
 
-def _describe(lang: Lang, subscription: Subscription) -> str:
+def _describe(lang: Lang, subscription: Subscription, now: datetime) -> str:
     schedule = subscription.schedule
     language = text(lang, "recap.lang_zh" if subscription.reply_lang == "zh" else "recap.lang_en")
-    return text(
-        lang, "recap.schedule", at=schedule.at_text, zone=schedule.zone.key, language=language
-    )
+    zone = zone_with_offset(lang, schedule.zone, now)
+    return text(lang, "recap.schedule", at=schedule.at_text, zone=zone, language=language)
 
 
 def _next_line(
@@ -301,20 +313,27 @@ def _next_line(
 
 async def _subscribe(request: Request, services: Services) -> Reply:
     require_moderator(request)
-    schedule = Schedule(
-        request.params.get("time", DEFAULT_AT), request.params.get("zone", ZoneInfo(DEFAULT_ZONE))
-    )
+    params = request.params
+    # A time without a zone is a time in this chat's zone; neither is the after-close default.
+    from_chat = "time" in params and "zone" not in params
+    default_zone = request.tz if from_chat else ZoneInfo(DEFAULT_ZONE)
+    schedule = Schedule(params.get("time", DEFAULT_AT), params.get("zone", default_zone))
     now = services.clock()
     subscription = await services.subscriptions.subscribe(
         request.platform, request.chat_id, schedule, request.lang, request.user_id, now
     )
     calendar = await load_calendar()
     lang = request.lang
+    used = (
+        (text(lang, "recap.zone_from_chat", zone=zone_label(schedule.zone)),) if from_chat else ()
+    )
     return Reply(
         title=text(lang, "recap.on_title"),
         parts=(
-            _describe(lang, subscription),
-            _next_line(lang, subscription, calendar, now, request.tz),
+            _describe(lang, subscription, now),
+            *used,
+            # In the zone the time was given in, so the confirmation reads back what was typed.
+            _next_line(lang, subscription, calendar, now, schedule.zone),
             text(lang, "recap.on_help"),
         ),
     )
@@ -335,7 +354,7 @@ async def _status(request: Request, services: Services) -> Reply:
     calendar = await load_calendar()
     now = services.clock()
     parts = [
-        _describe(lang, subscription),
+        _describe(lang, subscription, now),
         _next_line(lang, subscription, calendar, now, request.tz),
     ]
     if subscription.last_sent_at is not None and subscription.last_sent_session is not None:
