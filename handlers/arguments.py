@@ -72,7 +72,9 @@ def read(param: Param, raw: str) -> Any:
         raise UserError(
             param.invalid or "core.bad_choice",
             value=shown(value),
-            choices=", ".join(choice.value for choice in param.choices),
+            choices=lambda lang: text(lang, "core.list_separator").join(
+                choice.value for choice in param.choices
+            ),
         )
     if param.kind == "zone":
         return read_zone(value)

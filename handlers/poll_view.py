@@ -144,9 +144,12 @@ def vote_notice(lang: Lang, outcome: VoteOutcome) -> str:
     labels = labels_of(outcome.poll, lang)
     chosen = [labels[index] for index in sorted(outcome.choices)]
     if not chosen:
-        return text(lang, "poll.notice_withdrawn", id=outcome.poll.id)
+        # Unchanged and empty: there was no vote to withdraw (or the press came twice).
+        key = "poll.notice_withdrawn" if outcome.changed else "poll.notice_no_vote"
+        return text(lang, key, id=outcome.poll.id)
     if outcome.poll.multi:
-        return text(lang, "poll.notice_choices", id=outcome.poll.id, choices="; ".join(chosen))
+        separator = text(lang, "poll.choice_separator")
+        return text(lang, "poll.notice_choices", id=outcome.poll.id, choices=separator.join(chosen))
     return text(lang, "poll.notice_vote", id=outcome.poll.id, choice=chosen[0])
 
 

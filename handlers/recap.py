@@ -13,8 +13,6 @@ passing yesterday's or the snapshot's numbers off as today's.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +30,7 @@ from handlers.model import (
     require_moderator,
 )
 from handlers.stock_chart import cached_render
+from handlers.times_of_day import looks_like_time, read_time
 from handlers.timezones import zone_label, zone_with_offset
 from storage.facts import BEFORE_DAY, EVENT_DAY
 from storage.poll_model import DEEPSEEK_POLL_ID, Poll, Tally
@@ -61,9 +60,6 @@ TICKERS = STOCKS + INDICES
 CHART_TICKERS = ("NVDA", "AVGO", "TSM", "ASML", "^IXIC", "^GSPC")
 INDEX_KEYS = {"^IXIC": "recap.index_ixic", "^GSPC": "recap.index_gspc", "^DJI": "recap.index_dji"}
 MAX_SHOWN = 40
-_TIME = re.compile(r"(\d{1,2}):(\d{2})\s*([ap]m)?")
-_TIME_HOUR = re.compile(r"(\d{1,2})\s*([ap]m)")
-_TIME_CN = re.compile(r"(\d{1,2})点(?:(\d{1,2})分?)?()")
 ON_WORDS = ("start", "subscribe", "开", "开启", "订阅")
 OFF_WORDS = ("stop", "unsubscribe", "关", "关闭", "退订")
 _STATUS = ("状态",)
@@ -243,7 +239,13 @@ def render_recap(data: RecapData, lang: Lang, zone: ZoneInfo) -> Reply:
                 text(lang, "recap.mover", name=_name(lang, mover.ticker), change=_pct(mover.change))
             )
         if data.missing:
-            parts.append(text(lang, "recap.partial", tickers=", ".join(data.missing)))
+            parts.append(
+                text(
+                    lang,
+                    "recap.partial",
+                    tickers=text(lang, "core.list_separator").join(data.missing),
+                )
+            )
     poll = _poll_line(lang, data.poll)
     if poll:
         parts.append(poll)
@@ -258,40 +260,6 @@ def render_recap(data: RecapData, lang: Lang, zone: ZoneInfo) -> Reply:
 
 
 # -- /recap ----------------------------------------------------------------------------------
-
-
-def parse_time(raw: str) -> time | None:
-    """ "16:15", "9:30", "16：15" (a Chinese keyboard's colon), "9pm", "9:30am", "21点30分"
-    as a time of day; None otherwise."""
-    typed = unicodedata.normalize("NFKC", raw).strip().casefold()
-    clock = _TIME.fullmatch(typed) or _TIME_CN.fullmatch(typed)
-    if clock is not None:
-        hour, minute, suffix = int(clock[1]), int(clock[2] or 0), clock[3]
-    else:
-        bare = _TIME_HOUR.fullmatch(typed)
-        if bare is None:
-            return None
-        hour, minute, suffix = int(bare[1]), 0, bare[2]
-    if suffix:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
-def looks_like_time(word: str) -> bool:
-    """A word meant as a time of day ("16:15", "1615", "9pm"), right or wrong."""
-    folded = unicodedata.normalize("NFKC", word)
-    return ":" in folded or folded[:1].isdigit()
-
-
-def read_time(typed: str) -> time:
-    at = parse_time(typed)
-    if at is None:
-        raise UserError("recap.bad_time", value=typed.strip()[:MAX_SHOWN])
-    return at
 
 
 def _describe(lang: Lang, subscription: Subscription, now: datetime) -> str:

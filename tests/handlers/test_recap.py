@@ -16,7 +16,8 @@ from bot.dispatch import dispatch
 from bot.dispatch import run_command as recap
 from handlers.i18n import text
 from handlers.model import Reply, Services, Table, UserError
-from handlers.recap import TICKERS, gather_recap, parse_time, render_recap
+from handlers.recap import TICKERS, gather_recap, render_recap
+from handlers.times_of_day import parse_time
 from storage.facts import Facts
 from storage.market import History, Latest, Quote, Series
 from storage.polls import DEEPSEEK_POLL_ID
