@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.config import Settings
-from bot.console import ConsoleUser, ask, interactive, render_console
+from bot.config import Settings, setting_problems
+from bot.console import ConsoleUser, ask, heard, interactive, render_console
 from bot.logs import configure_logging, log_everything_else
 from bot.services import build_services
 from storage.db import DatabaseError
@@ -67,8 +67,11 @@ def _console_user(options: argparse.Namespace) -> ConsoleUser:
 
 
 async def _ask(settings: Settings, options: argparse.Namespace) -> int:
+    user = _console_user(options)
     async with build_services(settings) as services:
-        reply, request = await ask(options.line, _console_user(options), services)
+        if not heard(options.line, user, services):
+            return 0  # in a group, chatter and other bots' commands get no answer
+        reply, request = await ask(options.line, user, services)
     output = render_console(reply, request.lang)
     if reply.is_error:
         sys.stderr.write(output)
@@ -135,14 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        sys.stderr.write(f"dsbot: configuration error:\n{error}\n")
+        sys.stderr.write("".join(f"{line}\n" for line in setting_problems(error)))
         return EXIT_CONFIG
     secrets = [
         token.get_secret_value()
         for token in (settings.telegram_bot_token, settings.discord_bot_token)
         if token is not None
     ]
-    level = settings.dsbot_log_level or ("INFO" if options.command == "run" else "WARNING")
+    # The one-shot commands print only the answer, which already says when data is stale or
+    # Yahoo is down: their log shows only errors unless DSBOT_LOG_LEVEL asks for more.
+    level = settings.dsbot_log_level or ("INFO" if options.command == "run" else "ERROR")
     configure_logging(secrets, logging.getLevelNamesMapping()[level])
     log_everything_else()
     try:

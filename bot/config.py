@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.timezones import parse_zone
@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     dsbot_market_ttl: float = Field(default=60.0, gt=0, le=86_400)
     dsbot_lang: Literal["en", "zh"] = "en"
     dsbot_tz: str = Field(default="UTC")
-    # Unset: INFO for `dsbot run`, WARNING for the one-shot commands. DEBUG shows library
-    # traffic too (URLs and payloads, with the tokens redacted).
+    # Unset: INFO for `dsbot run`, ERROR for ask, console and discord-sync, whose answers say
+    # themselves when data is stale. DEBUG shows library traffic too (tokens redacted).
     dsbot_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
 
     @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
@@ -49,5 +49,21 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         zone = parse_zone(value)
         if zone is None:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai")
+            raise ValueError(f'"{value}" is not a time zone (e.g. Asia/Shanghai)')
         return zone.key
+
+
+def setting_problems(error: ValidationError) -> list[str]:
+    """One line per bad setting, naming its variable and what is allowed; no pydantic dump
+    (and never the value of a token)."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if problem["type"] == "value_error":
+            lines.append(f"{name}: {message}")
+            continue
+        value = problem.get("input")
+        shown = "" if "TOKEN" in name or not isinstance(value, str) else f'"{value[:40]}" '
+        lines.append(f"{name}: {shown}is not allowed: {message[:1].lower()}{message[1:]}")
+    return lines

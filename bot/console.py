@@ -18,6 +18,8 @@ from handlers.i18n import pick_lang, text
 from handlers.model import Image, Lang, Reply, Request, Services, Table
 
 CONSOLE_CHAT = "console"
+# The name the console answers to in /cmd@name, as a Telegram bot answers to its username.
+CONSOLE_BOT = "dsbot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,19 @@ def build_request(line: str, user: ConsoleUser, action: str | None = None) -> Re
     )
 
 
+def heard(line: str, user: ConsoleUser, services: Services) -> bool:
+    """Whether the bot answers `line` at all. In a group, as on Telegram, it keeps out of
+    plain chatter, of /cmd@otherbot, and of bare commands it does not know (another bot's)."""
+    if user.chat_kind != "group":
+        return True
+    parsed = parse_command(line)
+    if parsed is None:
+        return False
+    if parsed.addressee:
+        return parsed.addressee.casefold() == CONSOLE_BOT
+    return parsed.name in services.registry.by_name
+
+
 async def ask(line: str, user: ConsoleUser, services: Services) -> tuple[Reply, Request]:
     """One command through dispatch; a line that is not a command gets the help hint."""
     request = build_request(line if parse_command(line) else "/help", user)
@@ -102,7 +117,10 @@ async def interactive(user: ConsoleUser, services: Services, stream: TextIO = sy
             continue
         if line in ("/quit", "/exit", "quit", "exit"):
             return
-        if line.isdigit() and last is not None and 1 <= int(line) <= len(last.buttons):
+        pressing = line.isdigit() and last is not None and 1 <= int(line) <= len(last.buttons)
+        if not pressing and not heard(line, user, services):
+            continue
+        if pressing and last is not None:
             pressed = build_request("", user, action=last.buttons[int(line) - 1].action)
             request = await resolve_context(pressed, services)
             reply = await dispatch(request, services)

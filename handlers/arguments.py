@@ -72,7 +72,9 @@ def read(param: Param, raw: str) -> Any:
         raise UserError(
             param.invalid or "core.bad_choice",
             value=shown(value),
-            choices=", ".join(choice.value for choice in param.choices),
+            choices=lambda lang: text(lang, "core.list_separator").join(
+                choice.value for choice in param.choices
+            ),
         )
     if param.kind == "zone":
         return read_zone(value)
@@ -210,7 +212,10 @@ def _place_words(
     pending_keyword: Param | None = None
     pending_value: str | None = None
     collected: dict[str, list[str]] = {}
-    for token in kept:
+    index = 0
+    while index < len(kept):
+        token = kept[index]
+        index += 1
         word = folded(token.group())
         if word in keywords:
             param = keywords[word]
@@ -223,7 +228,9 @@ def _place_words(
                 pending_keyword = param
             continue
         if pending_keyword is not None:
-            values[pending_keyword.name] = read(pending_keyword, token.group())
+            value, more = _spanned(pending_keyword, grammar, kept[index - 1 :])
+            values[pending_keyword.name] = value
+            index += more
             pending_keyword = None
             continue
         if word in word_flags:
@@ -237,7 +244,9 @@ def _place_words(
             if positional.kind in GREEDY_KINDS:
                 _take_rest(form, positional, body[token.start() :].strip(), values)
                 return
-            values[positional.name] = read(positional, token.group())
+            value, more = _spanned(positional, grammar, kept[index - 1 :])
+            values[positional.name] = value
+            index += more
             continue
         if keywords and pending_value is None:
             pending_value = token.group()  # its keyword may follow: "2M in"
@@ -247,6 +256,24 @@ def _place_words(
         raise misuse(command, form, text)
     for name, words in collected.items():
         values[name] = read(form.param(name), " ".join(words))
+
+
+def _spanned(param: Param, grammar: _Grammar, words: list[re.Match[str]]) -> tuple[Any, int]:
+    """The value of `param` from the first of `words`, joined with as many following ones
+    (up to its span, stopping at a keyword or word flag) as its reader accepts together:
+    "Hong Kong" is a zone. The value, and how many words beyond the first it took."""
+    limit = 1
+    while limit < min(param.span, len(words)):
+        following = folded(words[limit].group())
+        if following in grammar.keywords or following in grammar.word_flags:
+            break
+        limit += 1
+    for count in range(limit, 1, -1):
+        try:
+            return read(param, " ".join(word.group() for word in words[:count])), count - 1
+        except UserError:
+            continue
+    return read(param, words[0].group()), 0
 
 
 def _take_rest(form: Form, param: Param, rest: str, values: dict[str, Any]) -> None:

@@ -32,6 +32,9 @@ Kind = Literal[
 GREEDY_KINDS = frozenset({"text"})
 # Kinds that collect every word that no other parameter takes.
 COLLECTING_KINDS = frozenset({"tickers"})
+# Kinds whose value may be several words ("Hong Kong", "New York", "9 pm"): up to this many
+# are taken, the longest run that the parameter's reader accepts.
+SPANNING_KINDS: Mapping[str, int] = MappingProxyType({"zone": 3, "time": 2})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,12 @@ class Param:
     # A text parameter that stops at the first "|" (or line break) and leaves the rest to
     # the parameter named here: "Question | A | B" is a question and its options.
     then: str = ""
+    # The most words one value may take; 0 for the kind's (SPANNING_KINDS, else one).
+    max_words: int = 0
+
+    @property
+    def span(self) -> int:
+        return self.max_words or SPANNING_KINDS.get(self.kind, 1)
 
     @property
     def positional(self) -> bool:

@@ -10,6 +10,7 @@ cover for two languages without plural forms that differ.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -62,3 +63,8 @@ def parse_lang(value: str) -> Lang | None:
         if cleaned == lang or cleaned.startswith(lang + "-") or cleaned.startswith(lang + "_"):
             return lang
     return None
+
+
+def listed(lang: Lang, items: Iterable[str]) -> str:
+    """Items as a list in `lang`: "NVDA, TSM" in English, "NVDA、TSM" in Chinese."""
+    return text(lang, "core.list_separator").join(items)

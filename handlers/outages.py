@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
 from handlers.model import Lang, Reply, Request, Services
+from handlers.timezones import utc_offset, zone_label
 from storage.facts import Incident
 
 
@@ -73,7 +74,6 @@ async def outages(request: Request, services: Services) -> Reply:
     zone = request.params.get("zone", request.tz)
     timeline = services.facts.outages
     first = timeline.incidents[0].start
-    offset = first.astimezone(zone).strftime("%z")
     # DeepSeek's status page could not be retrieved: the English wording is as secondary
     # reports quote it, the Chinese one as the article quotes DeepSeek.
     statement = services.facts.fact(
@@ -82,7 +82,7 @@ async def outages(request: Request, services: Services) -> Reply:
     return Reply(
         title=text(lang, "outages.title"),
         parts=(
-            text(lang, "outages.intro", zone=zone.key, offset=f"{offset[:3]}:{offset[3:]}"),
+            text(lang, "outages.intro", zone=zone_label(zone), offset=utc_offset(zone, first)),
             *(_card(lang, incident, zone) for incident in timeline.incidents),
             *totals(lang, timeline.incidents, zone),
             text(lang, "outages.statement", statement=statement.value),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from handlers.i18n import text
 from handlers.model import Button, Image, Lang, Reply, Request, Table
 from handlers.poll_chart import render_chart
-from handlers.timezones import utc_offset
+from handlers.timezones import utc_offset, zone_label
 from handlers.user_text import fit, shorten
 from storage.poll_model import PLATFORMS, Poll, PollSummary, Tally, VoteOutcome
 
@@ -39,7 +39,7 @@ def labels_of(poll: Poll, lang: Lang) -> list[str]:
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone_label(zone)})"
 
 
 def percent(count: int, voters: int) -> str:
@@ -144,9 +144,12 @@ def vote_notice(lang: Lang, outcome: VoteOutcome) -> str:
     labels = labels_of(outcome.poll, lang)
     chosen = [labels[index] for index in sorted(outcome.choices)]
     if not chosen:
-        return text(lang, "poll.notice_withdrawn", id=outcome.poll.id)
+        # Unchanged and empty: there was no vote to withdraw (or the press came twice).
+        key = "poll.notice_withdrawn" if outcome.changed else "poll.notice_no_vote"
+        return text(lang, key, id=outcome.poll.id)
     if outcome.poll.multi:
-        return text(lang, "poll.notice_choices", id=outcome.poll.id, choices="; ".join(chosen))
+        separator = text(lang, "poll.choice_separator")
+        return text(lang, "poll.notice_choices", id=outcome.poll.id, choices=separator.join(chosen))
     return text(lang, "poll.notice_vote", id=outcome.poll.id, choice=chosen[0])
 
 
@@ -286,7 +289,7 @@ def list_reply(
         title=text(lang, "poll.list_title"),
         parts=(
             table,
-            text(lang, "poll.list_zone", zone=zone.key, offset=utc_offset(zone, now)),
+            text(lang, "poll.list_zone", zone=zone_label(zone), offset=utc_offset(zone, now)),
             text(lang, "poll.list_hint" if own else "poll.list_none"),
         ),
     )

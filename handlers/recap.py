@@ -13,8 +13,6 @@ passing yesterday's or the snapshot's numbers off as today's.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +30,8 @@ from handlers.model import (
     require_moderator,
 )
 from handlers.stock_chart import cached_render
+from handlers.times_of_day import looks_like_time, read_time
+from handlers.timezones import zone_label, zone_with_offset
 from storage.facts import BEFORE_DAY, EVENT_DAY
 from storage.poll_model import DEEPSEEK_POLL_ID, Poll, Tally
 from storage.subscriptions import Schedule, Subscription, next_due
@@ -60,7 +60,6 @@ TICKERS = STOCKS + INDICES
 CHART_TICKERS = ("NVDA", "AVGO", "TSM", "ASML", "^IXIC", "^GSPC")
 INDEX_KEYS = {"^IXIC": "recap.index_ixic", "^GSPC": "recap.index_gspc", "^DJI": "recap.index_dji"}
 MAX_SHOWN = 40
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 ON_WORDS = ("start", "subscribe", "开", "开启", "订阅")
 OFF_WORDS = ("stop", "unsubscribe", "关", "关闭", "退订")
 _STATUS = ("状态",)
@@ -188,7 +187,7 @@ def _pct(value: float | None) -> str:
 
 
 def _when(lang: Lang, moment: datetime, zone: ZoneInfo) -> str:
-    return text(lang, "recap.when", at=moment.astimezone(zone), zone=zone.key)
+    return text(lang, "recap.when", at=moment.astimezone(zone), zone=zone_label(zone))
 
 
 def _poll_line(lang: Lang, poll: tuple[Poll, Tally] | None) -> str | None:
@@ -240,7 +239,13 @@ def render_recap(data: RecapData, lang: Lang, zone: ZoneInfo) -> Reply:
                 text(lang, "recap.mover", name=_name(lang, mover.ticker), change=_pct(mover.change))
             )
         if data.missing:
-            parts.append(text(lang, "recap.partial", tickers=", ".join(data.missing)))
+            parts.append(
+                text(
+                    lang,
+                    "recap.partial",
+                    tickers=text(lang, "core.list_separator").join(data.missing),
+                )
+            )
     poll = _poll_line(lang, data.poll)
     if poll:
         parts.append(poll)
@@ -257,36 +262,11 @@ def render_recap(data: RecapData, lang: Lang, zone: ZoneInfo) -> Reply:
 # -- /recap ----------------------------------------------------------------------------------
 
 
-def parse_time(raw: str) -> time | None:
-    """ "16:15", "9:30" or "16：15" (a Chinese keyboard's colon) as a time; None otherwise."""
-    match = _TIME.match(unicodedata.normalize("NFKC", raw).strip())
-    if match is None:
-        return None
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
-def looks_like_time(word: str) -> bool:
-    """A word meant as a time of day ("16:15", "1615", "9pm"), right or wrong."""
-    folded = unicodedata.normalize("NFKC", word)
-    return ":" in folded or folded[:1].isdigit()
-
-
-def read_time(typed: str) -> time:
-    at = parse_time(typed)
-    if at is None:
-        raise UserError("recap.bad_time", value=typed.strip()[:MAX_SHOWN])
-    return at
-
-
-def _describe(lang: Lang, subscription: Subscription) -> str:
+def _describe(lang: Lang, subscription: Subscription, now: datetime) -> str:
     schedule = subscription.schedule
     language = text(lang, "recap.lang_zh" if subscription.reply_lang == "zh" else "recap.lang_en")
-    return text(
-        lang, "recap.schedule", at=schedule.at_text, zone=schedule.zone.key, language=language
-    )
+    zone = zone_with_offset(lang, schedule.zone, now)
+    return text(lang, "recap.schedule", at=schedule.at_text, zone=zone, language=language)
 
 
 def _next_line(
@@ -301,20 +281,27 @@ def _next_line(
 
 async def _subscribe(request: Request, services: Services) -> Reply:
     require_moderator(request)
-    schedule = Schedule(
-        request.params.get("time", DEFAULT_AT), request.params.get("zone", ZoneInfo(DEFAULT_ZONE))
-    )
+    params = request.params
+    # A time without a zone is a time in this chat's zone; neither is the after-close default.
+    from_chat = "time" in params and "zone" not in params
+    default_zone = request.tz if from_chat else ZoneInfo(DEFAULT_ZONE)
+    schedule = Schedule(params.get("time", DEFAULT_AT), params.get("zone", default_zone))
     now = services.clock()
     subscription = await services.subscriptions.subscribe(
         request.platform, request.chat_id, schedule, request.lang, request.user_id, now
     )
     calendar = await load_calendar()
     lang = request.lang
+    used = (
+        (text(lang, "recap.zone_from_chat", zone=zone_label(schedule.zone)),) if from_chat else ()
+    )
     return Reply(
         title=text(lang, "recap.on_title"),
         parts=(
-            _describe(lang, subscription),
-            _next_line(lang, subscription, calendar, now, request.tz),
+            _describe(lang, subscription, now),
+            *used,
+            # In the zone the time was given in, so the confirmation reads back what was typed.
+            _next_line(lang, subscription, calendar, now, schedule.zone),
             text(lang, "recap.on_help"),
         ),
     )
@@ -335,7 +322,7 @@ async def _status(request: Request, services: Services) -> Reply:
     calendar = await load_calendar()
     now = services.clock()
     parts = [
-        _describe(lang, subscription),
+        _describe(lang, subscription, now),
         _next_line(lang, subscription, calendar, now, request.tz),
     ]
     if subscription.last_sent_at is not None and subscription.last_sent_session is not None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from handlers.commands import Choice, Command, Form, Param
 from handlers.i18n import parse_lang, text
 from handlers.model import Lang, Reply, Request, Services, UserError, require_moderator
-from handlers.timezones import read_zone
+from handlers.timezones import parse_zone, read_zone, zone_with_offset
 
 AUTO = "auto"
 AUTO_WORDS = ("default", "reset", "自动", "默认")
@@ -42,12 +42,16 @@ async def settings(request: Request, services: Services) -> Reply:
     if not params:
         chosen = await store.get(platform, chat)
         auto = text(request.lang, "settings.auto")
+        known = chosen.lang in ("en", "zh")
+        language = text(request.lang, f"settings.name_{chosen.lang}") if known else auto
+        zone = parse_zone(chosen.tz) if chosen.tz else None
+        shown_zone = (
+            zone_with_offset(request.lang, zone, services.clock()) if zone else chosen.tz or auto
+        )
         return Reply(
             title=text(request.lang, "settings.title"),
             parts=(
-                text(
-                    request.lang, "settings.current", lang=chosen.lang or auto, tz=chosen.tz or auto
-                ),
+                text(request.lang, "settings.current", lang=language, tz=shown_zone),
                 text(request.lang, "settings.usage"),
             ),
         )
@@ -66,7 +70,8 @@ async def settings(request: Request, services: Services) -> Reply:
         zone = params["tz"]
         if isinstance(zone, ZoneInfo):
             await store.set_tz(platform, chat, zone.key)
-            lines.append(text(lang, "settings.tz_set", zone=zone.key))
+            shown = zone_with_offset(lang, zone, services.clock())
+            lines.append(text(lang, "settings.tz_set", zone=shown))
         else:
             await store.set_tz(platform, chat, None)
             lines.append(text(lang, "settings.tz_auto"))

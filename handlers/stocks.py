@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.commands import Command, Form, Param
-from handlers.i18n import text
+from handlers.i18n import listed, text
 from handlers.model import Image, Lang, Reply, Request, Services, Table, UserError
 from handlers.numbers import compact
 from handlers.stock_chart import cached_render
@@ -181,7 +181,7 @@ def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo, now: datetime) -> str
 
 def no_data(lang: Lang, services: Services, tickers: Iterable[str]) -> UserError:
     """No price anywhere: offline, say the snapshot's span; live, say Yahoo is unreachable."""
-    shown = ", ".join(tickers)
+    shown = listed(lang, tickers)
     if services.market.mode == "offline":
         first, last = services.market.snapshot_range()
         return UserError(
@@ -230,7 +230,7 @@ async def ticker_report(request: Request, services: Services, tickers: tuple[str
     lang = request.lang
     latest = await services.market.latest(tickers)
     if latest.unknown and len(latest.unknown) == len(tickers):
-        raise UserError("stocks.unknown_ticker", ticker=", ".join(latest.unknown))
+        raise UserError("stocks.unknown_ticker", ticker=listed(lang, latest.unknown))
     if not latest.quotes:
         # A table of dashes answers nothing: say why there is no price instead.
         raise no_data(lang, services, latest.unavailable)
@@ -247,13 +247,13 @@ async def ticker_report(request: Request, services: Services, tickers: tuple[str
             notes.append(text(lang, "stocks.note", ticker=ticker, source=source))
     parts.extend(notes)
     if latest.unknown:
-        parts.append(text(lang, "stocks.unknown_ticker", ticker=", ".join(latest.unknown)))
+        parts.append(text(lang, "stocks.unknown_ticker", ticker=listed(lang, latest.unknown)))
     if latest.unavailable:
         error = no_data(lang, services, latest.unavailable)
         parts.append(text(lang, error.key, **error.params))
     missing = [t for t in tickers if not services.market.in_snapshot(t) and t not in latest.unknown]
     if missing:
-        parts.append(text(lang, "stocks.not_in_dataset", ticker=", ".join(missing)))
+        parts.append(text(lang, "stocks.not_in_dataset", ticker=listed(lang, missing)))
     parts.append(text(lang, "stocks.ticker_explain"))
     return Reply(
         title=text(lang, "stocks.ticker_title", tickers=" ".join(tickers)), parts=tuple(parts)
@@ -269,7 +269,7 @@ async def chart(request: Request, services: Services, tickers: tuple[str, ...]) 
     market = services.market
     history = await market.history(tickers, CHART_START, CHART_END + timedelta(days=1))
     if history.unknown and len(history.unknown) == len(tickers):
-        raise UserError("stocks.unknown_ticker", ticker=", ".join(history.unknown))
+        raise UserError("stocks.unknown_ticker", ticker=listed(lang, history.unknown))
     event = {
         ticker: series.closes
         for ticker, series in history.series.items()
@@ -310,7 +310,7 @@ async def chart(request: Request, services: Services, tickers: tuple[str, ...]) 
         parts.append(text(lang, "stocks.chart_no_live"))
     for missing in (history.unknown, history.unavailable):
         if missing:
-            parts.append(text(lang, "stocks.chart_skipped", ticker=", ".join(missing)))
+            parts.append(text(lang, "stocks.chart_skipped", ticker=listed(lang, missing)))
     return Reply(title=text(lang, "stocks.chart_title"), parts=tuple(parts), images=tuple(images))
 
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -166,9 +167,15 @@ async def _check_integrity(connection: aiosqlite.Connection) -> None:
 @asynccontextmanager
 async def open_database(path: str | Path, *, migrate: bool = True) -> AsyncIterator[Database]:
     """Open (creating if needed) and migrate the database; `":memory:"` for tests."""
+    pending = aiosqlite.connect(str(path), isolation_level=None)
     try:
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        connection = await pending
     except sqlite3.Error as error:
+        # aiosqlite queues its worker thread's stop but does not wait for it: the worker
+        # would then answer into a closed event loop ("Event loop is closed" from a thread).
+        worker = getattr(pending, "_thread", None)
+        if isinstance(worker, threading.Thread):
+            await asyncio.to_thread(worker.join)
         raise DatabaseError(f"cannot open the database {path}: {error}") from error
     try:
         try:

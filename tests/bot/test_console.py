@@ -77,7 +77,7 @@ def test_a_bad_time_zone_setting_is_a_configuration_error(tmp_path: Path) -> Non
     result = run_dsbot("ask", "/help", tmp_path=tmp_path, env={"DSBOT_TZ": "Moon/Base"})
 
     assert result.returncode == 3
-    assert "unknown time zone" in result.stderr
+    assert result.stderr == 'DSBOT_TZ: "Moon/Base" is not a time zone (e.g. Asia/Shanghai)\n'
 
 
 def test_a_corrupt_database_file_stops_with_a_clear_message(tmp_path: Path) -> None:
@@ -173,3 +173,20 @@ def test_group_mode_is_a_chat_of_its_own(tmp_path: Path) -> None:
 
     assert "所有命令及示例" in private.stdout
     assert "every command with an example" in group.stdout
+
+
+def test_the_console_in_a_group_ignores_chatter_and_other_bots_commands(tmp_path: Path) -> None:
+    chatter = "hello everyone\n/help@otherbot\n/weather\n/about@dsbot\n"
+
+    result = run_dsbot("console", "--group", tmp_path=tmp_path, stdin=chatter)
+
+    assert result.returncode == 0, result.stderr
+    assert "/outages — " not in result.stdout  # no /help answer, to chatter or to otherbot
+    assert result.stdout.count("DeepSeek") >= 1  # /about@dsbot is answered
+    assert "I don't know the command /weather" not in result.stdout
+
+
+def test_ask_in_a_group_gives_no_answer_to_another_bots_command(tmp_path: Path) -> None:
+    result = run_dsbot("ask", "--group", "/help@otherbot", tmp_path=tmp_path)
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.dispatch import dispatch
-from handlers import cost, poll, recap, settings, stocks
+from handlers import cost, outages, poll, recap, settings, stocks
 from handlers.arguments import from_options, parse_text
 from handlers.commands import Command
 from handlers.model import Services, UserError
@@ -154,3 +154,41 @@ def test_any_text_is_read_or_refused_in_catalogue_terms(typed: str) -> None:
             parse_text(command, typed)
         except UserError as error:
             assert error.key.partition(".")[0] in ("core", command.name, "poll", "recap")
+
+
+@pytest.mark.parametrize(
+    ("command", "typed", "name", "key"),
+    [
+        (settings.COMMAND, "tz Hong Kong", "tz", "Asia/Hong_Kong"),
+        (settings.COMMAND, "tz New York lang zh", "tz", "America/New_York"),
+        (settings.COMMAND, "lang zh tz new york", "tz", "America/New_York"),
+        (recap.COMMAND, "on 08:00 Hong Kong", "zone", "Asia/Hong_Kong"),
+        (recap.COMMAND, "on New York 08:00", "zone", "America/New_York"),
+        (outages.COMMAND, "Hong Kong", "zone", "Asia/Hong_Kong"),
+        (outages.COMMAND, "UTC + 8", "zone", "Etc/GMT-8"),
+    ],
+)
+def test_a_zone_may_take_the_following_words_when_together_they_name_one(
+    command: Command, typed: str, name: str, key: str
+) -> None:
+    values = parse_text(command, typed).values
+
+    assert values[name].key == key
+
+
+def test_a_spanning_parameter_takes_only_the_words_that_belong_to_it() -> None:
+    values = parse_text(recap.COMMAND, "on 9 pm New York").values
+
+    assert (values["time"].isoformat(), values["zone"].key) == ("21:00:00", "America/New_York")
+    assert parse_text(settings.COMMAND, "tz Tokyo lang zh").values["lang"] == "zh"
+
+
+def test_words_after_a_spanning_zone_that_name_nothing_are_still_misuse() -> None:
+    assert refused(outages.COMMAND, "Hong Kong please").key == "core.bad_arguments"
+    assert refused(recap.COMMAND, "on 08:00 New York City").key == "recap.bad_on"
+
+
+def test_discord_reads_a_zone_of_several_words_from_one_option() -> None:
+    arguments = from_options(outages.COMMAND, "show", {"zone": "Hong Kong"})
+
+    assert arguments.values["zone"] == ZoneInfo("Asia/Hong_Kong")

@@ -16,7 +16,8 @@ from bot.dispatch import dispatch
 from bot.dispatch import run_command as recap
 from handlers.i18n import text
 from handlers.model import Reply, Services, Table, UserError
-from handlers.recap import TICKERS, gather_recap, parse_time, render_recap
+from handlers.recap import TICKERS, gather_recap, render_recap
+from handlers.times_of_day import parse_time
 from storage.facts import Facts
 from storage.market_values import History, Latest, Quote, Series
 from storage.polls import DEEPSEEK_POLL_ID
@@ -52,8 +53,10 @@ async def test_recap_on_defaults_to_1615_new_york_on_trading_days(services: Serv
         "America/New_York",
     )
     assert subscription.lang == "en" and subscription.created_by == "alice"
-    # Today's recap: 16:15 in New York is 21:15 UTC in November.
-    assert "Next recap: Mon 30 Nov 21:15 UTC (the 30 Nov session)." in reply.plain_text()
+    # Confirmed in the zone the time is in, whatever the chat's own zone.
+    assert "Next recap: Mon 30 Nov 16:15 America/New_York (the 30 Nov session)." in (
+        reply.plain_text()
+    )
 
 
 async def test_recap_on_takes_a_time_and_a_zone_in_either_order(services: Services) -> None:
@@ -61,13 +64,14 @@ async def test_recap_on_takes_a_time_and_a_zone_in_either_order(services: Servic
     first = await services.subscriptions.get("console", "-100")
     await ask(services, "/recap on 8:30 europe/london")
     second = await services.subscriptions.get("console", "-100")
-    await ask(services, "/recap on 07：45")  # a Chinese keyboard's colon
+    await ask(services, "/settings tz Asia/Tokyo")
+    await ask(services, "/recap on 07：45")  # a Chinese keyboard's colon, the chat's zone
     third = await services.subscriptions.get("console", "-100")
 
     assert first is not None and second is not None and third is not None
     assert (first.schedule.at_text, first.schedule.zone.key) == ("09:00", "Asia/Shanghai")
     assert (second.schedule.at_text, second.schedule.zone.key) == ("08:30", "Europe/London")
-    assert (third.schedule.at_text, third.schedule.zone.key) == ("07:45", "America/New_York")
+    assert (third.schedule.at_text, third.schedule.zone.key) == ("07:45", "Asia/Tokyo")
 
 
 async def test_a_chinese_chat_subscribes_in_chinese(services: Services) -> None:
@@ -129,7 +133,7 @@ async def test_status_shows_the_next_run_in_the_chats_zone_and_the_last_one_sent
     reply = await recap(group("/recap status", tz=SHANGHAI), services)
 
     lines = reply.plain_text()
-    assert "at the first 16:15 America/New_York following the closing bell" in lines
+    assert "at the first 16:15 America/New_York (UTC-05:00) following the closing bell" in lines
     assert "Next recap: Tue 01 Dec 05:15 Asia/Shanghai (the 30 Nov session)." in lines
     assert "Last recap sent: Sat 28 Nov 05:15 Asia/Shanghai (the 27 Nov session)." in lines
 
@@ -352,3 +356,105 @@ async def test_recap_status_names_the_language_the_chat_chose_after_subscribing(
     reply = await ask(services, "/recap status")
 
     assert "语言为中文。" in reply.plain_text()
+
+
+# -- times and zones as people type them (issue 13) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "at_text"),
+    [
+        ("9pm", "21:00"),
+        ("9 PM", "21:00"),
+        ("9:30am", "09:30"),
+        ("12am", "00:00"),
+        ("21点30分", "21:30"),
+    ],
+)
+async def test_recap_on_understands_am_pm_and_chinese_hours(
+    services: Services, typed: str, at_text: str
+) -> None:
+    await ask(services, f"/recap on {typed} Asia/Shanghai")
+
+    subscription = await services.subscriptions.get("console", "-100")
+    assert subscription is not None
+    assert (subscription.schedule.at_text, subscription.schedule.zone.key) == (
+        at_text,
+        "Asia/Shanghai",
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "wording"),
+    [
+        (
+            "en",
+            '"13pm" is not a time. Give it as HH:MM on a 24-hour clock or with am/pm, '
+            "for example 16:15 or 9pm.",
+        ),
+        ("zh", "“13pm”不是有效的时间。请用 24 小时制的 时:分，或加 am/pm，例如 16:15 或 9pm。"),
+    ],
+)
+async def test_a_wrong_am_pm_time_is_refused_as_a_time_not_a_zone(
+    services: Services, lang: str, wording: str
+) -> None:
+    reply = await ask(services, "/recap on 13pm", locale=lang)
+
+    assert reply.is_error and reply.plain_text() == wording
+
+
+@pytest.mark.parametrize(
+    ("lang", "used", "next_line"),
+    [
+        (
+            "en",
+            "No zone was given, so the time is in this chat's zone, Asia/Tokyo "
+            "(change it with /settings tz).",
+            "Next recap: Tue 01 Dec 08:00 Asia/Tokyo (the 30 Nov session).",
+        ),
+        (
+            "zh",
+            "没有指定时区，因此按本聊天的时区 Asia/Tokyo 计时（可用 /settings tz 更改）。",
+            "下一次回顾：12月01日 08:00 Asia/Tokyo（11月30日 交易日）。",
+        ),
+    ],
+)
+async def test_a_time_without_a_zone_is_in_the_chats_zone_and_says_so(
+    services: Services, lang: str, used: str, next_line: str
+) -> None:
+    await ask(services, "/settings tz Asia/Tokyo")
+
+    reply = await ask(services, "/recap on 08:00", locale=lang)
+
+    subscription = await services.subscriptions.get("console", "-100")
+    assert subscription is not None and subscription.schedule.zone.key == "Asia/Tokyo"
+    lines = reply.plain_text().splitlines()
+    assert used in lines and next_line in lines
+
+
+@pytest.mark.parametrize(
+    ("lang", "schedule", "next_line"),
+    [
+        (
+            "en",
+            "Recaps are on: after every NYSE trading session, at the first 09:00 "
+            "Asia/Hong_Kong (UTC+08:00) following the closing bell, in English.",
+            "Next recap: Tue 01 Dec 09:00 Asia/Hong_Kong (the 30 Nov session).",
+        ),
+        (
+            "zh",
+            "已开启回顾：每个纽交所交易日收盘后，在随后的第一个 Asia/Hong_Kong（UTC+08:00） 时间 "
+            "09:00 发送，语言为中文。",
+            "下一次回顾：12月01日 09:00 Asia/Hong_Kong（11月30日 交易日）。",
+        ),
+    ],
+)
+async def test_a_recap_time_is_confirmed_in_the_zone_it_was_given_in(
+    services: Services, lang: str, schedule: str, next_line: str
+) -> None:
+    await ask(services, "/settings tz Europe/London")
+
+    reply = await ask(services, "/recap on 09:00 Hong Kong", locale=lang)
+
+    lines = reply.plain_text().splitlines()
+    assert schedule in lines and next_line in lines
