@@ -7,6 +7,7 @@ service, which says whether its price is live, cached or the snapshot, and as of
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -132,11 +133,33 @@ def selloff(lang: Lang, facts: Facts) -> Reply:
             ),
             Table(headers, rows, ("l", "l", "r")),
             text(lang, "stocks.selloff_notes"),
-            text(lang, "stocks.selloff_source"),
+            text(lang, "stocks.selloff_source", sources=upstream_sources(lang, facts, moves)),
             cross_checked(lang, facts, [move.ticker for move in moves]),
             text(lang, "stocks.selloff_more"),
         ),
     )
+
+
+_GITHUB_COPY = re.compile(r"github:([\w.-]+/[\w.-]+)")
+
+
+def upstream_sources(lang: Lang, facts: Facts, moves: Iterable[DayMove]) -> str:
+    """The public copies the table's closes come from, as the dataset's source column records
+    them: each GitHub repository once, the primary ones first, then Reuters where quoted."""
+    found: list[str] = []
+    reuters = False
+    for move in moves:
+        for day in (BEFORE, EVENT):
+            bar = facts.bar(move.ticker, day)
+            if bar is None:
+                continue
+            for repository in _GITHUB_COPY.findall(bar.source):
+                if repository not in found:
+                    found.append(repository)
+            reuters = reuters or "Reuters" in bar.source
+    if reuters:
+        found.append(text(lang, "stocks.source_reuters"))
+    return text(lang, "core.list_separator").join(found)
 
 
 def cross_checked(lang: Lang, facts: Facts, tickers: list[str]) -> str:

@@ -355,3 +355,28 @@ async def test_an_invisible_joiner_inside_a_ticker_is_ignored(services: Services
 
     assert not reply.is_error
     assert table_of(reply).headers[0] == "NVDA"
+
+
+SOURCES_EN = (
+    "Source: the bot's embedded dataset of daily closes, computed here, not copied; the closes "
+    "come from these public copies: sheep-farm/assets-data, magiccpp/price_data, "
+    "mahathirumalathi97-web/Cross-Market-Analysis, CIInc/robinhood-options-mobile, "
+    "whitea27/ISA444app, stevenmichiels/stevenmichiels.github.io, Reuters (quoted by "
+    "Investing.com)."
+)
+SOURCES_ZH = (
+    "出处：机器人内置的每日收盘价数据集，数字均由此计算，而非照抄；收盘价来自以下公开副本："
+    "sheep-farm/assets-data、magiccpp/price_data、mahathirumalathi97-web/Cross-Market-Analysis、"
+    "CIInc/robinhood-options-mobile、whitea27/ISA444app、stevenmichiels/stevenmichiels.github.io、"
+    "路透社（经 Investing.com 转引）。"
+)
+
+
+async def test_the_selloff_table_names_the_public_copies_its_closes_come_from(
+    services: Services,
+) -> None:
+    english = await dispatch(make_request("/stocks"), services)
+    chinese = await dispatch(make_request("/stocks", locale="zh"), services)
+
+    assert SOURCES_EN in english.parts
+    assert SOURCES_ZH in chinese.parts
