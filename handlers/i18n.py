@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -68,3 +69,15 @@ def parse_lang(value: str) -> Lang | None:
 def listed(lang: Lang, items: Iterable[str]) -> str:
     """Items as a list in `lang`: "NVDA, TSM" in English, "NVDA、TSM" in Chinese."""
     return text(lang, "core.list_separator").join(items)
+
+
+def short_date(lang: Lang, day: date) -> str:
+    """A day as the reader writes it, without the year: "24 Jan", "1月24日"."""
+    return f"{day.month}月{day.day}日" if lang == "zh" else day.strftime("%-d %b")
+
+
+def long_date(lang: Lang, day: date) -> str:
+    """A day with its year: "24 Jan 2025", "2025年1月24日"."""
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.strftime("%-d %b %Y")

@@ -13,6 +13,7 @@ passing yesterday's or the snapshot's numbers off as today's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
 from handlers.model import (
+    LANGS,
     Image,
     Lang,
     Reply,
@@ -87,7 +89,7 @@ class RecapData:
     lines: tuple[RecapLine, ...]
     as_of: datetime | None
     poll: tuple[Poll, Tally] | None
-    chart: bytes | None
+    charts: Mapping[Lang, bytes]  # one per language; empty without this session's closes
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -155,19 +157,23 @@ async def gather_recap(
         lines=tuple(lines),
         as_of=as_of,
         poll=await services.polls.get_with_tally(DEEPSEEK_POLL_ID),
-        chart=await _chart(services, closes) if has_closes else None,
+        charts=await _charts(services, closes) if has_closes else {},
     )
 
 
-async def _chart(services: Services, closes: dict[str, dict[date, float]]) -> bytes | None:
+async def _charts(services: Services, closes: dict[str, dict[date, float]]) -> dict[Lang, bytes]:
+    """The recap's chart in each language: drawn once per sweep each, for every chat."""
     series = {
         ticker: tuple(sorted(closes[ticker].items()))
         for ticker in CHART_TICKERS
         if SELLOFF_DAY in closes[ticker]
     }
     if not series:
-        return None
-    return await cached_render(services, "recap", series, SELLOFF_DAY, SELLOFF_DAY)
+        return {}
+    return {
+        lang: await cached_render(services, "recap", series, SELLOFF_DAY, SELLOFF_DAY, lang)
+        for lang in LANGS
+    }
 
 
 def _name(lang: Lang, ticker: str) -> str:
@@ -252,8 +258,9 @@ def render_recap(data: RecapData, lang: Lang, zone: ZoneInfo) -> Reply:
     if data.has_closes and data.as_of is not None:
         parts.append(text(lang, "recap.as_of", when=_when(lang, data.as_of, zone)))
     images: tuple[Image, ...] = ()
-    if data.chart is not None:
-        images = (Image(data.chart, "recap.png", text(lang, "recap.chart_alt")),)
+    chart = data.charts.get(lang)
+    if chart is not None:
+        images = (Image(chart, "recap.png", text(lang, "recap.chart_alt")),)
     return Reply(
         title=text(lang, "recap.title", day=session.day), parts=tuple(parts), images=images
     )

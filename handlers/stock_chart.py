@@ -1,9 +1,9 @@
 """PNG line charts of prices normalised to the 24 January 2025 close, readable on a phone.
 
 matplotlib is imported on first use only (it costs start-up time every command would
-pay) and always with the Agg backend: there is no screen. The chart's own words are
-language-neutral (tickers, numbers, ISO dates), so no CJK font is needed; the localized
-description goes in the reply's caption and the image's alt text.
+pay) and always with the Agg backend: there is no screen. The chart's own words (title,
+period, the sell-off line, source) come from the catalogue in the reader's language, drawn
+with the CJK font of handlers/chart_fonts.py; the cache key includes the language.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import threading
 from datetime import date, datetime, time
 from typing import Any
 
-from handlers.model import Services
+from handlers.chart_fonts import families
+from handlers.i18n import long_date, short_date, text
+from handlers.model import Lang, Services
 
 # Distinct in colour and line style, so lines stay apart on small, dim or grey screens.
 _STYLES = (
@@ -32,9 +34,9 @@ _STYLES = (
 _render_lock = threading.Lock()
 
 
-def chart_key(kind: str, series: dict[str, tuple[tuple[date, float], ...]]) -> str:
-    """Identical data draws an identical chart, so the data itself is the cache key."""
-    digest = hashlib.sha256(kind.encode())
+def chart_key(kind: str, series: dict[str, tuple[tuple[date, float], ...]], lang: Lang) -> str:
+    """Identical data in one language draws an identical chart: they are the cache key."""
+    digest = hashlib.sha256(f"{kind}:{lang}".encode())
     for ticker in sorted(series):
         digest.update(ticker.encode())
         for day, close in series[ticker]:
@@ -48,39 +50,47 @@ async def cached_render(
     series: dict[str, tuple[tuple[date, float], ...]],
     marker: date,
     base: date,
+    lang: Lang,
 ) -> bytes:
     """The chart from the market cache, drawn and stored there on a miss."""
-    key = chart_key(kind, series)
+    key = chart_key(kind, series, lang)
     png = await services.market.cached_chart(key)
     if png is None:
-        png = await render_png(series, base=base, marker=marker)
+        png = await render_png(series, base=base, marker=marker, lang=lang)
         await services.market.store_chart(key, png)
     return png
 
 
 async def render_png(
-    series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date
+    series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date, lang: Lang
 ) -> bytes:
     """Draw in a worker thread: rendering takes a CPU-bound fraction of a second."""
-    return await asyncio.to_thread(draw, series, base=base, marker=marker)
+    return await asyncio.to_thread(draw, series, base=base, marker=marker, lang=lang)
 
 
-def draw(series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date) -> bytes:
+def draw(
+    series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date, lang: Lang
+) -> bytes:
     """Each ticker's close as % change from its `base` close, with `marker` drawn as a line."""
     with _render_lock:
-        figure = chart_figure(series, base=base, marker=marker)
+        figure = chart_figure(series, base=base, marker=marker, lang=lang)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", metadata={"Software": None})
         return buffer.getvalue()
 
 
 def chart_figure(
-    series: dict[str, tuple[tuple[date, float], ...]], *, base: date, marker: date
+    series: dict[str, tuple[tuple[date, float], ...]],
+    *,
+    base: date,
+    marker: date,
+    lang: Lang = "en",
 ) -> Any:
     """The chart, titled and labelled so that the image alone says what it shows."""
     import matplotlib
 
     matplotlib.use("Agg")
+    families()
     from matplotlib.dates import AutoDateLocator, DateFormatter
     from matplotlib.figure import Figure
 
@@ -102,14 +112,21 @@ def chart_figure(
             color=colour,
             linestyle=style,
             linewidth=2.6,
-            label=f"{ticker}  {values[-1]:+.1f}%  ({base:%d %b} → {closes[-1][0]:%d %b})",
+            label=text(
+                lang,
+                "stocks.chart_legend",
+                ticker=ticker,
+                change=f"{values[-1]:+.1f}",
+                base=short_date(lang, base),
+                last=short_date(lang, closes[-1][0]),
+            ),
         )
         finals.append((values[-1], ticker))
     axes.axhline(0, color="#555555", linewidth=1)
     event = datetime.combine(marker, time(12))
     axes.axvline(event, color="#444444", linestyle="--", linewidth=1.5)
     axes.annotate(
-        f"{marker:%d %b %Y}\nsell-off day",
+        text(lang, "stocks.chart_marker", day=long_date(lang, marker)),
         xy=(event, 1.0),
         xycoords=("data", "axes fraction"),
         xytext=(6, -6),
@@ -119,11 +136,16 @@ def chart_figure(
         color="#333333",
     )
     axes.set_title(
-        f"Daily closes around the DeepSeek sell-off\n"
-        f"{first_day:%d %b %Y} → {last_day:%d %b %Y}, % change from the {base:%d %b} close",
+        text(
+            lang,
+            "stocks.chart_image_title",
+            first=long_date(lang, first_day),
+            last=long_date(lang, last_day),
+            base=short_date(lang, base),
+        ),
         fontsize=16,
     )
-    axes.set_ylabel(f"Δ % vs {base.isoformat()}", fontsize=15)
+    axes.set_ylabel(text(lang, "stocks.chart_axis", base=base.isoformat()), fontsize=15)
     axes.set_xlabel(
         f"{first_day.year}–{last_day.year}"
         if first_day.year != last_day.year
@@ -147,7 +169,7 @@ def chart_figure(
     figure.text(
         0.01,
         0.0,
-        f"dsbot · daily closes (snapshot / Yahoo Finance) · as of {last_day:%d %b %Y}",
+        text(lang, "stocks.chart_footer", day=long_date(lang, last_day)),
         fontsize=13,
         color="#555555",
     )

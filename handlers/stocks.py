@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.commands import Command, Form, Param
-from handlers.i18n import listed, text
+from handlers.i18n import listed, long_date, text
 from handlers.model import Image, Lang, Reply, Request, Services, Table, UserError
 from handlers.numbers import compact
 from handlers.stock_chart import cached_render
@@ -65,20 +65,10 @@ def pct(value: float) -> str:
     return f"{value:+.2f}%"
 
 
-def day_label(lang: Lang, day: date) -> str:
-    return f"{day.month}月{day.day}日" if lang == "zh" else day.strftime("%-d %b")
-
-
-def full_day(lang: Lang, day: date) -> str:
-    if lang == "zh":
-        return f"{day.year}年{day.month}月{day.day}日"
-    return day.strftime("%-d %b %Y")
-
-
 def moment(lang: Lang, at: datetime, zone: ZoneInfo) -> str:
     local = at.astimezone(zone)
     zone_name = local.tzname() or zone.key
-    return f"{full_day(lang, local.date())} {local:%H:%M} {zone_name}"
+    return f"{long_date(lang, local.date())} {local:%H:%M} {zone_name}"
 
 
 def read_tickers(typed: str) -> tuple[str, ...]:
@@ -198,7 +188,7 @@ def quote_source(lang: Lang, quote: Quote, zone: ZoneInfo, now: datetime) -> str
     key = "stocks.source_offline" if quote.fallback == "offline" else "stocks.source_unavailable"
     day = quote.at.astimezone(NEW_YORK).date()
     return text(
-        lang, key, day=full_day(lang, day), age=age(lang, day, now.astimezone(NEW_YORK).date())
+        lang, key, day=long_date(lang, day), age=age(lang, day, now.astimezone(NEW_YORK).date())
     )
 
 
@@ -210,8 +200,8 @@ def no_data(lang: Lang, services: Services, tickers: Iterable[str]) -> UserError
         return UserError(
             "stocks.no_data_offline",
             ticker=shown,
-            first=full_day(lang, first),
-            last=full_day(lang, last),
+            first=long_date(lang, first),
+            last=long_date(lang, last),
         )
     return UserError("stocks.no_data_now", ticker=shown)
 
@@ -305,7 +295,7 @@ async def chart(request: Request, services: Services, tickers: tuple[str, ...]) 
     # that is slow to its deadline plus a first drawing would take longer than 3 s.
     fetching = asyncio.ensure_future(_since_event_series(services, tuple(event)))
     try:
-        event_png = await cached_render(services, "event", event, EVENT, BEFORE)
+        event_png = await cached_render(services, "event", event, EVENT, BEFORE, request.lang)
     except BaseException:
         fetching.cancel()
         raise
@@ -323,12 +313,12 @@ async def chart(request: Request, services: Services, tickers: tuple[str, ...]) 
         last_day = max(day for closes in since.values() for day, _ in closes)
         images.append(
             Image(
-                png=await cached_render(services, "since", since, EVENT, BEFORE),
+                png=await cached_render(services, "since", since, EVENT, BEFORE, request.lang),
                 filename="stocks-since-2025-01-27.png",
                 alt=text(lang, "stocks.chart_since_alt", tickers=" ".join(since)),
             )
         )
-        parts.append(text(lang, "stocks.chart_since_caption", day=full_day(lang, last_day)))
+        parts.append(text(lang, "stocks.chart_since_caption", day=long_date(lang, last_day)))
     else:
         parts.append(text(lang, "stocks.chart_no_live"))
     for missing in (history.unknown, history.unavailable):

@@ -83,7 +83,7 @@ class Gathered:
         self, services: Services, calendar: TradingCalendar, session: Session
     ) -> RecapData:
         self.sessions.append(session.day)
-        return RecapData(session=session, lines=(), as_of=None, poll=None, chart=None)
+        return RecapData(session=session, lines=(), as_of=None, poll=None, charts={})
 
 
 @pytest.fixture(scope="module")
@@ -462,7 +462,7 @@ async def test_a_chats_later_settings_reach_its_scheduled_recaps(
 ) -> None:
     async def closes(services: Services, calendar: TradingCalendar, session: Session) -> RecapData:
         line = RecapLine("NVDA", 100.0, 0.01, None)
-        return RecapData(session=session, lines=(line,), as_of=session.close, poll=None, chart=None)
+        return RecapData(session=session, lines=(line,), as_of=session.close, poll=None, charts={})
 
     await subscribe(services, "-1", lang="en")
     await subscribe(services, "-2", lang="en")

@@ -291,7 +291,7 @@ async def test_without_live_data_the_recap_says_so_instead_of_posting_old_number
     assert "Prices as of" not in reply.plain_text()
     assert "Biggest mover" not in reply.plain_text()
     # The snapshot's January 2025 chart would pass for today's under a recap's title.
-    assert data.chart is None and reply.images == ()
+    assert data.charts == {} and reply.images == ()
 
 
 async def test_an_early_close_is_mentioned(services: Services, calendar: TradingCalendar) -> None:
@@ -316,7 +316,7 @@ async def test_an_intraday_price_is_not_taken_for_the_close(
 
     assert not data.has_closes
     assert "123.00" not in render_recap(data, "en", NEW_YORK).plain_text()
-    assert data.chart is None
+    assert data.charts == {}
 
 
 def test_the_recap_draws_its_chart_without_the_stocks_command_module() -> None:

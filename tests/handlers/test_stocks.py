@@ -220,10 +220,13 @@ async def test_an_identical_chart_comes_from_the_cache(
     drawn: list[object] = []
     monkeypatch.setattr(handlers.stock_chart, "draw", lambda *a, **k: drawn.append(a) or b"")
 
-    second = await ask(services, "/stocks chart nvda avgo", lang="zh")
-
+    second = await ask(services, "/stocks chart nvda avgo")
     assert drawn == []
     assert second.images[0].png == first.images[0].png
+
+    # The chart's words are in the reader's language: Chinese is drawn once, on its own.
+    await ask(services, "/stocks chart NVDA AVGO", lang="zh")
+    assert len(drawn) == 1
 
 
 async def test_with_live_data_a_second_chart_runs_from_the_event_to_today(
