@@ -34,10 +34,6 @@ class Delivery:
     post: Reply | None = None
     private: Reply | None = None
 
-    @property
-    def acknowledges_only(self) -> bool:
-        return not (self.edit or self.refresh or self.post or self.private)
-
 
 def has_content(reply: Reply) -> bool:
     return bool(reply.title or reply.parts or reply.images or reply.buttons)

@@ -42,7 +42,6 @@ def test_an_edit_without_a_refresh_replaces_the_pressed_message_now() -> None:
 def test_a_private_answer_to_a_press_is_only_the_notice() -> None:
     private = Reply(parts=("only for you",), ephemeral=True)
     assert for_press(private) == Delivery(notice="only for you")
-    assert for_press(private).acknowledges_only
 
 
 def test_a_command_answer_is_posted_with_its_notice_for_the_member_alone() -> None:
