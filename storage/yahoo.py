@@ -80,6 +80,16 @@ def _configure(cache_dir: Path | None) -> Any:
         return yf
 
 
+# yfinance keeps its time-zone and cookie caches in a SQLite file of its own; fetch threads
+# writing it at once can find it locked. That is a race on this machine, not Yahoo failing.
+LOCAL_CACHE_TRIES = 3
+
+
+def local_cache_locked(error: BaseException) -> bool:
+    """Whether `error` is yfinance's own cache database being locked (peewee or sqlite3)."""
+    return type(error).__name__ == "OperationalError" and "database is locked" in str(error)
+
+
 class YahooClient:
     """Blocking Yahoo fetches through one session; call from a worker thread only."""
 
@@ -121,14 +131,18 @@ class YahooClient:
 
     def _history(self, symbol: str, **params: Any) -> tuple[Any, Any]:
         ticker = self._ticker(symbol)
-        try:
-            frame = ticker.history(
-                interval="1d", auto_adjust=False, actions=False, timeout=self.timeout, **params
-            )
-        except Exception as error:
-            forget_cached_answers()
-            raise classify(error) from error
-        return ticker, frame
+        for attempt in range(1, LOCAL_CACHE_TRIES + 1):
+            try:
+                frame = ticker.history(
+                    interval="1d", auto_adjust=False, actions=False, timeout=self.timeout, **params
+                )
+            except Exception as error:
+                if attempt < LOCAL_CACHE_TRIES and local_cache_locked(error):
+                    continue  # another fetch thread held yfinance's own cache: not Yahoo
+                forget_cached_answers()
+                raise classify(error) from error
+            return ticker, frame
+        raise AssertionError("unreachable: the last try returns or raises")
 
     def closes(self, symbol: str, start: date, end: date) -> list[tuple[date, float]]:
         """Daily closes (as traded, not adjusted) for start <= day < end."""

@@ -374,3 +374,40 @@ def test_without_name_resolution_the_default_session_fails_before_importing_yfin
 
     with pytest.raises(yahoo.UpstreamError, match="cannot resolve"):
         client.latest("NVDA")
+
+
+class OperationalError(Exception):
+    """Named as peewee's and sqlite3's are: yfinance's cache raises one when locked."""
+
+
+class LockedOnce:
+    """A yfinance Ticker whose first history call finds yfinance's own cache locked."""
+
+    def __init__(self, fails: int) -> None:
+        self.fails = fails
+        self.calls = 0
+
+    def history(self, **params: Any) -> Any:
+        self.calls += 1
+        if self.calls <= self.fails:
+            raise OperationalError("database is locked")
+        return "frame"
+
+
+def test_a_fetch_that_finds_yfinances_own_cache_locked_is_tried_again() -> None:
+    client = yahoo.YahooClient(cache_dir=None, session_factory=None, timeout=1)
+    ticker = LockedOnce(fails=1)
+    client._ticker = lambda symbol: ticker  # type: ignore[method-assign]
+
+    assert client._history("NVDA", period="5d") == (ticker, "frame")
+    assert ticker.calls == 2
+
+
+def test_a_cache_that_stays_locked_is_an_upstream_failure_after_a_few_tries() -> None:
+    client = yahoo.YahooClient(cache_dir=None, session_factory=None, timeout=1)
+    ticker = LockedOnce(fails=10)
+    client._ticker = lambda symbol: ticker  # type: ignore[method-assign]
+
+    with pytest.raises(yahoo.UpstreamError):
+        client._history("NVDA", period="5d")
+    assert ticker.calls == yahoo.LOCAL_CACHE_TRIES
