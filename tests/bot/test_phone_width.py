@@ -100,27 +100,22 @@ async def replies(services: Services, lang: str) -> list[tuple[str, Reply]]:
     return answered
 
 
+BLOCKS = {
+    "telegram": lambda reply, lang: telegram_blocks(reply),
+    "discord": discord_blocks,
+}
+
+
+@pytest.mark.parametrize("platform", sorted(BLOCKS))
 @pytest.mark.parametrize("lang", ["en", "zh"])
-async def test_no_telegram_monospace_line_is_wider_than_a_phone(
-    services: Services, lang: str
+async def test_no_monospace_line_is_wider_than_a_phone(
+    services: Services, lang: str, platform: str
 ) -> None:
+    blocks = BLOCKS[platform]
     wide = {
         line: found
         for line, reply in await replies(services, lang)
-        if (found := too_wide(telegram_blocks(reply)))
-    }
-
-    assert wide == {}
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-async def test_no_discord_code_block_line_is_wider_than_a_phone(
-    services: Services, lang: str
-) -> None:
-    wide = {
-        line: found
-        for line, reply in await replies(services, lang)
-        if (found := too_wide(discord_blocks(reply, lang)))
+        if (found := too_wide(blocks(reply, lang)))
     }
 
     assert wide == {}

@@ -48,19 +48,33 @@ async def started_telegram(fake: FakeBotApi, services: Services) -> TelegramFron
     return front_end
 
 
-async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_a_photo(
-    fake: FakeBotApi, services: Services
-) -> None:
-    calendar = nyse_calendar()
-    front_end = await started_telegram(fake, services)
+async def subscribe_before_the_close(services: Services, chat: int) -> None:
+    """The chat subscribes, in English, to the default 16:15 New York recap the day before."""
     await services.subscriptions.subscribe(
         "telegram",
-        str(GROUP),
+        str(chat),
         Schedule(time(16, 15), ZoneInfo("America/New_York")),
         "en",
         "42",
         DUE - timedelta(hours=1),
     )
+
+
+def due_now(services: Services, front_end: TelegramFrontEnd) -> RecapScheduler:
+    """A scheduler at the moment the recap is due, with Monday's closes (so a photo)."""
+    return RecapScheduler(
+        dataclasses.replace(services, clock=lambda: DUE, market=CannedMarket(services)),  # type: ignore[arg-type]
+        [front_end],
+        calendar=nyse_calendar(),
+    )
+
+
+async def test_a_subscription_due_a_moment_from_now_gets_exactly_one_recap_with_a_photo(
+    fake: FakeBotApi, services: Services
+) -> None:
+    calendar = nyse_calendar()
+    front_end = await started_telegram(fake, services)
+    await subscribe_before_the_close(services, GROUP)
     clock = ShiftedClock(DUE - LEAD)
     # Monday's closes, as Yahoo would give them: a recap without closes has no chart.
     market = CannedMarket(services)
@@ -111,20 +125,8 @@ async def test_chats_that_blocked_or_lost_the_bot_are_unsubscribed_and_the_rest_
     front_end = await started_telegram(fake, services)
     store = services.subscriptions
     for chat in (blocked, gone, fine):
-        await store.subscribe(
-            "telegram",
-            str(chat),
-            Schedule(time(16, 15), ZoneInfo("America/New_York")),
-            "en",
-            "42",
-            DUE - timedelta(hours=1),
-        )
-    market = CannedMarket(services)  # closes, so the recap is a photo
-    scheduler = RecapScheduler(
-        dataclasses.replace(services, clock=lambda: DUE, market=market),  # type: ignore[arg-type]
-        [front_end],
-        calendar=nyse_calendar(),
-    )
+        await subscribe_before_the_close(services, chat)
+    scheduler = due_now(services, front_end)
     try:
         report = await scheduler.run_due()
     finally:
@@ -144,19 +146,8 @@ async def test_a_recap_whose_answer_was_lost_is_not_sent_again_and_the_chat_stay
     fake.inject("sendPhoto", drop_after_storing=True)
     front_end = await started_telegram(fake, services)
     store = services.subscriptions
-    await store.subscribe(
-        "telegram",
-        str(GROUP),
-        Schedule(time(16, 15), ZoneInfo("America/New_York")),
-        "en",
-        "42",
-        DUE - timedelta(hours=1),
-    )
-    scheduler = RecapScheduler(
-        dataclasses.replace(services, clock=lambda: DUE, market=CannedMarket(services)),  # type: ignore[arg-type]
-        [front_end],
-        calendar=nyse_calendar(),
-    )
+    await subscribe_before_the_close(services, GROUP)
+    scheduler = due_now(services, front_end)
     try:
         report = await scheduler.run_due()
     finally:
