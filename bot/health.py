@@ -1,0 +1,50 @@
+"""The state of each part of the process (front ends, scheduler, database), for /readyz and logs.
+
+The runner's supervisor writes it; the HTTP health endpoint and the metrics read it. It knows
+nothing of either, so both can change without the other.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class State(enum.StrEnum):
+    STARTING = "starting"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    LOST = "lost"
+    RETRYING = "retrying"
+    STOPPED = "stopped"
+
+
+Listener = Callable[[str, State], None]
+
+
+@dataclass
+class Health:
+    """Each component's last state. A component is ready only while CONNECTED."""
+
+    states: dict[str, State] = field(default_factory=dict)
+    listeners: list[Listener] = field(default_factory=list)
+
+    def expect(self, component: str) -> None:
+        """Name a component that must connect before the process is ready."""
+        self.states.setdefault(component, State.STARTING)
+
+    def set(self, component: str, state: State) -> bool:
+        """Record a state; True when it changed (so the caller logs each change once)."""
+        if self.states.get(component) is state:
+            return False
+        self.states[component] = state
+        for listener in self.listeners:
+            listener(component, state)
+        return True
+
+    def ready(self) -> bool:
+        return bool(self.states) and all(s is State.CONNECTED for s in self.states.values())
+
+    def snapshot(self) -> dict[str, str]:
+        return {component: state.value for component, state in sorted(self.states.items())}
