@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -14,6 +15,7 @@ from bot.config import Settings, setting_problems
 from bot.console import ConsoleUser, ask, heard, interactive, render_console
 from bot.logs import configure_logging, log_everything_else
 from bot.services import build_services
+from storage.backup import BackupRefused, backup_database
 from storage.db import DatabaseError
 from storage.facts import DatasetError
 
@@ -39,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     discord_sync.add_argument(
         "--clear", action="store_true", help="remove the commands synced to --guild"
     )
+    database = commands.add_parser("db", help="look after the database (see docs/self-hosting.md)")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    backup = database_commands.add_parser(
+        "backup", help="copy the live SQLite database (DSBOT_DATABASE) to PATH, consistently"
+    )
+    backup.add_argument("path", type=Path, help="the backup file to write; it must not exist")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     ask_parser.add_argument("line", help='the command, e.g. "/outages Europe/London"')
     for sub in (console, ask_parser):
         sub.add_argument(
@@ -114,6 +123,21 @@ async def _discord_sync(settings: Settings, options: argparse.Namespace) -> int:
     return 0
 
 
+def _db_backup(settings: Settings, options: argparse.Namespace) -> int:
+    try:
+        done = backup_database(settings.dsbot_database, options.path, overwrite=options.force)
+    except BackupRefused as error:
+        sys.stderr.write(f"dsbot: {error}\n")
+        return 1
+    except ValueError as error:  # a database URL that is not SQLite
+        sys.stderr.write(f"dsbot: DSBOT_DATABASE: {error}\n")
+        return EXIT_CONFIG
+    sys.stdout.write(
+        f"backed up {done.source} to {done.target} ({done.size} bytes, integrity ok)\n"
+    )
+    return 0
+
+
 async def _run(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         log.info("no TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN set: starting the console")
@@ -151,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(secrets, logging.getLevelNamesMapping()[level])
     log_everything_else()
     try:
+        if options.command == "db":
+            return _db_backup(settings, options)
         if options.command == "ask":
             return asyncio.run(_ask(settings, options))
         if options.command == "discord-sync":
