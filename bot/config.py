@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # Unset: INFO for `dsbot run`, ERROR for ask, console and discord-sync, whose answers say
     # themselves when data is stale. DEBUG shows library traffic too (tokens redacted).
     dsbot_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
+    # host:port of the health and metrics server (/healthz, /readyz, /metrics); unset: none.
+    dsbot_http_listen: str | None = None
 
     @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
     @classmethod
