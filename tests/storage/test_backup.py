@@ -25,9 +25,9 @@ os._exit(0)
 
 
 def restore(backup: Path, database: Path) -> None:
-    """docs/self-hosting.md, "Backup and restore": with the bot stopped, drop the old database's -wal and
-    -shm files (they belong to the old file and would be replayed onto the restored one), then
-    copy the backup into place."""
+    """docs/self-hosting.md, "Backup and restore": with the bot stopped, drop the old
+    database's -wal and -shm files (they belong to the old file and would be replayed onto
+    the restored one), then copy the backup into place."""
     for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(backup, database)
