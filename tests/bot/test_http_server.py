@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,9 @@ from bot.services import build_services
 from handlers.model import Services
 from storage.facts import Facts
 from tests.bot.test_console import run_dsbot
+from tests.bot.test_telegram_run import dsbot_run, environment
 from tests.conftest import make_request, offline_settings
+from tests.fakes.telegram_api import FakeBotApi
 
 COMMAND_NAMES = {
     "start",
@@ -282,3 +287,47 @@ async def test_metrics_show_the_market_fetches_by_result(
     assert value(page, "dsbot_market_fetches_total", result="error") == 4
     assert value(page, "dsbot_market_fetches_total", result="unknown_symbol") == 0
     assert value(page, "dsbot_market_fetches_total", result="circuit_open") == 0
+
+
+# -- `dsbot run` ----------------------------------------------------------------------------
+
+
+async def served_url(process: asyncio.subprocess.Process) -> str:
+    """The address `dsbot run` logs once its HTTP server listens (port 0 picks a free one)."""
+    assert process.stderr is not None
+    while line := await asyncio.wait_for(process.stderr.readline(), timeout=60):
+        if match := re.search(
+            r"serving /healthz, /readyz and /metrics on (http://\S+)", line.decode()
+        ):
+            return match[1]
+    raise AssertionError("dsbot run ended without serving HTTP")
+
+
+async def test_dsbot_run_serves_health_and_counts_telegram_commands_in_metrics(
+    telegram_fake: FakeBotApi, tmp_path: Path, client: aiohttp.ClientSession
+) -> None:
+    env = environment(telegram_fake, tmp_path / "dsbot.sqlite3")
+    env["DSBOT_HTTP_LISTEN"] = "127.0.0.1:0"
+
+    async with dsbot_run(env, tmp_path) as process:
+        url = await served_url(process)
+        async with client.get(url + "/healthz") as response:
+            healthz = response.status
+        await telegram_fake.wait_for("setMyCommands", 2, timeout=60)
+        telegram_fake.send_command("/cost training")
+        await telegram_fake.wait_for("sendMessage", 1, timeout=30)
+        async with client.get(url + "/readyz") as response:
+            readyz = response.status, await response.json()
+        async with client.get(url + "/metrics") as response:
+            page = samples(await response.text())
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert process.returncode == 0, stderr.decode()
+    assert healthz == 200
+    assert readyz == (
+        200,
+        {"ready": True, "database": "ok", "components": {"telegram": "connected"}},
+    )
+    assert value(page, "dsbot_commands_total", platform="telegram", command="cost") == 1
+    assert value(page, "dsbot_frontend_connected", platform="telegram") == 1
