@@ -159,29 +159,45 @@ class Metrics:
         services.events.vote_recorded = self.vote_recorded
         self.registry.register(_ReadAtScrape(health, services.market))
 
-    def watch_platform_429s(self) -> logging.Handler:
-        """A log handler counting the 429s the platform libraries wait out; the caller
-        removes it (with `unwatch`) when the process stops serving metrics."""
-        handler = _Platform429Counter(self)
-        for name in _PLATFORM_429:
-            logging.getLogger(name).addHandler(handler)
-        return handler
+    def watch_platform_429s(self) -> _Platform429Counter:
+        """Count the 429s the platform libraries wait out, from their own log lines, whatever
+        the log level; what is printed stays as it was. Undo with `unwatch`."""
+        return _Platform429Counter(self)
 
     @staticmethod
-    def unwatch(handler: logging.Handler) -> None:
-        for name in _PLATFORM_429:
-            logging.getLogger(name).removeHandler(handler)
+    def unwatch(counter: _Platform429Counter) -> None:
+        counter.detach()
 
 
 class _Platform429Counter(logging.Handler):
+    """Takes the libraries' rate-limit loggers over: every record is counted if it is a 429,
+    and passed on up, as before, when the logger would have let it through."""
+
     def __init__(self, metrics: Metrics) -> None:
         super().__init__()
         self.metrics = metrics
+        self._saved: dict[str, tuple[int, int, bool]] = {}
+        for name in _PLATFORM_429:
+            logger = logging.getLogger(name)
+            self._saved[name] = (logger.level, logger.getEffectiveLevel(), logger.propagate)
+            logger.addHandler(self)
+            logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+            logger.propagate = False
 
     def emit(self, record: logging.LogRecord) -> None:
         platform, marker = _PLATFORM_429.get(record.name, ("", ""))
         if marker and marker in str(record.msg):
             self.metrics.rate_limited(platform, "platform")
+        saved = self._saved.get(record.name)
+        if saved is not None and saved[2] and record.levelno >= saved[1]:
+            logging.getLogger(record.name.rpartition(".")[0] or None).handle(record)
+
+    def detach(self) -> None:
+        for name, (level, _, propagate) in self._saved.items():
+            logger = logging.getLogger(name)
+            logger.removeHandler(self)
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 class _ReadAtScrape(Collector):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import signal
 from collections.abc import AsyncIterator
@@ -331,3 +332,27 @@ async def test_dsbot_run_serves_health_and_counts_telegram_commands_in_metrics(
     )
     assert value(page, "dsbot_commands_total", platform="telegram", command="cost") == 1
     assert value(page, "dsbot_frontend_connected", platform="telegram") == 1
+
+
+async def test_metrics_count_the_429s_the_platform_libraries_wait_out_logging_as_before(
+    server: HttpServer, client: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    # The lines discord.py and python-telegram-bot log when the platform answers 429.
+    logging.getLogger("discord.http").warning(
+        "We are being rate limited. %s %s responded with 429. Retrying in %.2f seconds.",
+        "POST",
+        "https://discord.com/api/v10/channels/1/messages",
+        1.5,
+    )
+    logging.getLogger("telegram.ext.AIORateLimiter").info(
+        "Rate limit hit. Retrying after %f seconds", 3.1
+    )
+
+    _, text = await get(client, server, "/metrics")
+
+    page = samples(text)
+    assert value(page, "dsbot_rate_limited_total", platform="discord", source="platform") == 1
+    assert value(page, "dsbot_rate_limited_total", platform="telegram", source="platform") == 1
+    # Logged at WARNING: the warning is shown as before, the INFO line is not.
+    assert {record.name for record in caplog.records} == {"discord.http"}
