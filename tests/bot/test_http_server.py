@@ -338,6 +338,7 @@ async def test_metrics_count_the_429s_the_platform_libraries_wait_out_logging_as
     server: HttpServer, client: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
+    caplog.handler.setLevel(logging.NOTSET)  # as `dsbot run`'s: the loggers' levels decide
     # The lines discord.py and python-telegram-bot log when the platform answers 429.
     logging.getLogger("discord.http").warning(
         "We are being rate limited. %s %s responded with 429. Retrying in %.2f seconds.",
