@@ -176,10 +176,10 @@ class _Platform429Counter(logging.Handler):
     def __init__(self, metrics: Metrics) -> None:
         super().__init__()
         self.metrics = metrics
-        self._saved: dict[str, tuple[int, int, bool]] = {}
+        self._saved: dict[str, tuple[int, bool]] = {}
         for name in _PLATFORM_429:
             logger = logging.getLogger(name)
-            self._saved[name] = (logger.level, logger.getEffectiveLevel(), logger.propagate)
+            self._saved[name] = (logger.level, logger.propagate)
             logger.addHandler(self)
             logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
             logger.propagate = False
@@ -189,11 +189,15 @@ class _Platform429Counter(logging.Handler):
         if marker and marker in str(record.msg):
             self.metrics.rate_limited(platform, "platform")
         saved = self._saved.get(record.name)
-        if saved is not None and saved[2] and record.levelno >= saved[1]:
-            logging.getLogger(record.name.rpartition(".")[0] or None).handle(record)
+        if saved is None or not saved[1]:
+            return
+        parent = logging.getLogger(record.name.rpartition(".")[0] or None)
+        # The level the logger had, or else its parents' as they are now.
+        if record.levelno >= (saved[0] or parent.getEffectiveLevel()):
+            parent.handle(record)
 
     def detach(self) -> None:
-        for name, (level, _, propagate) in self._saved.items():
+        for name, (level, propagate) in self._saved.items():
             logger = logging.getLogger(name)
             logger.removeHandler(self)
             logger.setLevel(level)
