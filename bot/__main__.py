@@ -145,11 +145,12 @@ async def _run(settings: Settings) -> int:
             await interactive(ConsoleUser(), services)
         return 0
     from bot.frontend import TokenRejected
+    from bot.http_server import ListenFailed
     from bot.runner import run_front_ends
 
     try:
         return await run_front_ends(settings)
-    except TokenRejected as error:
+    except (TokenRejected, ListenFailed) as error:
         sys.stderr.write(f"dsbot: {error}\n")
         return EXIT_CONFIG
 

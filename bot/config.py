@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("dsbot_http_listen", mode="before")
+    @classmethod
+    def _blank_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dsbot_http_listen")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
+
     @field_validator("dsbot_log_level", mode="before")
     @classmethod
     def _level_any_case(cls, value: object) -> object:
@@ -53,6 +65,19 @@ class Settings(BaseSettings):
         if zone is None:
             raise ValueError(f'"{value}" is not a time zone (e.g. Asia/Shanghai)')
         return zone.key
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`host:port` (an IPv6 host in brackets) as (host, port); port 0 picks a free one.
+
+    Raises ValueError naming the expected form.
+    """
+    host, colon, port = value.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not colon or not host or not port.isascii() or not port.isdecimal() or int(port) > 65535:
+        raise ValueError(f'"{value[:60]}" is not host:port (e.g. 127.0.0.1:9090 or [::1]:9090)')
+    return host, int(port)
 
 
 def setting_problems(error: ValidationError) -> list[str]:

@@ -10,16 +10,23 @@ import signal
 from bot.config import Settings
 from bot.cooldowns import guarded
 from bot.frontend import FrontEnd
+from bot.health import Health, State
+from bot.http_server import serving_http
+from bot.metrics import Metrics
 from bot.services import build_services
 from handlers.model import Services
 
 log = logging.getLogger(__name__)
 
 
-def build_front_ends(settings: Settings, services: Services) -> list[FrontEnd]:
+def build_front_ends(
+    settings: Settings, services: Services, metrics: Metrics | None = None
+) -> list[FrontEnd]:
     """Every front end whose token is set, answering through dispatch behind the cooldowns
-    (one set for the process: their keys name the platform)."""
+    (one set for the process: their keys name the platform), counted when metrics are on."""
     dispatcher = guarded()
+    if metrics is not None:
+        dispatcher = metrics.counted(dispatcher)
     front_ends: list[FrontEnd] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram.frontend import TelegramFrontEnd
@@ -78,8 +85,14 @@ async def start_unless_stopped(front_end: FrontEnd, stop: asyncio.Event) -> bool
 
 async def run_front_ends(settings: Settings) -> int:
     """Start every front end whose token is set, run until a stop signal, then stop them all."""
-    async with build_services(settings) as services:
-        front_ends = build_front_ends(settings, services)
+    health = Health()
+    async with (
+        build_services(settings) as services,
+        serving_http(settings, health, services) as http,
+    ):
+        front_ends = build_front_ends(settings, services, http.metrics if http else None)
+        for front_end in front_ends:
+            health.expect(front_end.platform)
         started: list[FrontEnd] = []
         # Imported here: bot.scheduler delivers through this module's FrontEnd.
         from bot.scheduler import RecapScheduler
@@ -91,6 +104,7 @@ async def run_front_ends(settings: Settings) -> int:
                 if not await start_unless_stopped(front_end, stop):
                     break
                 started.append(front_end)
+                health.set(front_end.platform, State.CONNECTED)
                 log.info("%s front end started", front_end.platform)
             # Recaps go out through the front ends, so they start after them and stop first.
             if not stop.is_set():

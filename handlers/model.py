@@ -159,6 +159,21 @@ class Reply:
         return "\n".join(pieces)
 
 
+def _ignore_vote(platform: str) -> None:
+    pass
+
+
+@dataclass(slots=True)
+class Events:
+    """What handlers report having done, for observers in the bot layer (the metrics).
+
+    Each hook is one cheap call; none by default, so handlers never depend on an observer.
+    """
+
+    # A vote, change or withdrawal that the poll store committed, by the voter's platform.
+    vote_recorded: Callable[[str], None] = _ignore_vote
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     """Long-lived resources, built once by bot.services.build_services for every handler.
@@ -178,6 +193,7 @@ class Services:
     market: MarketData
     default_lang: Lang = "en"
     default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    events: Events = field(default_factory=Events)
 
 
 Handler = Callable[[Request, Services], Awaitable[Reply]]

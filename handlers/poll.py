@@ -169,6 +169,8 @@ async def record(
         return await refused_on_closed(error.poll, request, services, edit=False)
     except PollError as error:
         raise_for(error, request.lang)
+    if outcome.changed:
+        services.events.vote_recorded(request.platform)
     return poll_message(
         outcome.poll, outcome.tally, request, now, notice=vote_notice(request.lang, outcome)
     )
@@ -264,6 +266,8 @@ async def poll_action(request: Request, services: Services) -> Reply:
         return await refused_on_closed(error.poll, request, services, edit=True)
     except PollError as error:
         raise_for(error, request.lang)
+    if outcome.changed:
+        services.events.vote_recorded(request.platform)
     return poll_message(
         outcome.poll,
         outcome.tally,

@@ -79,6 +79,8 @@ class Counters:
     latest_fetches: int = 0
     history_fetches: int = 0
     failures: int = 0
+    unknown_symbols: int = 0  # Yahoo answered that it has no such symbol
+    circuit_open: int = 0  # not asked: Yahoo failed just before
     by_ticker: dict[str, int] = field(default_factory=dict)
 
 
@@ -314,6 +316,7 @@ class MarketData:
     async def _upstream(self, fetch: Callable[[str], T], ticker: str) -> T:
         """Run one blocking fetch in the pool within the deadline; UpstreamError otherwise."""
         if not self.breaker.allows():
+            self.counters.circuit_open += 1
             raise UpstreamError("circuit open")
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
@@ -325,6 +328,7 @@ class MarketData:
         try:
             result = await asyncio.wait_for(future, self.deadline)
         except UnknownSymbol:
+            self.counters.unknown_symbols += 1
             raise
         except Exception as error:
             # Whatever went wrong inside yfinance (timeouts, 429, dead network, a frame it
