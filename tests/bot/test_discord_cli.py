@@ -106,7 +106,7 @@ async def test_run_serves_discord_and_stops_cleanly_on_sigterm(
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
     logged = stderr.decode()
     assert process.returncode == 0, logged
-    assert "discord front end started" in logged
+    assert "discord: connected" in logged
     assert "stopped; database closed" in logged
     assert TOKEN not in logged
     assert fake.live_session is None
