@@ -102,8 +102,8 @@ class Supervisor:
         finally:
             if interrupted:
                 log.info("%s: still connecting when asked to stop", self.name)
+            self.running = False  # the disconnect that stopping causes is no lost link
             await self._stop_component()
-            self.running = False
             self._set(State.STOPPED)
 
     async def _start_once(self) -> bool:
@@ -113,6 +113,10 @@ class Supervisor:
         except (TokenRejected, asyncio.CancelledError):
             raise
         except Exception as error:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Asked to stop while connecting: the library turned that into its own error.
+                raise asyncio.CancelledError from None
             wait = self._next_delay()
             self._set(State.RETRYING)
             if isinstance(error, Unreachable):
