@@ -7,6 +7,7 @@ proactive messages take the same path, escaping and rate limits as replies.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from handlers.model import Reply
@@ -31,6 +32,21 @@ class TokenRejected(Exception):
 
     Its message names the environment variable, never the token itself.
     """
+
+
+class Unreachable(Exception):
+    """The platform could not be reached, timed out or answered 5xx: an outage to wait out.
+
+    Its message is one line for the log (the library's error, named), never a traceback.
+    """
+
+    @classmethod
+    def because(cls, error: BaseException) -> Unreachable:
+        return cls(f"{type(error).__name__}: {error}")
+
+
+# A front end calls it with False when its connection is lost after start, True when back.
+LinkReport = Callable[[bool], None]
 
 
 class FrontEnd(Protocol):

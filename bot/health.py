@@ -25,14 +25,19 @@ Listener = Callable[[str, State], None]
 
 @dataclass
 class Health:
-    """Each component's last state. A component is ready only while CONNECTED."""
+    """Each component's last state. The process is ready while every component that gates
+    readiness (the front ends) is CONNECTED; others (the scheduler) are only reported."""
 
     states: dict[str, State] = field(default_factory=dict)
     listeners: list[Listener] = field(default_factory=list)
+    gating: set[str] = field(default_factory=set)
 
-    def expect(self, component: str) -> None:
-        """Name a component that must connect before the process is ready."""
+    def expect(self, component: str, *, gates_readiness: bool = True) -> None:
+        """Name a component whose state is reported, and that must be connected for the
+        process to be ready unless `gates_readiness` is False."""
         self.states.setdefault(component, State.STARTING)
+        if gates_readiness:
+            self.gating.add(component)
 
     def set(self, component: str, state: State) -> bool:
         """Record a state; True when it changed (so the caller logs each change once)."""
@@ -44,7 +49,7 @@ class Health:
         return True
 
     def ready(self) -> bool:
-        return bool(self.states) and all(s is State.CONNECTED for s in self.states.values())
+        return bool(self.gating) and all(self.states[c] is State.CONNECTED for c in self.gating)
 
     def snapshot(self) -> dict[str, str]:
         return {component: state.value for component, state in sorted(self.states.items())}

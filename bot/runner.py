@@ -1,4 +1,4 @@
-"""Running every configured front end and the scheduler in one process, and stopping cleanly."""
+"""Every configured front end and the recap scheduler in one process, each supervised alone."""
 
 from __future__ import annotations
 
@@ -6,17 +6,22 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable, Sequence
 
 from bot.config import Settings
 from bot.cooldowns import guarded
 from bot.frontend import FrontEnd
-from bot.health import Health, State
+from bot.health import Health
 from bot.http_server import serving_http
 from bot.metrics import Metrics
 from bot.services import build_services
+from bot.supervisor import BACKOFF, Backoff, Supervisor
 from handlers.model import Services
 
 log = logging.getLogger(__name__)
+
+
+MakeFrontEnds = Callable[[Settings, Services, Metrics | None], list[FrontEnd]]
 
 
 def build_front_ends(
@@ -61,68 +66,68 @@ def stop_listening() -> None:
         loop.remove_signal_handler(signum)
 
 
-async def start_unless_stopped(front_end: FrontEnd, stop: asyncio.Event) -> bool:
-    """Start a front end, or give up (False) when a stop signal comes first.
+async def supervise(supervisors: Sequence[Supervisor], stop: asyncio.Event) -> None:
+    """Run each supervisor in its own task until `stop` is set, then stop them in reverse order.
 
-    A front end whose platform is unreachable keeps retrying inside start(); Ctrl-C or
-    SIGTERM must still end the process cleanly then.
+    Raises what ended a supervisor (a rejected token), after stopping the others cleanly.
     """
-    starting = asyncio.ensure_future(front_end.start())
-    stopping = asyncio.ensure_future(stop.wait())
+    tasks = [asyncio.create_task(s.run(), name=f"supervise-{s.name}") for s in supervisors]
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({*tasks, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        log.info("stopping")
     finally:
         stopping.cancel()
-    if not starting.done():
-        starting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await starting
-        log.info("%s front end was still starting when asked to stop", front_end.platform)
-        return False
-    starting.result()
-    return True
+        for task in reversed(tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
 
 
-async def run_front_ends(settings: Settings) -> int:
-    """Start every front end whose token is set, run until a stop signal, then stop them all."""
-    health = Health()
+async def run_front_ends(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    health: Health | None = None,
+    backoff: Backoff = BACKOFF,
+    make_front_ends: MakeFrontEnds = build_front_ends,
+) -> int:
+    """Run every front end whose token is set, and the recap scheduler, each supervised on its
+    own, until a stop signal (or `stop`); then stop them all and close the database.
+
+    Raises TokenRejected when a platform refuses its token.
+    """
+    health = health if health is not None else Health()
     async with (
         build_services(settings) as services,
         serving_http(settings, health, services) as http,
     ):
-        front_ends = build_front_ends(settings, services, http.metrics if http else None)
-        for front_end in front_ends:
-            health.expect(front_end.platform)
-        started: list[FrontEnd] = []
         # Imported here: bot.scheduler delivers through this module's FrontEnd.
         from bot.scheduler import RecapScheduler
 
-        recaps: RecapScheduler | None = None
-        stop = listen_for_stop_signals()
+        front_ends = make_front_ends(settings, services, http.metrics if http else None)
+        # Recaps go out through the front ends, so the scheduler stops first (it is last).
+        supervisors = [Supervisor(fe.platform, fe, health, backoff) for fe in front_ends]
+        supervisors.append(
+            # Reported in /readyz, but readiness is the front ends': recaps wait for none.
+            Supervisor(
+                "scheduler",
+                RecapScheduler(services, front_ends),
+                health,
+                backoff,
+                gates_readiness=False,
+            )
+        )
+        signals = stop is None
+        stop = listen_for_stop_signals() if stop is None else stop
         try:
-            for front_end in front_ends:
-                if not await start_unless_stopped(front_end, stop):
-                    break
-                started.append(front_end)
-                health.set(front_end.platform, State.CONNECTED)
-                log.info("%s front end started", front_end.platform)
-            # Recaps go out through the front ends, so they start after them and stop first.
-            if not stop.is_set():
-                recaps = RecapScheduler(services, started)
-                await recaps.start()
-            await stop.wait()
-            log.info("stopping")
+            await supervise(supervisors, stop)
         finally:
-            stop_listening()
-            if recaps is not None:
-                try:
-                    await recaps.stop()
-                except Exception:
-                    log.exception("the recap scheduler did not stop cleanly")
-            for front_end in reversed(started):
-                try:
-                    await front_end.stop()
-                except Exception:
-                    log.exception("%s front end did not stop cleanly", front_end.platform)
+            if signals:
+                stop_listening()
     log.info("stopped; database closed")
     return 0

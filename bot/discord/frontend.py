@@ -23,9 +23,10 @@ from bot.config import Settings
 from bot.delivery import Delivery, LastShown, for_command, for_press
 from bot.discord.buttons import ActionButton
 from bot.discord.commands import CatalogueTranslator, slash_commands
+from bot.discord.connection import translated
 from bot.discord.render import NO_MENTIONS, Outgoing, escape, render
 from bot.dispatch import Dispatch, dispatch, resolve_context
-from bot.frontend import ChatUnreachable, TokenRejected
+from bot.frontend import ChatUnreachable, LinkReport
 from bot.tally import TallyRefresher
 from handlers.model import Lang, Reply, Request, Services
 from storage.poll_model import Platform
@@ -37,6 +38,10 @@ DEFER_AFTER = 2.0
 # Discord error codes that mean the bot can no longer post to a channel.
 UNREACHABLE_CODES = frozenset({50001, 50013, 10003})
 COMMAND_HASH_KEY = "discord.command_tree_hash"
+
+
+def _ignore(up: bool) -> None:
+    pass
 
 
 class DiscordClient(discord.Client):
@@ -57,8 +62,15 @@ class DiscordClient(discord.Client):
         self.add_dynamic_items(ActionButton)
         await self.tree.set_translator(CatalogueTranslator())
 
-    async def on_connect(self) -> None:
+    async def on_connect(self) -> None:  # READY: a new session
         self.connected.set()
+        self.front_end.link_report(True)
+
+    async def on_resumed(self) -> None:
+        self.front_end.link_report(True)
+
+    async def on_disconnect(self) -> None:
+        self.front_end.link_report(False)
 
 
 async def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
@@ -91,23 +103,29 @@ class DiscordFrontEnd:
         self.tally = tally or TallyRefresher(interval=1.0)
         self.dispatcher = dispatcher
         self.shown = LastShown()
+        self.link_report: LinkReport = _ignore
         self.client = DiscordClient(self)
         self._connection: asyncio.Task[None] | None = None
 
     # -- lifecycle
 
     async def start(self) -> None:
-        """Log in, sync commands if the tree changed since the last sync, connect."""
+        """Log in, sync commands if the tree changed since the last sync, connect.
+
+        Raises TokenRejected for a refused token and Unreachable when Discord cannot be
+        reached or answers 5xx; the supervisor tries again.
+        """
+        if self.client.is_closed():
+            self.client = DiscordClient(self)  # a closed client cannot log in again
         try:
-            try:
-                await self.client.login(self.token.get_secret_value())
-            except discord.LoginFailure:
-                # A configuration error for `dsbot run` to report, not a crash with a traceback.
-                raise TokenRejected(
-                    "Discord rejected DISCORD_BOT_TOKEN; copy it again from the Developer Portal"
-                ) from None
+            await self.client.login(self.token.get_secret_value())
             await self.sync_if_changed()
-            self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
+            # discord.py's own reconnect loop backs off for up to 17 minutes and logs each
+            # failure with a traceback: a failed reconnect ends the connection instead, and
+            # the supervisor connects again with its capped back-off.
+            self._connection = asyncio.create_task(
+                self.client.connect(reconnect=False), name="discord-gateway"
+            )
             connected = asyncio.create_task(self.client.connected.wait())
             done, _ = await asyncio.wait(
                 {self._connection, connected}, return_when=asyncio.FIRST_COMPLETED
@@ -117,10 +135,28 @@ class DiscordFrontEnd:
                 # The gateway task ended before READY: surface why (bad token, no network...).
                 await self._connection
                 raise ConnectionError("the Discord gateway closed before the bot was ready")
-        except BaseException:
-            # run_front_ends stops only front ends that started: release the HTTP session.
+        except BaseException as error:
+            # Released at once: a failed start is followed by a new client, not by stop().
             await self.client.close()
-            raise
+            seen = translated(error)
+            if seen is error:
+                raise
+            raise seen from None
+
+    def watch(self, report: LinkReport) -> None:
+        self.link_report = report
+
+    async def wait_ended(self) -> None:
+        """Return (or raise why) when the gateway connection ended on its own."""
+        assert self._connection is not None, "not started"
+        try:
+            # Shielded: the supervisor cancelling this wait must not cut the connection.
+            await asyncio.shield(self._connection)
+        except Exception as error:
+            seen = translated(error)
+            if seen is error:
+                raise
+            raise seen from None
 
     async def stop(self) -> None:
         with contextlib.suppress(Exception):

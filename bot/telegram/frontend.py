@@ -42,13 +42,14 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
 from bot.delivery import LastShown, for_command, for_press
 from bot.dispatch import Dispatch, dispatch, parse_command
-from bot.frontend import ChatUnreachable, PossiblyDelivered, TokenRejected
+from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
 from bot.tally import TallyRefresher
+from bot.telegram.connection import WatchedPolling
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
 from bot.telegram.moderators import Moderators
@@ -110,7 +111,11 @@ class TelegramFrontEnd:
             base = settings.telegram_api_base_url
             builder = builder.base_url(base).base_file_url(file_base_url(base))
         if request is not None:
-            builder = builder.request(request).get_updates_request(request)
+            builder = builder.request(request)
+        # Watched, so that a lost link is reported (see bot.telegram.connection).
+        self._polling = WatchedPolling(request or HTTPXRequest(connection_pool_size=1))
+        self._ended: asyncio.Future[None] | None = None
+        builder = builder.get_updates_request(self._polling)
         self.app: TelegramApp = builder.build()
         self.moderators = Moderators(
             lambda: self.app.bot, self.tuning.admin_cache_seconds, self.clock
@@ -124,24 +129,26 @@ class TelegramFrontEnd:
     # -- FrontEnd ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        while True:
-            try:
-                await self.app.initialize()
-                break
-            except InvalidToken:
-                # python-telegram-bot's message quotes the token: raise one that does not.
-                raise TokenRejected(
-                    "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
-                ) from None
-            except NetworkError as error:
-                if isinstance(error, BadRequest):
-                    raise
-                # The rate limiter already retried with backoff until it gave up; an outage
-                # that long still does not end the bot.
-                log.error("Telegram: still unreachable (%s); trying again", error)
-                await asyncio.sleep(self.tuning.retry_max_delay)
-        self.username = self.app.bot.username or ""
-        await register_menus(self.app.bot, self.services.registry)
+        """Check the token (getMe), set the menus, start polling.
+
+        Raises TokenRejected for a refused token and Unreachable when Telegram stays out of
+        reach (the rate limiter has retried each call with back-off): the supervisor retries.
+        """
+        self._ended = asyncio.get_running_loop().create_future()
+        self._polling.ended = self._ended
+        try:
+            await self.app.initialize()
+            self.username = self.app.bot.username or ""
+            await register_menus(self.app.bot, self.services.registry)
+        except InvalidToken:
+            # python-telegram-bot's message quotes the token: raise one that does not.
+            raise TokenRejected(
+                "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
+            ) from None
+        except NetworkError as error:
+            if isinstance(error, BadRequest):
+                raise
+            raise Unreachable.because(error) from None
         await self.app.start()
         updater = self.app.updater
         assert updater is not None
@@ -152,6 +159,14 @@ class TelegramFrontEnd:
             error_callback=self._on_polling_error,
         )
         log.info("Telegram: polling as @%s", self.username)
+
+    def watch(self, report: LinkReport) -> None:
+        self._polling.report = report
+
+    async def wait_ended(self) -> None:
+        """Polling goes on through outages; it ends only when Telegram rejects the token."""
+        assert self._ended is not None, "not started"
+        await self._ended
 
     async def stop(self) -> None:
         """Stop fetching, finish the updates in hand and the pending tally edits, disconnect."""

@@ -11,6 +11,8 @@ fakes `fake` says which with a small fixture of its own.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from bot.config import Settings
 from bot.cooldowns import Cooldowns, Rate, guarded
 from bot.discord.frontend import DiscordFrontEnd
 from bot.dispatch import Dispatch
+from bot.health import Health, State
 from bot.tally import TallyRefresher
 from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.tuning import TelegramTuning
@@ -33,6 +36,47 @@ DISCORD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMg.canary.Discord-token-that-must-never
 
 StartTelegram = Callable[..., Awaitable[TelegramFrontEnd]]
 StartDiscord = Callable[..., Awaitable[DiscordFrontEnd]]
+
+
+def unused_port() -> int:
+    """A loopback port where nothing listens now: a fake started there later comes "back"."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class StateLog:
+    """Every state change a Health records, in order, and a way to wait for one."""
+
+    def __init__(self, health: Health) -> None:
+        self.health = health
+        self.changes: list[tuple[str, State]] = []
+        self._changed = asyncio.Event()
+        health.listeners.append(self._record)
+
+    def _record(self, component: str, state: State) -> None:
+        self.changes.append((component, state))
+        self._changed.set()
+
+    def of(self, component: str) -> list[State]:
+        return [state for name, state in self.changes if name == component]
+
+    async def until(self, component: str, *states: State, timeout: float = 30.0) -> None:
+        """Until `component` has gone through `states` in this order (others between)."""
+
+        def seen() -> bool:
+            wanted = iter(states)
+            goal = next(wanted, None)
+            for state in self.of(component):
+                if state is goal:
+                    goal = next(wanted, None)
+            return goal is None
+
+        async with asyncio.timeout(timeout):
+            while not seen():
+                self._changed.clear()
+                await self._changed.wait()
 
 
 def no_throttle() -> TallyRefresher:

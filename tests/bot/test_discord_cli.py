@@ -1,5 +1,8 @@
 """`dsbot discord-sync` and `dsbot run` (Discord alone, and both platforms) as a user runs them.
 
+Discord that is down when the bot starts is a port where nothing listens yet; the fake is
+started there later, as Discord answering again.
+
 The CLI runs in a child process; a few lines before `main` point discord.py at the fake
 Discord served by this test (there is no environment variable for that on purpose: a
 production bot talks to Discord only).
@@ -15,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.bot.conftest import unused_port
+from tests.bot.test_secrets import CheckedDiscord
 from tests.conftest import dsbot_environment
 from tests.fakes import telegram_api
 from tests.fakes.discord_api import GUILD_ID, FakeDiscord
@@ -72,6 +77,63 @@ async def start_dsbot(
     )
 
 
+async def read_until(stream: asyncio.StreamReader | None, marker: str) -> list[str]:
+    """dsbot's log lines up to the first that contains `marker`; fails if dsbot ends first."""
+    assert stream is not None
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        while marker not in (lines[-1] if lines else ""):
+            line = (await stream.readline()).decode()
+            assert line, "dsbot ended:\n" + "".join(lines)
+            lines.append(line)
+    return lines
+
+
+async def test_run_without_discord_stays_up_without_a_traceback_and_connects_when_it_answers(
+    tmp_path: Path,
+) -> None:
+    fake = FakeDiscord()
+    fake.port = unused_port()
+    process = await start_dsbot(fake, tmp_path, "run")
+    logged: list[str] = []
+    try:
+        logged += await read_until(process.stderr, "discord: unreachable")
+        logged += await read_until(process.stderr, "discord: unreachable")  # tried again
+        await fake.start()
+        await fake.wait_until_connected(timeout=90)
+        interaction = await fake.slash("about")
+        await fake.wait_for_call("POST", rf"/interactions/{interaction['id']}/[^/]+/callback")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+        await fake.close()
+    output = "".join(logged) + stderr.decode()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert "Cannot connect to host 127.0.0.1" in logged[-1]  # the outage, in one line
+    assert "discord: connected" in output
+    assert TOKEN not in output
+
+
+async def test_run_exits_3_when_discord_answers_at_last_and_rejects_the_token(
+    tmp_path: Path,
+) -> None:
+    fake = CheckedDiscord("MTEwMDAwMDAwMDAwMDAwMDAwMg.other.the-token-Discord-knows-this-bot-by")
+    fake.port = unused_port()
+    process = await start_dsbot(fake, tmp_path, "run")
+    try:
+        logged = await read_until(process.stderr, "discord: unreachable")
+        await fake.start()
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        await fake.close()
+    output = "".join(logged) + stderr.decode()
+    assert process.returncode == 3, output
+    assert "dsbot: Discord rejected DISCORD_BOT_TOKEN" in output
+    assert "Traceback" not in output
+    assert TOKEN not in output and TOKEN.split(".")[-1] not in output
+
+
 async def test_discord_sync_uploads_the_commands_to_one_guild(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
@@ -106,7 +168,7 @@ async def test_run_serves_discord_and_stops_cleanly_on_sigterm(
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
     logged = stderr.decode()
     assert process.returncode == 0, logged
-    assert "discord front end started" in logged
+    assert "discord: connected" in logged
     assert "stopped; database closed" in logged
     assert TOKEN not in logged
     assert fake.live_session is None
@@ -135,7 +197,7 @@ async def test_run_with_both_tokens_counts_a_telegram_and_a_discord_vote_in_one_
         telegram.send_command("/poll results", chat_id=group)
         discord_results = await fake.slash("poll", [subcommand("results")])
         edited = rf"/webhooks/\d+/itoken-{discord_results['id']}/messages/@original"
-        (edit,) = await fake.wait_for_call("PATCH", edited)
+        (edit,) = await fake.wait_for_call("PATCH", edited, timeout=60)
         await telegram.wait_until(lambda: bool(results_shown(telegram, group)), timeout=30)
     finally:
         process.send_signal(signal.SIGTERM)

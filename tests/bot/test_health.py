@@ -28,3 +28,12 @@ def test_setting_the_same_state_twice_reports_no_change_and_notifies_once() -> N
     assert health.set("discord", State.CONNECTING)
     assert not health.set("discord", State.CONNECTING)
     assert seen == [("discord", State.CONNECTING)]
+
+
+def test_a_component_that_does_not_gate_readiness_is_reported_but_not_waited_for() -> None:
+    health = Health()
+    health.expect("telegram")
+    health.expect("scheduler", gates_readiness=False)
+    health.set("telegram", State.CONNECTED)
+    assert health.ready()
+    assert health.snapshot() == {"scheduler": "starting", "telegram": "connected"}

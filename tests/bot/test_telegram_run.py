@@ -125,5 +125,5 @@ async def test_sigterm_stops_dsbot_run_cleanly_while_telegram_is_still_unreachab
 
     logged = stderr.decode()
     assert process.returncode == 0, logged
-    assert "telegram front end was still starting when asked to stop" in logged
+    assert "telegram: still connecting when asked to stop" in logged
     assert "stopped; database closed" in logged

@@ -166,9 +166,10 @@ class FakeDiscord:
     # ---- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen on `port`, or on a free port when it is 0."""
         self._runner = web.AppRunner(self._app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
