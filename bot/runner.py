@@ -82,9 +82,11 @@ async def run_front_ends(settings: Settings) -> int:
         front_ends = build_front_ends(settings, services)
         started: list[FrontEnd] = []
         # Imported here: bot.scheduler delivers through this module's FrontEnd.
+        from bot.poll_closing import PollClosingJob
         from bot.scheduler import RecapScheduler
 
         recaps: RecapScheduler | None = None
+        closing: PollClosingJob | None = None
         stop = listen_for_stop_signals()
         try:
             for front_end in front_ends:
@@ -96,10 +98,14 @@ async def run_front_ends(settings: Settings) -> int:
             if not stop.is_set():
                 recaps = RecapScheduler(services, started)
                 await recaps.start()
+                closing = PollClosingJob(services, started)
+                await closing.start()
             await stop.wait()
             log.info("stopping")
         finally:
             stop_listening()
+            if closing is not None:
+                await closing.stop()
             if recaps is not None:
                 try:
                     await recaps.stop()
