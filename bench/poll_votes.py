@@ -36,6 +36,7 @@ from handlers.model import Reply, Request, Services
 from handlers.poll_view import labels_of
 from storage.chat_settings import SqliteChatSettings
 from storage.db import open_database
+from storage.poll_privacy import SECRET_KEY, voter_key, voter_secret
 from storage.polls import DEEPSEEK_POLL_ID
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -76,6 +77,18 @@ class Side:
     transactions: int
 
 
+def key_of(secret: bytes, voter: int) -> str:
+    """The stored key of a voter: both sides keep keyed hashes, never user ids."""
+    return voter_key(secret, DEEPSEEK_POLL_ID, "telegram", str(voter))
+
+
+async def stored_secret(connection: aiosqlite.Connection) -> bytes:
+    rows = await connection.execute_fetchall(
+        "SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,)
+    )
+    return bytes.fromhex(str(next(iter(rows))[0]))
+
+
 def option_of(voter: int, round_: int) -> int:
     return (voter + round_) % 4
 
@@ -98,10 +111,11 @@ async def stored_problems(
         "SELECT user_id, choices FROM poll_votes WHERE poll_id = ? AND platform = 'telegram'",
         (DEEPSEEK_POLL_ID,),
     )
-    held = {int(user): int(choices) for user, choices in rows}
+    held = {str(user): int(choices) for user, choices in rows}
     expected = {voter: 1 << option_of(voter, rounds - 1) for voter in range(voters)}
     expected[voters] = 1 << option_of(voters, 0)
-    wrong = sum(held.get(voter) != bits for voter, bits in expected.items())
+    secret = await stored_secret(connection)
+    wrong = sum(held.get(key_of(secret, voter)) != bits for voter, bits in expected.items())
     if wrong or len(held) != len(expected):
         check.record(
             f"committed rows not as acknowledged ({len(held)} rows for {len(expected)} "
@@ -169,6 +183,8 @@ async def naive(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Side
     async with open_database(path) as db:
         connection = db.connection
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        async with db.transaction() as created:
+            secret = await voter_secret(created, datetime.now(UTC))
 
         async def vote(voter: int, round_: int) -> None:
             await connection.execute("BEGIN IMMEDIATE")
@@ -176,7 +192,7 @@ async def naive(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Side
                 "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at) "
                 "VALUES (?, 'telegram', ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) "
                 "DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at",
-                (DEEPSEEK_POLL_ID, str(voter), 1 << option_of(voter, round_), now),
+                (DEEPSEEK_POLL_ID, key_of(secret, voter), 1 << option_of(voter, round_), now),
             )
             await connection.commit()
 

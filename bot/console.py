@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from typing import TextIO
 from bot.dispatch import dispatch, parse_command, resolve_context
 from bot.render import format_table
 from handlers.i18n import pick_lang, text
-from handlers.model import Image, Lang, Reply, Request, Services, Table
+from handlers.model import Attachment, Image, Lang, Reply, Request, Services, Table
 
 CONSOLE_CHAT = "console"
 # The name the console answers to in /cmd@name, as a Telegram bot answers to its username.
 CONSOLE_BOT = "dsbot"
+EXPORT_FOLDER = "dsbot-exports"
+_UNSAFE_NAME = re.compile(r"[^\w.-]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +47,27 @@ def image_path(folder: Path, image: Image) -> Path:
     return folder / f"{name.stem}-{digest}{name.suffix or '.png'}"
 
 
-def render_console(reply: Reply, lang: Lang, images: Path | None = None) -> str:
-    """The reply as terminal text; images are written to files and their paths listed."""
+def export_dir() -> Path:
+    """Where files the console is sent (CSV exports) are saved: a predictable folder of the
+    working directory, kept after the process ends, unlike the charts' temporary one."""
+    return Path.cwd() / EXPORT_FOLDER
+
+
+def file_path(folder: Path, attachment: Attachment) -> Path:
+    """The attachment's own name (its folders dropped), never overwriting an earlier file."""
+    name = Path(_UNSAFE_NAME.sub("_", Path(attachment.filename).name) or "file")
+    path = folder / name
+    number = 1
+    while path.exists():
+        number += 1
+        path = folder / f"{name.stem}-{number}{name.suffix}"
+    return path
+
+
+def render_console(
+    reply: Reply, lang: Lang, images: Path | None = None, exports: Path | None = None
+) -> str:
+    """The reply as terminal text; images and files are written to disk and their paths listed."""
     lines: list[str] = []
     if reply.title:
         lines += [reply.title, ""]
@@ -56,6 +78,12 @@ def render_console(reply: Reply, lang: Lang, images: Path | None = None) -> str:
         path = image_path(images or image_dir(), image)
         path.write_bytes(image.png)
         lines.append(text(lang, "console.image_saved", path=str(path), alt=image.alt))
+    for attachment in reply.files:
+        folder = exports or export_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = file_path(folder, attachment)
+        path.write_bytes(attachment.data)
+        lines.append(text(lang, "console.file_saved", path=str(path), name=path.name))
     for number, button in enumerate(reply.buttons, start=1):
         lines.append(f"  [{number}] {button.label}")
     if reply.notice:

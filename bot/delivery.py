@@ -36,7 +36,7 @@ class Delivery:
 
 
 def has_content(reply: Reply) -> bool:
-    return bool(reply.title or reply.parts or reply.images or reply.buttons)
+    return bool(reply.title or reply.parts or reply.images or reply.files or reply.buttons)
 
 
 def for_command(reply: Reply, *, chat_kind: ChatKind, can_whisper: bool) -> Delivery:

@@ -107,21 +107,20 @@ async def run_front_ends(
         serving_http(settings, health, services) as http,
     ):
         # Imported here: bot.scheduler delivers through this module's FrontEnd.
+        from bot.poll_closing import PollClosingJob
         from bot.scheduler import RecapScheduler
 
         front_ends = make_front_ends(settings, services, http.metrics if http else None)
-        # Recaps go out through the front ends, so the scheduler stops first (it is last).
+        # Recaps and announcements go out through the front ends, so their jobs stop first (last).
         supervisors = [Supervisor(fe.platform, fe, health, backoff) for fe in front_ends]
-        supervisors.append(
-            # Reported in /readyz, but readiness is the front ends': recaps wait for none.
-            Supervisor(
-                "scheduler",
-                RecapScheduler(services, front_ends),
-                health,
-                backoff,
-                gates_readiness=False,
+        # Reported in /readyz, but readiness is the front ends': these jobs wait for none.
+        supervisors += [
+            Supervisor(name, job, health, backoff, gates_readiness=False)
+            for name, job in (
+                ("scheduler", RecapScheduler(services, front_ends)),
+                ("poll-closing", PollClosingJob(services, front_ends)),
             )
-        )
+        ]
         signals = stop is None
         stop = listen_for_stop_signals() if stop is None else stop
         try:

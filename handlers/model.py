@@ -110,6 +110,16 @@ class Image:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with the reply (a CSV export): a document on Telegram, a file on Discord,
+    a file on disk for the console."""
+
+    data: bytes
+    filename: str
+    mime: str = "text/csv"
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     label: str
     action: str
@@ -139,6 +149,7 @@ class Reply:
     title: str = ""
     parts: tuple[Part, ...] = ()
     images: tuple[Image, ...] = ()
+    files: tuple[Attachment, ...] = ()
     buttons: tuple[Button, ...] = ()
     edit: bool = False
     ephemeral: bool = False

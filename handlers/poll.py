@@ -3,125 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-from typing import NoReturn
 
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
-from handlers.model import (
-    Lang,
-    Reply,
-    Request,
-    Services,
-    UserError,
-    require_moderator,
-)
+from handlers.model import Reply, Request, Services, UserError, require_moderator
+from handlers.poll_admin import export_poll, list_voters
+from handlers.poll_announce import announcement
 from handlers.poll_input import POLL_ID, parse_choices, parse_closes, parse_new, parse_poll_id
+from handlers.poll_lookup import (
+    RECENTLY_CLOSED,
+    find_poll,
+    just_closed,
+    raise_for,
+    refuse_unnamed_vote,
+    refused_on_closed,
+    target_poll,
+)
 from handlers.poll_view import (
     ACTION_PREFIX,
-    MAX_SHOWN,
     REFRESH,
     list_reply,
     poll_message,
-    question_of,
     results_reply,
     vote_notice,
 )
-from handlers.user_text import normalised, shorten
-from storage.poll_model import (
-    DEEPSEEK_POLL_ID,
-    ChatHasOpenPoll,
-    GlobalPollFixed,
-    NoSuchOption,
-    Poll,
-    PollClosed,
-    PollError,
-    PollNotFound,
-    Tally,
-    TooManyChoices,
-)
+from handlers.user_text import normalised
+from storage.poll_model import DEEPSEEK_POLL_ID, Poll, PollClosed, PollError
 
-# For a day after a chat's own poll ends, a vote that names no poll is refused rather than
-# counted in the DeepSeek poll: the voter most likely meant the poll that just closed.
-RECENTLY_CLOSED = timedelta(hours=24)
-
-
-# -- how a poll reads ------------------------------------------------------------------------
-
-
-async def refused_on_closed(poll: Poll, request: Request, services: Services, edit: bool) -> Reply:
-    found = await services.polls.get_with_tally(poll.id)
-    if found is None:
-        raise UserError("poll.not_found", id=poll.id)
-    fresh, tally = found
-    refusal = text(request.lang, "poll.closed_refused", id=poll.id)
-    return poll_message(
-        fresh,
-        tally,
-        request,
-        services.clock(),
-        lead=() if edit else (refusal,),
-        edit=edit,
-        notice=refusal if edit else "",
-        is_error=True,
-    )
-
-
-def raise_for(error: PollError, lang: Lang) -> NoReturn:
-    """Turn a store refusal into the catalogued message for the user."""
-    if isinstance(error, NoSuchOption):
-        raise UserError(
-            "poll.no_such_option",
-            id=error.poll.id,
-            count=len(error.poll.options),
-            number=error.index + 1,
-        )
-    if isinstance(error, TooManyChoices):
-        raise UserError("poll.one_choice_only", id=error.poll.id)
-    if isinstance(error, GlobalPollFixed):
-        raise UserError("poll.global_fixed", id=error.args[0])
-    if isinstance(error, ChatHasOpenPoll):
-        raise UserError(
-            "poll.chat_has_open_poll",
-            id=error.poll.id,
-            question=shorten(question_of(error.poll, lang), MAX_SHOWN),
-        )
-    if isinstance(error, PollClosed):
-        raise UserError("poll.already_closed", id=error.poll.id)
-    if isinstance(error, PollNotFound):
-        raise UserError("poll.not_found", id=shorten(str(error.args[0]), MAX_SHOWN))
-    raise error
-
-
-# -- finding the poll ------------------------------------------------------------------------
-
-
-async def find_poll(request: Request, services: Services, poll_id: int) -> tuple[Poll, Tally]:
-    """A poll this chat may see: its own or a global one. Others' polls do not exist here."""
-    found = await services.polls.get_with_tally(poll_id)
-    if found is None or not found[0].belongs_to(request.platform, request.chat_id):
-        raise UserError("poll.not_found", id=poll_id)
-    return found
-
-
-async def target_poll(request: Request, services: Services) -> tuple[Poll, Tally]:
-    """The named poll, else the chat's open poll, its poll that closed within the last day,
-    or the DeepSeek poll."""
-    if "id" in request.params:
-        return await find_poll(request, services, request.params["id"])
-    return await services.polls.current(
-        request.platform, request.chat_id, services.clock(), closed_within=RECENTLY_CLOSED
-    )
-
-
-def just_closed(poll: Poll, services: Services) -> bool:
-    """The chat's own poll that target_poll picked although it has closed."""
-    return not poll.is_global and not poll.is_open(services.clock())
-
-
-def refuse_unnamed_vote(poll: Poll, services: Services) -> None:
-    if just_closed(poll, services):
-        raise UserError("poll.own_poll_closed", id=poll.id, global_id=DEEPSEEK_POLL_ID)
+# Defined in handlers/poll_lookup.py; importing them from here keeps working.
+__all__ = [
+    "COMMAND",
+    "RECENTLY_CLOSED",
+    "find_poll",
+    "poll_action",
+    "raise_for",
+    "target_poll",
+]
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -164,6 +81,7 @@ async def record(
             user_id=request.user_id,
             options=choices,
             now=now,
+            user_name=request.user_name,
         )
     except PollClosed as error:
         return await refused_on_closed(error.poll, request, services, edit=False)
@@ -187,6 +105,8 @@ async def new_poll(request: Request, services: Services) -> Reply:
     params = request.params
     question, options = parse_new(params["question"], params["choices"])
     multi = bool(params.get("multi"))
+    hide_results = bool(params.get("hide-results"))
+    public = bool(params.get("public"))
     closes_at = parse_closes(params["closes"], now, request.tz) if "closes" in params else None
     try:
         created = await services.polls.create(
@@ -198,6 +118,8 @@ async def new_poll(request: Request, services: Services) -> Reply:
             closes_at=closes_at,
             created_by=request.user_id,
             now=now,
+            hide_results=hide_results,
+            public=public,
         )
     except PollError as error:
         raise_for(error, request.lang)
@@ -222,9 +144,12 @@ async def close_poll(request: Request, services: Services) -> Reply:
     except PollError as error:
         raise_for(error, request.lang)
     found = await find_poll(request, services, closed.id)
-    return poll_message(
-        *found, request, now, lead=(text(request.lang, "poll.closed_now", id=closed.id),)
-    )
+    closed_now = text(request.lang, "poll.closed_now", id=closed.id)
+    # The reply in the poll's own chat is that chat's one closing announcement; the
+    # closing job (bot/poll_closing.py) finds the claim taken and announces elsewhere.
+    if await services.polls.claim_announcement(closed.id, request.platform, request.chat_id, now):
+        return await announcement(*found, request.lang, request.tz, now, lead=(closed_now,))
+    return poll_message(*found, request, now, lead=(closed_now,))
 
 
 async def list_polls(request: Request, services: Services) -> Reply:
@@ -261,6 +186,7 @@ async def poll_action(request: Request, services: Services) -> Reply:
             option=int(pieces[2]),
             now=now,
             delivery_id=request.delivery_id,
+            user_name=request.user_name,
         )
     except PollClosed as error:
         return await refused_on_closed(error.poll, request, services, edit=True)
@@ -346,6 +272,8 @@ COMMAND = Command(
                 Param("choices", "text", "discord.opt_choices", required=True),
                 Param("multi", "flag", "discord.opt_multi", dashed=True),
                 Param("closes", "moment", "discord.opt_closes", dashed=True, words=("close",)),
+                Param("hide-results", "flag", "discord.opt_hide_results", dashed=True),
+                Param("public", "flag", "discord.opt_public", dashed=True),
             ),
         ),
         Form(
@@ -359,6 +287,24 @@ COMMAND = Command(
         ),
         Form(
             "list", list_polls, "poll.usage_list", summary="discord.poll_list", words=("ls", "列表")
+        ),
+        Form(
+            "voters",
+            list_voters,
+            "poll.usage_voters",
+            summary="discord.poll_voters",
+            words=("who", "投票者", "谁投了"),
+            moderator=True,
+            params=(_poll_id(),),
+        ),
+        Form(
+            "export",
+            export_poll,
+            "poll.usage_export",
+            summary="discord.poll_export",
+            words=("csv", "导出"),
+            moderator=True,
+            params=(_poll_id(),),
         ),
     ),
 )

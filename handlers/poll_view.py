@@ -89,19 +89,27 @@ def rendered(
     a burst of a thousand votes would otherwise render the same message a thousand times.
     """
     labels = labels_of(poll, lang)
+    # --hide-results: until the close, no count of any kind, not even the number of voters.
+    shown = not poll.hide_results or ended is not None
     lines = []
     for number, (label, count) in enumerate(zip(labels, tally.counts, strict=True), start=1):
         lines.append(f"{number}. {label}")
-        lines.append(
-            text(
-                lang,
-                "poll.bar",
-                bar=bar(count, tally.voters),
-                percent=percent(count, tally.voters),
-                count=count,
+        if shown:
+            lines.append(
+                text(
+                    lang,
+                    "poll.bar",
+                    bar=bar(count, tally.voters),
+                    percent=percent(count, tally.voters),
+                    count=count,
+                )
             )
-        )
-    parts = ["\n".join(lines), voters_line(lang, tally), status_text(lang, poll, ended, zone)]
+    parts = [
+        "\n".join(lines),
+        voters_line(lang, tally) if shown else text(lang, "poll.results_hidden"),
+        status_text(lang, poll, ended, zone),
+        privacy_line(lang, poll),
+    ]
     buttons: tuple[Button, ...] = ()
     if ended is None:
         parts.append(text(lang, "poll.hint_multi" if poll.multi else "poll.hint"))
@@ -140,7 +148,13 @@ def poll_message(
     )
 
 
+def privacy_line(lang: Lang, poll: Poll) -> str:
+    """What the poll keeps of who voted, said on its face before anyone votes."""
+    return text(lang, "poll.privacy_public" if poll.public else "poll.privacy_anonymous")
+
+
 def vote_notice(lang: Lang, outcome: VoteOutcome) -> str:
+    """The voter's own choice, and nothing of anyone else's (a hidden poll's too)."""
     labels = labels_of(outcome.poll, lang)
     chosen = [labels[index] for index in sorted(outcome.choices)]
     if not chosen:
@@ -149,14 +163,35 @@ def vote_notice(lang: Lang, outcome: VoteOutcome) -> str:
         return text(lang, key, id=outcome.poll.id)
     if outcome.poll.multi:
         separator = text(lang, "poll.choice_separator")
-        return text(lang, "poll.notice_choices", id=outcome.poll.id, choices=separator.join(chosen))
-    return text(lang, "poll.notice_vote", id=outcome.poll.id, choice=chosen[0])
+        notice = text(
+            lang, "poll.notice_choices", id=outcome.poll.id, choices=separator.join(chosen)
+        )
+    else:
+        notice = text(lang, "poll.notice_vote", id=outcome.poll.id, choice=chosen[0])
+    if outcome.poll.public:
+        return text(lang, "poll.notice_public", notice=notice)
+    return notice
+
+
+def hidden_results_reply(poll: Poll, lang: Lang, zone: ZoneInfo) -> Reply:
+    """`/poll results` of a --hide-results poll that is still open: when they will show."""
+    until = (
+        text(lang, "poll.results_hidden_until", when=when(poll.closes_at, zone))
+        if poll.closes_at is not None
+        else text(lang, "poll.results_hidden_until_closed")
+    )
+    return Reply(
+        title=text(lang, "poll.results_title", id=poll.id, question=question_of(poll, lang)),
+        parts=(until, privacy_line(lang, poll)),
+    )
 
 
 async def results_reply(
     poll: Poll, tally: Tally, lang: Lang, now: datetime, zone: ZoneInfo
 ) -> Reply:
     """The results table, the per-platform breakdown and the chart of one poll."""
+    if not poll.results_shown(now):
+        return hidden_results_reply(poll, lang, zone)
     labels = labels_of(poll, lang)
     numbers = [str(number) for number in range(1, len(labels) + 1)]
     totals = Table(
@@ -277,7 +312,7 @@ def list_reply(
                 (
                     f"#{summary.poll.id}",
                     fit(question_of(summary.poll, lang), QUESTION_COLUMNS),
-                    str(summary.voters),
+                    str(summary.voters) if summary.poll.results_shown(now) else "–",
                 ),
                 ("", fit(summary_status(lang, summary, now, zone), QUESTION_COLUMNS), ""),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from storage.bot_state import SqliteBotState
@@ -60,4 +61,7 @@ def sqlite_path(url: str | Path) -> str | Path:
 async def open_stores(url: str | Path, *, migrate: bool = True) -> AsyncIterator[Stores]:
     """Open (creating and migrating) the database `url` names and hand out its stores."""
     async with open_database(sqlite_path(url), migrate=migrate) as db:
-        yield sqlite_stores(db)
+        stores = sqlite_stores(db)
+        if migrate:
+            await stores.polls.prepare(datetime.now(UTC))
+        yield stores

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from storage.chat_settings import ChatSettings
 from storage.market_cache import CachedLatest
-from storage.poll_model import Poll, PollSummary, Tally, VoteOutcome
+from storage.poll_model import Poll, PollSummary, PollVoter, Tally, VoteOutcome
 from storage.subscriptions import Schedule, Subscription
 
 
@@ -52,6 +52,8 @@ class PollStore(Protocol):
         closes_at: datetime | None,
         created_by: str,
         now: datetime,
+        hide_results: bool = ...,
+        public: bool = ...,
     ) -> Poll: ...
 
     async def close(self, poll_id: int, platform: str, chat_id: str, now: datetime) -> Poll: ...
@@ -68,6 +70,7 @@ class PollStore(Protocol):
         option: int,
         now: datetime,
         delivery_id: str = ...,
+        user_name: str = ...,
     ) -> VoteOutcome: ...
 
     async def set_choices(
@@ -79,7 +82,24 @@ class PollStore(Protocol):
         user_id: str,
         options: Iterable[int],
         now: datetime,
+        user_name: str = ...,
     ) -> VoteOutcome: ...
+
+    async def voters(self, poll_id: int) -> list[PollVoter]: ...
+
+    async def prepare(self, now: datetime) -> None:
+        """At start, before any vote: the voter secret exists and no vote is keyed by an id."""
+        ...
+
+    async def showing_chats(self, poll_id: int) -> list[tuple[str, str]]: ...
+
+    async def unannounced(self, now: datetime) -> list[Poll]: ...
+
+    async def claim_announcement(
+        self, poll_id: int, platform: str, chat_id: str, now: datetime
+    ) -> bool: ...
+
+    async def finish_announcing(self, poll_id: int) -> None: ...
 
 
 class SubscriptionStore(Protocol):

@@ -80,6 +80,10 @@ class Poll:
     created_at: datetime
     closes_at: datetime | None
     closed_at: datetime | None
+    # Counts stay unseen by everyone until the poll closes (--hide-results).
+    hide_results: bool = False
+    # Moderators may list who voted for what (--public); otherwise the poll is anonymous.
+    public: bool = False
 
     @property
     def is_global(self) -> bool:
@@ -98,6 +102,9 @@ class Poll:
 
     def is_open(self, now: datetime) -> bool:
         return self.ended_at(now) is None
+
+    def results_shown(self, now: datetime) -> bool:
+        return not self.hide_results or not self.is_open(now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,15 @@ class VoteOutcome:
     choices: frozenset[int]
     changed: bool
     tally: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class PollVoter:
+    """One voter of a public poll: the display name the platform gave at their last vote."""
+
+    name: str
+    platform: str
+    choices: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from storage.poll_model import (
     PollNotFound,
     PollOption,
     PollSummary,
+    PollVoter,
     Tally,
     choice_indexes,
 )
@@ -21,7 +22,7 @@ from storage.timestamps import from_db, optional_from_db, to_db
 
 _POLL_COLUMNS = (
     "id, platform, chat_id, question, question_zh, multi, created_by, created_at, "
-    "closes_at, closed_at"
+    "closes_at, closed_at, hide_results, public_votes"
 )
 
 
@@ -53,6 +54,8 @@ async def load_poll(connection: aiosqlite.Connection, poll_id: int) -> Poll | No
         created_at=from_db(row[7]),
         closes_at=optional_from_db(row[8]),
         closed_at=optional_from_db(row[9]),
+        hide_results=bool(row[10]),
+        public=bool(row[11]),
     )
 
 
@@ -140,3 +143,18 @@ async def chat_summaries(
             row = await cursor.fetchone()
         summaries.append(PollSummary(poll, int(row[0]) if row else 0))
     return summaries
+
+
+async def public_voters(connection: aiosqlite.Connection, poll: Poll) -> list[PollVoter]:
+    """Who voted for what in a public poll, by display name; nobody for an anonymous one."""
+    if not poll.public:
+        return []
+    rows = await connection.execute_fetchall(
+        "SELECT voter_name, platform, choices FROM poll_votes "
+        "WHERE poll_id = ? AND voter_name IS NOT NULL ORDER BY voted_at, voter_name",
+        (poll.id,),
+    )
+    return [
+        PollVoter(str(name), str(platform), choice_indexes(int(choices)))
+        for name, platform, choices in rows
+    ]

@@ -29,6 +29,7 @@ from storage.poll_model import (
     choice_bits,
     choice_indexes,
 )
+from storage.poll_privacy import voter_key, voter_secret
 from storage.poll_reads import load_poll, tally
 from storage.timestamps import to_db
 
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 PRESS_MEMORY = timedelta(days=2)
 _PRUNE_EVERY = timedelta(hours=1)
 VoteKey = tuple[int, str, str]
+# A display name longer than this is cut: Telegram's full names can be 128 characters.
+MAX_NAME = 128
 # Row values per statement stay far below SQLite's limit on bound parameters.
 _CHUNK = 300
 
@@ -53,6 +56,8 @@ class VoteOp:
     options: frozenset[int]
     now: datetime
     delivery_id: str = ""
+    # The platform's display name, kept for public polls only.
+    user_name: str = ""
 
 
 @dataclass(slots=True)
@@ -72,6 +77,7 @@ class GroupCommit:
         self.batches = 0
         self.batched_votes = 0
         self._pruned_at: datetime | None = None
+        self._secret: bytes | None = None
 
     async def submit(self, op: VoteOp) -> VoteOutcome:
         future: asyncio.Future[VoteOutcome] = asyncio.get_running_loop().create_future()
@@ -113,7 +119,8 @@ class GroupCommit:
         ops = [pending.op for pending in batch]
         now = max(op.now for op in ops)
         async with self.db.transaction() as connection:
-            held = await _apply_votes(connection, ops)
+            secret = self._secret or await voter_secret(connection, now)
+            held = await _apply_votes(connection, ops, secret)
             if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
                 await connection.execute(
                     "DELETE FROM poll_presses WHERE pressed_at < ?", (to_db(now - PRESS_MEMORY),)
@@ -121,6 +128,8 @@ class GroupCommit:
                 self._pruned_at = now
             touched = {item[0].id: item[0] for item in held if not isinstance(item, PollError)}
             tallies = {poll_id: await tally(connection, poll) for poll_id, poll in touched.items()}
+        # Remembered only once committed: a rolled-back first secret was never stored.
+        self._secret = secret
         self.batches += 1
         self.batched_votes += len(batch)
         return [
@@ -177,7 +186,7 @@ def _check(poll: Poll | None, op: VoteOp) -> Poll:
 
 
 async def _apply_votes(
-    connection: aiosqlite.Connection, ops: Sequence[VoteOp]
+    connection: aiosqlite.Connection, ops: Sequence[VoteOp], secret: bytes
 ) -> list[tuple[Poll, frozenset[int], bool] | PollError]:
     """Apply a batch of votes in order, with a fixed number of statements per batch.
 
@@ -195,8 +204,9 @@ async def _apply_votes(
         except PollError as error:
             checked.append(error)
     valid = [op for op, poll in zip(ops, checked, strict=True) if isinstance(poll, Poll)]
+    voters = {id(op): voter_key(secret, op.poll_id, op.platform, op.user_id) for op in ops}
     keys: list[tuple[object, ...]] = list(
-        dict.fromkeys((op.poll_id, op.platform, op.user_id) for op in valid)
+        dict.fromkeys((op.poll_id, op.platform, voters[id(op)]) for op in valid)
     )
     before: dict[VoteKey, int] = {
         (int(row[0]), str(row[1]), str(row[2])): int(row[3])
@@ -220,13 +230,15 @@ async def _apply_votes(
         )
     }
     state = dict(before)
+    names: dict[VoteKey, str | None] = {}
     new_presses: list[tuple[str, str, str]] = []
     held: list[tuple[Poll, frozenset[int], bool] | PollError] = []
     for op, poll in zip(ops, checked, strict=True):
         if isinstance(poll, PollError):
             held.append(poll)
             continue
-        key = (poll.id, op.platform, op.user_id)
+        key = (poll.id, op.platform, voters[id(op)])
+        names[key] = op.user_name[:MAX_NAME] if poll.public else None
         current = state.get(key, 0)
         if op.delivery_id:
             if (op.platform, op.delivery_id) in seen:
@@ -245,7 +257,7 @@ async def _apply_votes(
         held.append((poll, choice_indexes(new), new != current))
     now = to_db(max((op.now for op in ops), default=datetime.now(UTC)))
     changed = [key for key, choices in state.items() if choices != before.get(key, 0)]
-    upserts = [(*key, state[key], now) for key in changed if state[key]]
+    upserts = [(*key, state[key], now, names.get(key)) for key in changed if state[key]]
     deletes = [key for key in changed if not state[key]]
     if new_presses:
         await connection.executemany(
@@ -254,9 +266,10 @@ async def _apply_votes(
         )
     if upserts:
         await connection.executemany(
-            "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) "
-            "DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at",
+            "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at, voter_name) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) "
+            "DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at, "
+            "voter_name = excluded.voter_name",
             upserts,
         )
     if deletes:

@@ -28,11 +28,13 @@ from storage.poll_model import (
     PollNotFound,
     PollOption,
     PollSummary,
+    PollVoter,
     Tally,
     TooManyChoices,
     VoteOutcome,
 )
-from storage.poll_reads import chat_summaries, current_poll, load_poll, tally
+from storage.poll_privacy import voter_secret
+from storage.poll_reads import chat_summaries, current_poll, load_poll, public_voters, tally
 from storage.poll_votes import PRESS_MEMORY, GroupCommit, VoteOp
 from storage.timestamps import optional_to_db, to_db
 
@@ -53,6 +55,7 @@ __all__ = [
     "PollNotFound",
     "PollOption",
     "PollSummary",
+    "PollVoter",
     "SqlitePollStore",
     "Tally",
     "TooManyChoices",
@@ -120,6 +123,8 @@ class SqlitePollStore:
         closes_at: datetime | None,
         created_by: str,
         now: datetime,
+        hide_results: bool = False,
+        public: bool = False,
     ) -> Poll:
         """A new poll in the chat; ChatHasOpenPoll while another one is still open there."""
         if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
@@ -137,7 +142,7 @@ class SqlitePollStore:
                 raise ChatHasOpenPoll(existing)
             cursor = await connection.execute(
                 "INSERT INTO polls (platform, chat_id, question, multi, created_by, created_at, "
-                "closes_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "closes_at, hide_results, public_votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     platform,
                     chat_id,
@@ -146,6 +151,8 @@ class SqlitePollStore:
                     created_by,
                     to_db(now),
                     optional_to_db(closes_at),
+                    int(hide_results),
+                    int(public),
                 ),
             )
             poll_id = cursor.lastrowid
@@ -200,12 +207,21 @@ class SqlitePollStore:
         option: int,
         now: datetime,
         delivery_id: str = "",
+        user_name: str = "",
     ) -> VoteOutcome:
         """A button press: vote, change (single choice), or withdraw by pressing it again;
         multi-choice polls toggle the option. A press whose delivery id was seen is ignored."""
         return await self._votes.submit(
             VoteOp(
-                poll_id, platform, chat_id, user_id, "toggle", frozenset({option}), now, delivery_id
+                poll_id,
+                platform,
+                chat_id,
+                user_id,
+                "toggle",
+                frozenset({option}),
+                now,
+                delivery_id,
+                user_name,
             )
         )
 
@@ -218,11 +234,72 @@ class SqlitePollStore:
         user_id: str,
         options: Iterable[int],
         now: datetime,
+        user_name: str = "",
     ) -> VoteOutcome:
         """Make the vote exactly `options` (empty withdraws it); repeating it changes nothing."""
         return await self._votes.submit(
-            VoteOp(poll_id, platform, chat_id, user_id, "set", frozenset(options), now)
+            VoteOp(
+                poll_id,
+                platform,
+                chat_id,
+                user_id,
+                "set",
+                frozenset(options),
+                now,
+                user_name=user_name,
+            )
         )
+
+    async def voters(self, poll_id: int) -> list[PollVoter]:
+        """Who voted for what, by display name: public polls only, nobody for anonymous ones."""
+        async with self.db.snapshot() as connection:
+            poll = await load_poll(connection, poll_id)
+            return [] if poll is None else await public_voters(connection, poll)
+
+    # -- announcing the close ----------------------------------------------------------
+
+    async def prepare(self, now: datetime) -> None:
+        """At start: create the voter secret once, keying any vote stored by id before it."""
+        async with self.db.transaction() as connection:
+            await voter_secret(connection, now)
+
+    async def showing_chats(self, poll_id: int) -> list[tuple[str, str]]:
+        """Every (platform, chat) that showed the poll: those owed its closing announcement.
+
+        The one place that says which chats those are; today a poll's own chat.
+        """
+        poll = await self.get(poll_id)
+        if poll is None or poll.platform is None or poll.chat_id is None:
+            return []
+        return [(poll.platform, poll.chat_id)]
+
+    async def unannounced(self, now: datetime) -> list[Poll]:
+        """Polls that have ended, by hand or by their time, whose announcing is not done."""
+        async with self.db.snapshot() as connection:
+            rows = await connection.execute_fetchall(
+                "SELECT id FROM polls WHERE announced = 0 "
+                "AND (closed_at IS NOT NULL OR closes_at <= ?) ORDER BY id",
+                (to_db(now),),
+            )
+            polls = [await load_poll(connection, int(row[0])) for row in rows]
+        return [poll for poll in polls if poll is not None]
+
+    async def claim_announcement(
+        self, poll_id: int, platform: str, chat_id: str, now: datetime
+    ) -> bool:
+        """Take the poll's closing announcement in a chat; False if it was taken before."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT INTO poll_announcements (poll_id, platform, chat_id, claimed_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (poll_id, platform, chat_id) DO NOTHING",
+                (poll_id, platform, chat_id, to_db(now)),
+            )
+            return cursor.rowcount > 0
+
+    async def finish_announcing(self, poll_id: int) -> None:
+        """Every chat owed the announcement has been claimed: stop looking at the poll."""
+        async with self.db.transaction() as connection:
+            await connection.execute("UPDATE polls SET announced = 1 WHERE id = ?", (poll_id,))
 
 
 async def _mark_expired(

@@ -151,6 +151,11 @@ def render(reply: Reply, lang: Lang) -> list[Outgoing]:
     if len(messages) > MAX_MESSAGES:
         messages = messages[:MAX_MESSAGES]
         messages[-1].embeds[-1].set_footer(text=text(lang, "discord.trimmed"))
+    for attachment in reply.files:
+        if not messages or len(messages[-1].files) >= MAX_FILES:
+            messages.append(Outgoing([], []))
+        name = _FILENAME_UNSAFE.sub("_", attachment.filename.rsplit("/", 1)[-1])[:60] or "file"
+        messages[-1].files.append(discord.File(io.BytesIO(attachment.data), filename=name))
     view = build_view(reply)
     if view is not None:
         if not messages:

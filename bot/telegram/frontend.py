@@ -350,6 +350,7 @@ class TelegramFrontEnd:
                     reply_markup=markup,
                     reply_parameters=replying(),
                 )
+                await self._send_files(chat_id, reply)
                 return
         pieces = render_html(reply, TEXT_LIMIT)
         for number, piece in enumerate(pieces, start=1):
@@ -371,6 +372,14 @@ class TelegramFrontEnd:
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if number == len(reply.images) else None,
                 reply_parameters=replying(),
+            )
+        await self._send_files(chat_id, reply)
+
+    async def _send_files(self, chat_id: int, reply: Reply) -> None:
+        """Each attachment as a document under the reply (sendDocument)."""
+        for attachment in reply.files:
+            await self.app.bot.send_document(
+                chat_id, InputFile(attachment.data, filename=attachment.filename)
             )
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply, photo: bool) -> None:

@@ -12,6 +12,7 @@ from bot.dispatch import dispatch
 from handlers.model import Services
 from storage.poll_model import Platform
 from tests.conftest import make_request, sqlite_database
+from tests.storage.vote_keys import votes_by_user
 
 # Tables a hostile request may still write, and why: the market cache is refilled from the
 # embedded snapshot by any /stocks, and recap_requests is the per-chat cooldown of /recap now.
@@ -94,8 +95,11 @@ async def poll_fixtures(
 
 
 async def votes_of(services: Services, platform: str, user_id: str) -> list[tuple[object, ...]]:
-    rows = await sqlite_database(services).connection.execute_fetchall(
-        "SELECT poll_id, choices FROM poll_votes WHERE platform = ? AND user_id = ?",
-        (platform, user_id),
-    )
-    return [tuple(row) for row in rows]
+    """(poll, choices) of every vote the user holds, found by the documented voter keys."""
+    connection = sqlite_database(services).connection
+    found: list[tuple[object, ...]] = []
+    for (poll_id,) in await connection.execute_fetchall("SELECT id FROM polls ORDER BY id"):
+        votes = await votes_by_user(connection, int(poll_id), platform, [user_id])
+        if user_id in votes:
+            found.append((int(poll_id), votes[user_id]))
+    return found

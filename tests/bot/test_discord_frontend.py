@@ -108,7 +108,23 @@ async def test_every_command_is_synced_with_chinese_names_and_descriptions(
     assert [o["name"] for o in cost["options"]] == ["topic", "input", "output", "cache"]
     poll = by_name["poll"]
     subcommands = [o["name"] for o in poll["options"]]
-    assert subcommands == ["show", "vote", "withdraw", "results", "new", "close", "list"]
+    assert subcommands == [
+        "show",
+        "vote",
+        "withdraw",
+        "results",
+        "new",
+        "close",
+        "list",
+        "voters",
+        "export",
+    ]
+    (new,) = [o for o in poll["options"] if o["name"] == "new"]
+    boolean = 5
+    flags = {
+        o["name"]: o["type"] for o in new["options"] if o["name"] in ("hide-results", "public")
+    }
+    assert flags == {"hide-results": boolean, "public": boolean}
 
 
 def names_by_locale(entry: dict[str, Any]) -> dict[str, str]:

@@ -65,3 +65,70 @@ def test_a_console_moderator_runs_a_poll_that_others_vote_in(tmp_path: Path) -> 
     assert refused.returncode == 1 and "Only the moderators" in refused.stderr
     assert created.returncode == 0 and "Poll #2 is open." in created.stdout
     assert "> Your vote in poll #2: No." in voted.stdout
+
+
+def dsbot_in(folder: Path, *args: str) -> str:
+    """dsbot run from `folder`, where the console saves the files it is sent."""
+    environment = dsbot_environment()
+    environment.update(
+        {
+            "DSBOT_DATABASE": str(folder / "bot.sqlite3"),
+            "DSBOT_MARKET": "offline",
+            "TMPDIR": str(folder),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=folder,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_console_check_a_hidden_poll_shows_counts_only_after_close_and_exports_a_csv(
+    tmp_path: Path,
+) -> None:
+    group = ("--group",)
+    created = dsbot_in(tmp_path, "ask", "/poll new Q | A | B --hide-results", "--admin", *group)
+    dsbot_in(tmp_path, "ask", "/poll vote 1", "--user", "ann", *group)
+    dsbot_in(tmp_path, "ask", "/poll vote 1", "--user", "ben", *group)
+    dsbot_in(tmp_path, "ask", "/poll vote B", "--user", "cat", *group)
+    hidden = dsbot_in(tmp_path, "ask", "/poll results", *group)
+    closed = dsbot_in(tmp_path, "ask", "/poll close", "--admin", *group)
+    shown = dsbot_in(tmp_path, "ask", "/poll results", *group)
+    exported = dsbot_in(tmp_path, "ask", "/poll export", "--admin", *group)
+
+    assert "Results are hidden until the poll closes." in created
+    assert hidden == (
+        "Results of poll #2: Q\n\n"
+        "The results of this poll are hidden until a moderator closes it.\n\n"
+        "Anonymous poll: nobody can see who voted for what, moderators included.\n"
+    )
+    assert closed.startswith("Poll #2 has closed: Q\n\nPoll #2 is now closed.")
+    assert "1  A           2    67%" in shown and "2  B           1    33%" in shown
+    assert "Voters: 3 (console 3)" in shown
+    (saved,) = (tmp_path / "dsbot-exports").glob("poll-2-results-*.csv")
+    assert f"saved to {saved}" in exported
+    assert saved.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert saved.read_text(encoding="utf-8-sig").splitlines() == [
+        '"#","Option","console","Total"',
+        '1,"A",2,2',
+        '2,"B",1,1',
+    ]
+
+
+def test_console_check_a_public_polls_voters_are_listed_by_name(tmp_path: Path) -> None:
+    group = ("--group",)
+    dsbot_in(tmp_path, "ask", "/poll new Tea? | Green | Black --public", "--admin", *group)
+    dsbot_in(tmp_path, "ask", "/poll vote 2", "--user", "ada", *group)
+    dsbot_in(tmp_path, "ask", "/poll vote 1", "--user", "grace", *group)
+    voters = dsbot_in(tmp_path, "ask", "/poll voters", "--admin", *group)
+
+    assert voters.startswith("Who voted in poll #2: Tea?")
+    assert "ada    console   2" in voters and "grace  console   1" in voters

@@ -603,7 +603,9 @@ async def test_a_press_on_a_closed_poll_is_refused_and_the_message_loses_its_but
 ) -> None:
     poll = await new_group_poll(fake, "/poll new Lunch? | Pizza | Sushi")
     poll_id = poll.buttons()[0][1].split(":")[1]
-    await reply_to(fake, f"/poll close {poll_id}", chat_id=GROUP, user_id=ADMIN)
+    # The close is answered with the closing announcement: the final results' chart.
+    fake.send_command(f"/poll close {poll_id}", chat_id=GROUP, user_id=ADMIN)
+    await fake.wait_for("sendPhoto")
 
     fake.press(poll, poll.buttons()[0][1], user_id=7)
     (answer,) = await fake.wait_for("answerCallbackQuery")

@@ -113,6 +113,8 @@ class StoredMessage:
     photo: bool = False
     edits: int = 0
     entities: tuple[Entity, ...] = ()
+    # sendDocument's file: its name and bytes.
+    document: tuple[str, bytes] | None = None
 
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data) of every inline button, row by row."""
@@ -504,6 +506,8 @@ class FakeBotApi:
             return self._send(params, photo=False)
         if method == "sendPhoto":
             return self._send(params, photo=True)
+        if method == "sendDocument":
+            return self._send_document(params)
         if method in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup"):
             return self._edit(method, params)
         raise _ApiError(404, "Not Found: method not found")
@@ -604,6 +608,26 @@ class FakeBotApi:
         self.messages[(chat_id, message.message_id)] = message
         return self._message_json(message)
 
+    def _send_document(self, params: Json) -> Json:
+        chat_id = int(params["chat_id"])
+        self._check_chat(chat_id)
+        raw, plain, entities = self._visible(params, "caption", CAPTION_LIMIT)
+        document = params.get("document")
+        # A file_id or URL would be a string: dsbot always uploads the file itself.
+        if not isinstance(document, dict) or not document["bytes"]:
+            raise _ApiError(400, "Bad Request: there is no document in the request")
+        message = StoredMessage(
+            chat_id,
+            next(self._message_ids),
+            raw,
+            plain,
+            None,
+            entities=entities,
+            document=(str(document["filename"]), bytes(document["bytes"])),
+        )
+        self.messages[(chat_id, message.message_id)] = message
+        return self._message_json(message)
+
     def _edit(self, method: str, params: Json) -> Json:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         self._check_chat(chat_id)
@@ -644,9 +668,17 @@ class FakeBotApi:
             "chat": self.chat(message.chat_id),
             "from": self._bot_user(),
         }
-        if message.photo:
-            size = {"file_id": f"photo{message.message_id}", "file_unique_id": "u", "width": 1}
-            body["photo"] = [{**size, "height": 1}]
+        if message.document is not None:
+            body["document"] = {
+                "file_id": f"document{message.message_id}",
+                "file_unique_id": "d",
+                "file_name": message.document[0],
+                "file_size": len(message.document[1]),
+            }
+        if message.photo or message.document is not None:
+            if message.photo:
+                size = {"file_id": f"photo{message.message_id}", "file_unique_id": "u", "width": 1}
+                body["photo"] = [{**size, "height": 1}]
             body["caption"] = message.plain
             if message.entities:
                 body["caption_entities"] = [entity.json() for entity in message.entities]

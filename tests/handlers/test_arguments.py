@@ -32,7 +32,10 @@ def test_a_repeated_flag_is_refused_instead_of_landing_in_an_option() -> None:
 def test_an_unknown_flag_is_refused_with_the_flags_the_form_knows() -> None:
     error = refused(poll.COMMAND, "new Q | A | B --unknownflag")
     assert error.key == "core.unknown_flag"
-    assert error.params == {"flag": "--unknownflag", "known": "--closes --multi"}
+    assert error.params == {
+        "flag": "--unknownflag",
+        "known": "--closes --hide-results --multi --public",
+    }
 
 
 def test_a_flag_on_a_form_without_flags_is_refused() -> None:
@@ -54,8 +57,9 @@ def test_a_flag_without_its_value_and_an_on_off_flag_with_one_are_refused() -> N
         ),
         (
             "/poll new Q | A | B --unknownflag",
-            "There is no option --unknownflag here. The options are: --closes --multi",
-            "这里没有 --unknownflag 这个选项。可用的选项：--closes --multi",
+            "There is no option --unknownflag here. The options are: "
+            "--closes --hide-results --multi --public",
+            "这里没有 --unknownflag 这个选项。可用的选项：--closes --hide-results --multi --public",
         ),
     ],
 )

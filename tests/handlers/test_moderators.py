@@ -60,6 +60,15 @@ def operations() -> list[Operation]:
         for word in spellings(poll, "close")
         for line in (f"/poll {word}", f"/poll {word} #{{poll}}")
     ]
+    # Reading, not changing, but only moderators may: who voted (public polls) and exports.
+    voters = [
+        Operation(f"/poll {word}", setup=("/poll new Lunch? | Pizza | Sushi --public",))
+        for word in spellings(poll, "voters")
+    ]
+    export = [
+        Operation(f"/poll {word}", setup=("/poll new Lunch? | Pizza | Sushi",))
+        for word in spellings(poll, "export")
+    ]
     recap_on = [Operation(f"/recap {word}") for word in spellings(recap, "on")]
     recap_on.append(Operation("/recap on 09:30 Asia/Shanghai"))
     recap_off = [
@@ -75,7 +84,7 @@ def operations() -> list[Operation]:
         for value, setup in [(value, ()) for value in values]
         + [("auto", (f"/settings {names[0]} {values[0]}",))]
     ]
-    return new + close + recap_on + recap_off + settings
+    return new + close + voters + export + recap_on + recap_off + settings
 
 
 OPERATIONS = operations()
@@ -90,6 +99,8 @@ PLAIN = [
 GUARDED = {
     ("poll.py", "new_poll"),
     ("poll.py", "close_poll"),
+    ("poll_admin.py", "list_voters"),
+    ("poll_admin.py", "export_poll"),
     ("recap.py", "_subscribe"),
     ("recap.py", "_unsubscribe"),
     ("settings.py", "settings"),

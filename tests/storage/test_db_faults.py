@@ -28,6 +28,7 @@ from storage.db import Database, StorageFull, open_database
 from storage.facts import Facts
 from storage.polls import DEEPSEEK_POLL_ID, SqlitePollStore
 from tests.conftest import NOW, dsbot_environment, offline_settings, sqlite_database
+from tests.storage.vote_keys import votes_by_user
 
 ROOT = Path(__file__).resolve().parents[2]
 # The lock holder: takes the write lock, says so, and keeps it until told (a line on stdin).
@@ -100,11 +101,9 @@ def vote(user: str, option: int = 0, *, locale: str = "en", delivery: str = "") 
     )
 
 
-async def stored_votes(db: Database) -> dict[str, int]:
-    rows = await db.connection.execute_fetchall(
-        "SELECT user_id, choices FROM poll_votes WHERE poll_id = ?", (DEEPSEEK_POLL_ID,)
-    )
-    return {str(user): int(choices) for user, choices in rows}
+async def stored_votes(db: Database, *users: str) -> dict[str, int]:
+    """The DeepSeek poll's stored votes, under the names of `users` where they are theirs."""
+    return await votes_by_user(db.connection, DEEPSEEK_POLL_ID, "telegram", users)
 
 
 async def integrity(db: Database) -> str:
@@ -160,7 +159,7 @@ async def test_a_vote_during_a_short_lock_waits_for_it_and_is_saved_once_the_oth
     assert vote_rows_written(while_locked) == []
     assert not reply.is_error, reply.plain_text()
     assert len(vote_rows_written(statements.seen)) == 1
-    assert await stored_votes(database) == {"ada": 1}
+    assert await stored_votes(database, "ada") == {"ada": 1}
     assert (await SqliteChatSettings(database).get("console", "holder")).lang == "en"
 
 
@@ -252,7 +251,7 @@ async def test_a_full_disk_refuses_the_vote_clearly_keeps_every_earlier_one_and_
     assert refused.plain_text() == text("zh", "core.storage_full")
     assert refused.ephemeral
     assert accepted, "not one vote fitted before the disk was full"
-    assert set(await stored_votes(database)) == set(accepted)
+    assert set(await stored_votes(database, *accepted)) == set(accepted)
     assert await integrity(database) == "ok"
     settings = Request(
         platform="console", user_id="u", chat_id="c", command="settings", text="lang zh"

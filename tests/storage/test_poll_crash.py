@@ -14,6 +14,7 @@ from storage.db import open_database
 from storage.polls import DEEPSEEK_POLL_ID, SqlitePollStore
 from tests.conftest import dsbot_environment
 from tests.storage.poll_crash_voter import options_for
+from tests.storage.vote_keys import votes_by_user
 
 ROOT = Path(__file__).resolve().parents[2]
 ACKS_BEFORE_KILL = 400
@@ -68,11 +69,7 @@ async def test_acknowledged_votes_survive_sigkill_and_none_counts_twice(tmp_path
     async with open_database(database) as db:
         async with db.connection.execute("PRAGMA integrity_check") as cursor:
             assert await cursor.fetchone() == ("ok",)
-        async with db.connection.execute(
-            "SELECT user_id, choices FROM poll_votes WHERE poll_id = ? AND platform = 'telegram'",
-            (DEEPSEEK_POLL_ID,),
-        ) as cursor:
-            stored = {str(user): int(choices) for user, choices in await cursor.fetchall()}
+        stored = await votes_by_user(db.connection, DEEPSEEK_POLL_ID, "telegram", acknowledged)
         found = await SqlitePollStore(db).get_with_tally(DEEPSEEK_POLL_ID)
 
     for user, options in acknowledged.items():

@@ -20,6 +20,7 @@ from storage.polls import (
     SqlitePollStore,
 )
 from tests.storage.poll_helpers import HOUR, NOW, make_poll, press
+from tests.storage.vote_keys import documented_key
 
 
 @pytest.fixture
@@ -54,9 +55,13 @@ async def test_a_vote_is_committed_before_it_is_acknowledged(tmp_path: Path) -> 
             await press(store, poll_id, user, 0)
             # A second connection sees only committed data.
             with sqlite3.connect(path) as other:
+                (secret,) = other.execute(
+                    "SELECT value FROM bot_state WHERE key = 'poll_voter_secret'"
+                ).fetchone()
+                key = documented_key(bytes.fromhex(secret), poll_id, "telegram", user)
                 row = other.execute(
                     "SELECT COUNT(*) FROM poll_votes WHERE poll_id = ? AND user_id = ?",
-                    (poll_id, user),
+                    (poll_id, key),
                 ).fetchone()
             return int(row[0])
 
@@ -65,29 +70,48 @@ async def test_a_vote_is_committed_before_it_is_acknowledged(tmp_path: Path) -> 
     assert seen == [1] * 20
 
 
-async def test_a_database_made_by_the_first_schema_version_upgrades_with_its_votes(
+async def test_a_database_of_the_previous_schema_upgrades_with_its_votes_keyed_not_by_user_id(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.sqlite3"
     async with open_database(path, migrate=False) as db:
-        assert await db.migrate(target=1) == 1
-        store = SqlitePollStore(db)
-        poll_id = await make_poll(store)
-        await press(store, poll_id, "u1", 1)
-        await store.set_choices(
-            DEEPSEEK_POLL_ID, platform="telegram", chat_id="c", user_id="u1", options={0}, now=NOW
+        assert await db.migrate(target=4) == 4
+        # What the previous release stored: raw user ids.
+        await db.connection.executescript(
+            "INSERT INTO polls (id, platform, chat_id, question, created_at) "
+            "VALUES (2, 'telegram', 'chat-1', 'Which?', '2026-11-30T15:00:00+00:00');"
+            "INSERT INTO poll_options (poll_id, idx, label) VALUES (2, 0, 'A'), (2, 1, 'B');"
+            "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at) VALUES "
+            "(1, 'telegram', '4242', 1, '2026-11-30T15:00:00+00:00'),"
+            "(1, 'discord', '777000111', 4, '2026-11-30T15:00:00+00:00'),"
+            "(1, 'console', 'alice', 4, '2026-11-30T15:00:00+00:00'),"
+            "(2, 'telegram', '4242', 2, '2026-11-30T15:00:00+00:00');"
         )
 
     async with open_database(path) as db:
         assert await db.schema_version() == len(migrations())
         store = SqlitePollStore(db)
-        mine = await store.get_with_tally(poll_id)
+        await store.prepare(NOW)
         deepseek = await store.get_with_tally(DEEPSEEK_POLL_ID)
-        after = await press(store, poll_id, "u2", 0)
+        mine = await store.get_with_tally(2)
+        stored_ids = {
+            str(row[0])
+            for row in await db.connection.execute_fetchall("SELECT user_id FROM poll_votes")
+        }
+        # The same people, still one vote each: pressing their option again withdraws it.
+        withdrawn = await store.press(
+            DEEPSEEK_POLL_ID, platform="telegram", chat_id="c", user_id="4242", option=0, now=NOW
+        )
+        changed = await store.set_choices(
+            2, platform="telegram", chat_id="chat-1", user_id="4242", options={0}, now=NOW
+        )
 
-    assert mine is not None and mine[1].counts == (0, 1, 0)
-    assert deepseek is not None and deepseek[1].counts == (1, 0, 0, 0)
-    assert after == {0}
+    assert deepseek is not None and deepseek[1].counts == (1, 0, 2, 0)
+    assert mine is not None and mine[1].counts == (0, 1)
+    assert not stored_ids & {"4242", "777000111", "alice"}
+    assert all(len(key) == 64 for key in stored_ids)
+    assert withdrawn.choices == frozenset() and withdrawn.tally.counts == (0, 0, 2, 0)
+    assert changed.choices == {0} and changed.tally.counts == (1, 0)
 
 
 async def test_votes_interleave_safely_with_other_features_transactions(
