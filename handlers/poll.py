@@ -9,6 +9,7 @@ from typing import NoReturn
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
 from handlers.model import (
+    Handler,
     Lang,
     Reply,
     Request,
@@ -287,6 +288,20 @@ def _poll_id(detect: Callable[[str], bool] | None = None) -> Param:
     return Param("id", "integer", "discord.opt_poll", minimum=1, detect=detect, read=parse_poll_id)
 
 
+def _on_one_poll(
+    name: str,
+    handler: Handler,
+    summary: str,
+    words: tuple[str, ...],
+    *,
+    moderator: bool = False,
+    slow: bool = False,
+) -> Form:
+    """A form that acts on one poll, named by id or else the chat's current one."""
+    usage = f"poll.usage_{name}"
+    return Form(name, handler, usage, summary, (_poll_id(),), words, moderator, slow=slow)
+
+
 COMMAND = Command(
     "poll",
     "poll.summary",
@@ -312,23 +327,13 @@ COMMAND = Command(
                 Param("choices", "text", "poll.opt_vote_choices", required=True),
             ),
         ),
-        Form(
+        _on_one_poll(
             "withdraw",
             withdraw,
-            "poll.usage_withdraw",
-            summary="poll.form_withdraw",
-            words=("unvote", "retract", "撤回", "撤销"),
-            params=(_poll_id(),),
+            "poll.form_withdraw",
+            ("unvote", "retract", "撤回", "撤销"),
         ),
-        Form(
-            "results",
-            results,
-            "poll.usage_results",
-            summary="discord.poll_results",
-            words=("result", "结果"),
-            slow=True,
-            params=(_poll_id(),),
-        ),
+        _on_one_poll("results", results, "discord.poll_results", ("result", "结果"), slow=True),
         Form(
             "new",
             new_poll,
@@ -344,14 +349,12 @@ COMMAND = Command(
                 Param("closes", "moment", "discord.opt_closes", dashed=True, words=("close",)),
             ),
         ),
-        Form(
+        _on_one_poll(
             "close",
             close_poll,
-            "poll.usage_close",
-            summary="discord.poll_close",
-            words=("end", "stop", "关闭", "结束"),
+            "discord.poll_close",
+            ("end", "stop", "关闭", "结束"),
             moderator=True,
-            params=(_poll_id(),),
         ),
         Form(
             "list", list_polls, "poll.usage_list", summary="discord.poll_list", words=("ls", "列表")
