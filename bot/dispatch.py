@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.arguments import from_options, parse_text
@@ -49,12 +50,12 @@ def parse_command(message: str) -> ParsedCommand | None:
     return ParsedCommand(name=name[: MAX_COMMAND_NAME + 1], text=rest.strip(), addressee=addressee)
 
 
-async def resolve_context(request: Request, services: Services) -> Request:
-    """Fill in the reply language and time zone, once per request: the chat's choice, then
-    the platform locale, then the bot's default. A chat's settings that cannot be read
-    leave the defaults (logged); the request is still answered."""
+async def chat_context(request: Request, services: Services) -> tuple[Lang, ZoneInfo]:
+    """The reply language and time zone: the chat's choice, then the platform locale, then
+    the bot's default; the request's own once resolved. A chat's settings that cannot be
+    read leave the defaults (logged); the request is still answered."""
     if request.resolved:
-        return request
+        return request.lang, request.tz
     lang: Lang = pick_lang(request.locale, services.default_lang)
     zone: ZoneInfo = services.default_tz
     try:
@@ -66,12 +67,21 @@ async def resolve_context(request: Request, services: Services) -> Request:
             lang = "zh" if chosen.lang == "zh" else "en"
         if chosen.tz:
             zone = parse_zone(chosen.tz) or services.default_tz
+    return lang, zone
+
+
+async def resolve_context(request: Request, services: Services) -> Request:
+    """The request with its reply language and time zone filled in, read once per request."""
+    if request.resolved:
+        return request
+    lang, zone = await chat_context(request, services)
     return dataclasses.replace(request, lang=lang, tz=zone, resolved=True)
 
 
-async def run_command(request: Request, services: Services) -> Reply:
+async def run_command(request: Request, services: Services, **context: Any) -> Reply:
     """Read the request's arguments into its command's form and run that form's handler.
 
+    `context` (lang, tz, resolved) goes into the same copy of the request as the arguments.
     Raises UserError for a command or arguments the user can put right.
     """
     command = services.registry.by_name.get(request.command)
@@ -81,7 +91,9 @@ async def run_command(request: Request, services: Services) -> Reply:
         arguments = from_options(command, request.form, request.options)
     else:
         arguments = parse_text(command, request.text)
-    request = dataclasses.replace(request, form=arguments.form.name, params=arguments.values)
+    request = dataclasses.replace(
+        request, form=arguments.form.name, params=arguments.values, **context
+    )
     return await arguments.form.handler(request, services)
 
 
@@ -95,26 +107,30 @@ def refusal(lang: Lang, error: UserError) -> Reply:
 
 async def dispatch(request: Request, services: Services) -> Reply:
     """Answer one request; never raises."""
-    request = await resolve_context(request, services)
+    lang, zone = await chat_context(request, services)
+    # Filled in with the arguments, or alone for a press: one copy of the request.
+    context: dict[str, Any] = (
+        {} if request.resolved else {"lang": lang, "tz": zone, "resolved": True}
+    )
     try:
         if request.action is not None:
             prefix = request.action.partition(":")[0]
             action = services.registry.actions.get(prefix)
             if action is None:
                 raise UserError("core.unknown_button")
+            if context:
+                request = dataclasses.replace(request, **context)
             return await action(request, services)
-        return await run_command(request, services)
+        return await run_command(request, services, **context)
     except UserError as error:
-        return refusal(request.lang, error)
+        return refusal(lang, error)
     except StorageBusy as error:
         # Another process (a backup, an admin's sqlite3 shell) holds the write lock.
         log.warning("database busy on %s command=%r: %s", request.platform, request.command, error)
-        return Reply(parts=(text(request.lang, "core.busy"),), ephemeral=True, is_error=True)
+        return Reply(parts=(text(lang, "core.busy"),), ephemeral=True, is_error=True)
     except StorageFull as error:
         log.error("database full on %s command=%r: %s", request.platform, request.command, error)
-        return Reply(
-            parts=(text(request.lang, "core.storage_full"),), ephemeral=True, is_error=True
-        )
+        return Reply(parts=(text(lang, "core.storage_full"),), ephemeral=True, is_error=True)
     except Exception:
         log.exception(
             "handler failed on %s command=%r action=%r",
@@ -122,4 +138,4 @@ async def dispatch(request: Request, services: Services) -> Reply:
             request.command,
             request.action,
         )
-        return Reply(parts=(text(request.lang, "core.sorry"),), ephemeral=True, is_error=True)
+        return Reply(parts=(text(lang, "core.sorry"),), ephemeral=True, is_error=True)

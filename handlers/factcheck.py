@@ -12,8 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from handlers.commands import Command, Form
+from handlers.dataset_replies import dataset_reply
 from handlers.i18n import text
-from handlers.model import Lang, Reply, Request, Services
+from handlers.model import Lang
 from handlers.stocks import pct, price, signed
 from storage.facts import DayMove, Facts
 
@@ -176,24 +177,14 @@ def card(lang: Lang, claim: str, said: str, verdict: str) -> str:
     return text(lang, "factcheck.card", mark=mark, claim=claim, data=said, verdict=words)
 
 
-async def factcheck(request: Request, services: Services) -> Reply:
+def cards(lang: Lang, facts: Facts) -> tuple[str, ...]:
     """`/factcheck`: a card per claim with what the data says and the verdict."""
-    lang = request.lang
-    cards = tuple(card(lang, *row) for row in checks(lang, services.facts))
-    return Reply(
-        title=text(lang, "factcheck.title"),
-        parts=(
-            text(lang, "factcheck.intro"),
-            *cards,
-            text(
-                lang,
-                "factcheck.rules",
-                close=CLOSE_TEXT,
-                nearly=f"{NEARLY}",
-            ),
-            text(lang, "factcheck.source"),
-        ),
-    )
+    rules = text(lang, "factcheck.rules", close=CLOSE_TEXT, nearly=f"{NEARLY}")
+    claims = (card(lang, *row) for row in checks(lang, facts))
+    return (text(lang, "factcheck.intro"), *claims, rules, text(lang, "factcheck.source"))
+
+
+factcheck = dataset_reply("factcheck", cards)
 
 
 COMMAND = Command(

@@ -6,7 +6,14 @@ from collections.abc import Callable
 
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
-from handlers.model import Reply, Request, Services, UserError, require_moderator
+from handlers.model import (
+    Handler,
+    Reply,
+    Request,
+    Services,
+    UserError,
+    require_moderator,
+)
 from handlers.poll_admin import export_poll, list_voters
 from handlers.poll_announce import announcement
 from handlers.poll_input import POLL_ID, parse_choices, parse_closes, parse_new, parse_poll_id
@@ -217,6 +224,20 @@ def _poll_id(detect: Callable[[str], bool] | None = None) -> Param:
     return Param("id", "integer", "discord.opt_poll", minimum=1, detect=detect, read=parse_poll_id)
 
 
+def _on_one_poll(
+    name: str,
+    handler: Handler,
+    summary: str,
+    words: tuple[str, ...],
+    *,
+    moderator: bool = False,
+    slow: bool = False,
+) -> Form:
+    """A form that acts on one poll, named by id or else the chat's current one."""
+    usage = f"poll.usage_{name}"
+    return Form(name, handler, usage, summary, (_poll_id(),), words, moderator, slow=slow)
+
+
 COMMAND = Command(
     "poll",
     "poll.summary",
@@ -242,23 +263,13 @@ COMMAND = Command(
                 Param("choices", "text", "poll.opt_vote_choices", required=True),
             ),
         ),
-        Form(
+        _on_one_poll(
             "withdraw",
             withdraw,
-            "poll.usage_withdraw",
-            summary="poll.form_withdraw",
-            words=("unvote", "retract", "撤回", "撤销"),
-            params=(_poll_id(),),
+            "poll.form_withdraw",
+            ("unvote", "retract", "撤回", "撤销"),
         ),
-        Form(
-            "results",
-            results,
-            "poll.usage_results",
-            summary="discord.poll_results",
-            words=("result", "结果"),
-            slow=True,
-            params=(_poll_id(),),
-        ),
+        _on_one_poll("results", results, "discord.poll_results", ("result", "结果"), slow=True),
         Form(
             "new",
             new_poll,
@@ -276,35 +287,23 @@ COMMAND = Command(
                 Param("public", "flag", "discord.opt_public", dashed=True),
             ),
         ),
-        Form(
+        _on_one_poll(
             "close",
             close_poll,
-            "poll.usage_close",
-            summary="discord.poll_close",
-            words=("end", "stop", "关闭", "结束"),
+            "discord.poll_close",
+            ("end", "stop", "关闭", "结束"),
             moderator=True,
-            params=(_poll_id(),),
         ),
         Form(
             "list", list_polls, "poll.usage_list", summary="discord.poll_list", words=("ls", "列表")
         ),
-        Form(
+        _on_one_poll(
             "voters",
             list_voters,
-            "poll.usage_voters",
-            summary="discord.poll_voters",
-            words=("who", "投票者", "谁投了"),
+            "discord.poll_voters",
+            ("who", "投票者", "谁投了"),
             moderator=True,
-            params=(_poll_id(),),
         ),
-        Form(
-            "export",
-            export_poll,
-            "poll.usage_export",
-            summary="discord.poll_export",
-            words=("csv", "导出"),
-            moderator=True,
-            params=(_poll_id(),),
-        ),
+        _on_one_poll("export", export_poll, "discord.poll_export", ("csv", "导出"), moderator=True),
     ),
 )

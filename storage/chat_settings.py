@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from storage.db import Database
@@ -27,13 +27,25 @@ ChatKey = tuple[str, str]
 MAX_AGE = 2.0
 # Chats remembered at most; the least recently read are forgotten first.
 MAX_CHATS = 4096
+# Chats read by one statement at most: SQLite allows 999 parameters in its oldest builds.
+MAX_BATCH = 500
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Chats of one platform waiting to be read together, and the task that reads them."""
+
+    platform: str
+    chat_ids: list[str] = field(default_factory=list)
+    task: asyncio.Task[dict[str, ChatSettings]] | None = None
 
 
 class SqliteChatSettings:
     """The chat_settings table; each method is one statement, so one transaction.
 
-    Reads are remembered for `max_age` seconds and forgotten by this store's own writes;
-    concurrent reads of one chat share a single statement.
+    Reads are remembered for `max_age` seconds and forgotten by this store's own writes.
+    Reads that miss while the event loop is busy share one statement: a burst of updates
+    from new chats is one trip to aiosqlite's thread, not one per chat.
     """
 
     def __init__(
@@ -47,7 +59,10 @@ class SqliteChatSettings:
         self.max_age = max_age
         self._clock = clock
         self._known: OrderedDict[ChatKey, tuple[float, ChatSettings]] = OrderedDict()
-        self._reading: dict[ChatKey, asyncio.Task[ChatSettings]] = {}
+        # The batch each chat being read is in; a chat is in at most one.
+        self._reading: dict[ChatKey, _Batch] = {}
+        # Per platform, the batch still taking chats (its task has not started yet).
+        self._open: dict[str, _Batch] = {}
 
     async def get(self, platform: str, chat_id: str) -> ChatSettings:
         key = (platform, chat_id)
@@ -55,30 +70,48 @@ class SqliteChatSettings:
         if known is not None and self._clock() - known[0] < self.max_age:
             self._known.move_to_end(key)
             return known[1]
-        reading = self._reading.get(key)
-        if reading is None:
-            reading = self._reading[key] = asyncio.ensure_future(self._read(key))
+        batch = self._reading.get(key)
+        if batch is None:
+            batch = self._open.get(platform)
+            if batch is None or len(batch.chat_ids) >= MAX_BATCH:
+                batch = self._open[platform] = _Batch(platform)
+                batch.task = asyncio.ensure_future(self._read(batch))
+            batch.chat_ids.append(chat_id)
+            self._reading[key] = batch
+        assert batch.task is not None
         # Shielded: a reader that gives up must not cancel the statement the others wait for.
-        return await asyncio.shield(reading)
+        found = await asyncio.shield(batch.task)
+        return found[chat_id]
 
-    async def _read(self, key: ChatKey) -> ChatSettings:
+    async def _read(self, batch: _Batch) -> dict[str, ChatSettings]:
+        # Runs once the chats that missed meanwhile have joined; later ones start a new batch.
+        if self._open.get(batch.platform) is batch:
+            del self._open[batch.platform]
         started = self._clock()
+        keys = [(batch.platform, chat_id) for chat_id in batch.chat_ids]
         try:
-            # One round trip to aiosqlite's thread instead of three (execute, fetchone,
-            # close), and outside the lock, so a request never waits for a vote batch's
-            # commit. One statement on one row cannot see a half-written settings change.
+            # One round trip to aiosqlite's thread, outside the lock, so a request never
+            # waits for a vote batch's commit. One statement cannot see a half-written
+            # settings change.
+            marks = ", ".join("?" * len(batch.chat_ids))
             rows = await self.db.fetch(
-                "SELECT lang, tz FROM chat_settings WHERE platform = ? AND chat_id = ?", key
+                "SELECT lang, tz, chat_id FROM chat_settings "
+                f"WHERE platform = ? AND chat_id IN ({marks})",
+                (batch.platform, *batch.chat_ids),
             )
         finally:
-            if self._reading.get(key) is asyncio.current_task():
-                del self._reading[key]
-        found = ChatSettings(lang=rows[0][0], tz=rows[0][1]) if rows else ChatSettings()
+            for key in keys:
+                if self._reading.get(key) is batch:
+                    del self._reading[key]
+        found = dict.fromkeys(batch.chat_ids, ChatSettings())
+        for lang, tz, chat_id in rows:
+            found[chat_id] = ChatSettings(lang=lang, tz=tz)
         # Remembered now, before a write queued behind this read on the one connection can
         # finish: aiosqlite answers in order, so that write's _forget comes after this.
-        self._known[key] = (started, found)
-        self._known.move_to_end(key)
-        if len(self._known) > MAX_CHATS:
+        for key in keys:
+            self._known[key] = (started, found[key[1]])
+            self._known.move_to_end(key)
+        while len(self._known) > MAX_CHATS:
             self._known.popitem(last=False)
         return found
 

@@ -14,6 +14,7 @@ so it is logged once as possibly lost and raised as PossiblyDelivered, never sen
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import sys
 import time
@@ -21,7 +22,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
 
 from bot.frontend import PossiblyDelivered
@@ -42,11 +43,12 @@ class PatientRateLimiter(AIORateLimiter):
     """Telegram's flood limits for messages, 429s waited out, and outages retried with backoff.
 
     python-telegram-bot's AIORateLimiter throttles every call that names a chat, lookups
-    included; here only calls that post or edit a message are throttled. A 429's retry_after
-    is waited out (by AIORateLimiter, which pauses every call meanwhile) as often as Telegram
-    asks. A 5xx or a network error is retried with capped exponential backoff, except that
-    a send is not repeated after an ambiguous failure (see the module docstring); a 4xx other
-    than 429 is a real answer and is raised at once.
+    included; here only calls that post or edit a message are throttled, and a call no limit
+    applies to skips AIORateLimiter's bookkeeping. A 429's retry_after is waited out (every
+    call paused meanwhile) as often as Telegram asks. A 5xx or a network error is retried
+    with capped exponential backoff, except that a send is not repeated after an ambiguous
+    failure (see the module docstring); a 4xx other than 429 is a real answer and is raised
+    at once.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class PatientRateLimiter(AIORateLimiter):
             max_retries=sys.maxsize - 1,
         )
         self.tuning = tuning
+        self._throttled = bool(tuning.messages_per_second or tuning.messages_per_minute_per_group)
         self.sleep = sleep
         self.clock = clock
 
@@ -76,10 +79,21 @@ class PatientRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         limited = endpoint.startswith(_FLOOD_LIMITED)
+        # No flood limit applies (answerCallbackQuery, lookups; messages when the limits are
+        # off): AIORateLimiter would only wrap the call in empty limiters, which cost about a
+        # tenth of the call. It still waits while a 429 pauses every call.
+        direct = not (limited and self._throttled)
         delay = self.tuning.retry_first_delay
         give_up_at = self.clock() + self.tuning.retry_give_up_after
         while True:
             try:
+                if direct and self._retry_after_event.is_set():
+                    try:
+                        return await callback(*args, **kwargs)
+                    except RetryAfter as error:
+                        await self._wait_out(error)
+                        direct = False  # the full way from now on, as every 429 after this
+                        continue
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data if limited else {}, rate_limit_args
                 )
@@ -100,6 +114,16 @@ class PatientRateLimiter(AIORateLimiter):
                 log.warning("Telegram %s failed (%s); retrying in %.2f s", endpoint, error, delay)
                 await self.sleep(delay)
                 delay = min(delay * 2, self.tuning.retry_max_delay)
+
+    async def _wait_out(self, error: RetryAfter) -> None:
+        """Pause every call for as long as Telegram asked, as AIORateLimiter does."""
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, datetime.timedelta) else float(wait)
+        self._retry_after_event.clear()
+        try:
+            await self.sleep(seconds + 0.1)
+        finally:
+            self._retry_after_event.set()
 
 
 def _not_accepted(error: NetworkError) -> bool:

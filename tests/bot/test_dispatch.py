@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.console import ConsoleUser, ask
-from bot.cooldowns import guarded
+from bot.cooldowns import Cooldowns, Rate, guarded
 from bot.dispatch import dispatch, parse_command
 from handlers.commands import Registry
 from handlers.model import Reply, Request, Services
@@ -109,3 +109,20 @@ async def test_a_chats_settings_are_read_once_per_request(services: Services) ->
     await guarded()(make_request("/help"), counted)
 
     assert counting.reads == 2
+
+
+async def test_a_refusal_to_slow_down_reads_the_chats_settings_once_and_speaks_its_language(
+    services: Services,
+) -> None:
+    counting = CountingChatSettings(services.chat_settings)
+    counted = dataclasses.replace(services, chat_settings=counting)
+    await counting.set_lang("console", "chat-1", "zh")
+    cooldowns = Cooldowns(per_user=Rate(1, 10.0))
+    await guarded(cooldowns)(make_request("/about", locale="en"), counted)
+    reads_before = counting.reads
+
+    refused = await guarded(cooldowns)(make_request("/about", locale="en"), counted)
+
+    assert refused.is_error
+    assert "请稍等几秒" in refused.plain_text()
+    assert counting.reads - reads_before == 1

@@ -93,6 +93,7 @@ async def test_every_command_gets_an_html_reply_in_private_and_in_groups(
 
     (sent,) = fake.sent("sendMessage")
     assert sent["parse_mode"] == "HTML"
+    assert sent["link_preview_options"] == {"is_disabled": True}
     assert message.plain.strip()
     if chat_id == GROUP:
         assert sent["reply_parameters"]["message_id"] > 0

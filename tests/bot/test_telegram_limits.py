@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.tuning import TelegramTuning
@@ -53,6 +53,18 @@ async def test_messages_to_a_group_are_throttled_but_member_lookups_are_not() ->
         await asyncio.wait_for(call(limiter, "getChatMember", Script()), 0.5)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(call(limiter, "sendMessage", Script()), 0.3)
+
+
+async def test_a_429_on_an_unthrottled_call_is_waited_out_before_it_is_sent_again() -> None:
+    time = FakeTime()
+    limiter = PatientRateLimiter(TelegramTuning(), sleep=time.sleep, clock=time.clock)
+    script = Script(RetryAfter(3))
+
+    answered = await call(limiter, "answerCallbackQuery", script)
+
+    assert answered is True
+    assert script.calls == 2
+    assert time.slept == [3.1]
 
 
 async def test_outages_are_retried_with_growing_delays_until_they_pass() -> None:

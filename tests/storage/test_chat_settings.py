@@ -80,6 +80,20 @@ async def test_concurrent_reads_of_one_chat_share_one_statement(db: Database) ->
     assert len([s for s in statements if s.startswith("SELECT lang, tz")]) == 1
 
 
+async def test_reads_of_many_new_chats_at_once_share_one_statement(db: Database) -> None:
+    store = SqliteChatSettings(db, clock=Clock())
+    await written_elsewhere(db, "7", "zh")
+    statements: list[str] = []
+    await db.connection.set_trace_callback(statements.append)
+
+    found = await asyncio.gather(*(store.get("discord", str(chat)) for chat in range(1, 101)))
+    again = await store.get("discord", "7")
+
+    assert found[6] == again == ChatSettings(lang="zh")
+    assert found[:6] + found[7:] == [ChatSettings()] * 99
+    assert len([s for s in statements if s.startswith("SELECT lang, tz")]) == 1
+
+
 async def test_a_write_made_while_a_read_is_in_flight_is_seen_by_the_next_read(
     db: Database,
 ) -> None:
