@@ -1,4 +1,4 @@
-"""The reply language and time zone each chat chose with /settings, in SQLite."""
+"""The reply language and time zone each chat chose with /settings, on either backend."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from storage.db import Database
+from storage.sql import Sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ MAX_AGE = 2.0
 MAX_CHATS = 4096
 
 
-class SqliteChatSettings:
+class ChatSettingsStore:
     """The chat_settings table; each method is one statement, so one transaction.
 
     Reads are remembered for `max_age` seconds and forgotten by this store's own writes;
@@ -38,7 +38,7 @@ class SqliteChatSettings:
 
     def __init__(
         self,
-        db: Database,
+        db: Sql,
         *,
         max_age: float = MAX_AGE,
         clock: Callable[[], float] = time.monotonic,
@@ -67,13 +67,18 @@ class SqliteChatSettings:
             # One round trip to aiosqlite's thread instead of three (execute, fetchone,
             # close), and outside the lock, so a request never waits for a vote batch's
             # commit. One statement on one row cannot see a half-written settings change.
-            rows = await self.db.fetch(
+            rows = await self.db.fetch_all(
                 "SELECT lang, tz FROM chat_settings WHERE platform = ? AND chat_id = ?", key
             )
         finally:
-            if self._reading.get(key) is asyncio.current_task():
+            current = self._reading.get(key) is asyncio.current_task()
+            if current:
                 del self._reading[key]
         found = ChatSettings(lang=rows[0][0], tz=rows[0][1]) if rows else ChatSettings()
+        if not current:
+            # A write of this chat finished while the statement ran (a pool's connections
+            # answer in any order): what it read may predate the write, so it is not kept.
+            return found
         # Remembered now, before a write queued behind this read on the one connection can
         # finish: aiosqlite answers in order, so that write's _forget comes after this.
         self._known[key] = (started, found)
@@ -92,9 +97,9 @@ class SqliteChatSettings:
         self, platform: str, chat_id: str, column: Literal["lang", "tz"], value: str | None
     ) -> None:
         try:
-            async with self.db.transaction() as connection:
+            async with self.db.transaction() as tx:
                 # `column` is one of two literals, never text from a member.
-                await connection.execute(
+                await tx.execute(
                     f"INSERT INTO chat_settings (platform, chat_id, {column}) VALUES (?, ?, ?) "
                     f"ON CONFLICT (platform, chat_id) DO UPDATE SET {column} = excluded.{column}",
                     (platform, chat_id, value),

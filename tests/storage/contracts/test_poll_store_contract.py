@@ -1,6 +1,6 @@
 """The poll store's contract: one vote per person, toggles, expiry, closing and restarts.
 
-Written against storage.contracts.PollStore alone; conftest.py runs it on every backend.
+Written against the store's public methods alone; conftest.py runs it on every backend.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import asyncio
 import pytest
 
 from storage.backends import Stores, open_stores
-from storage.contracts import PollStore
 from storage.polls import (
     DEEPSEEK_POLL_ID,
     ChatHasOpenPoll,
@@ -18,6 +17,7 @@ from storage.polls import (
     NoSuchOption,
     PollClosed,
     PollNotFound,
+    PollStore,
     TooManyChoices,
 )
 from tests.storage.poll_helpers import HOUR, NOW, make_poll, press
