@@ -1,5 +1,4 @@
-"""The market cache in the bot's database, so fetched prices survive a restart and every
-process sharing the database shares them."""
+"""The market cache in the bot's database: fetched prices survive restarts, shared by processes."""
 
 from __future__ import annotations
 
@@ -9,14 +8,18 @@ from datetime import date, datetime
 from storage.sql import Sql
 from storage.timestamps import from_db, to_db
 
-MAX_CHARTS = 200
-
 
 @dataclass(frozen=True, slots=True)
 class CachedLatest:
+    """A latest price as the cache keeps it: the market time it was true, and when fetched."""
+
     price: float
     at: datetime
     fetched_at: datetime
+
+
+# Rendered charts kept at most; the oldest are dropped first.
+MAX_CHARTS = 200
 
 
 class MarketCacheStore:

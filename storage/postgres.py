@@ -8,9 +8,10 @@ resumes by itself once the server is back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -156,18 +157,28 @@ class PostgresDatabase:
         with suppress(Exception):
             await self.pool.release(connection)
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractAsyncContextManager[PostgresTx]:
         """A READ COMMITTED write transaction; writers of the same rows take turns through
         row locks and Tx.serialise."""
         return self._begun()
 
-    def snapshot(self) -> Any:
+    def snapshot(self) -> AbstractAsyncContextManager[PostgresTx]:
         """A read-only REPEATABLE READ transaction: every statement sees one moment."""
         return self._begun(isolation="repeatable_read", readonly=True)
 
     async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]:
-        async with self._begun(readonly=True) as tx:
-            return await tx.fetch_all(sql, parameters)
+        """One statement in autocommit: one round trip (a read sent twice changes nothing, so
+        a connection found dead is replaced and the read sent again, once)."""
+        for attempt in (1, 2):
+            try:
+                async with self.pool.acquire(timeout=CONNECT_TIMEOUT) as connection:
+                    return await PostgresTx(connection).fetch_all(sql, parameters)
+            except BaseException as error:
+                if attempt == 1 and isinstance(typed_error(error), StorageUnavailable):
+                    continue
+                _raise_typed(error)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def schema_version(self) -> int:
         async with self._begun(readonly=True) as tx:
@@ -246,4 +257,9 @@ async def open_postgres(url: ServerUrl, *, migrate: bool = True) -> AsyncIterato
                 raise DatabaseError(f"cannot migrate the database {url}: {error}") from error
         yield database
     finally:
-        await pool.close()
+        try:
+            # A graceful close waits for connections in use; a server gone away must not
+            # hold the bot's shutdown.
+            await asyncio.wait_for(pool.close(), CONNECT_TIMEOUT)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            pool.terminate()

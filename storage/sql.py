@@ -193,17 +193,20 @@ def _join(tokens: list[tuple[str, str]]) -> str:
 
 # -- the migration files -------------------------------------------------------------------
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
 
 @dataclass(frozen=True, slots=True)
 class Migration:
+    """One file of storage/migrations: `NNNN_name.sql`, applied once, in version order."""
+
     version: int
     name: str
     sql: str
 
     def statements(self, dialect: Dialect) -> list[str]:
         return migration_statements(dialect, self.sql)
+
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def migrations() -> tuple[Migration, ...]:
