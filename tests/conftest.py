@@ -187,6 +187,8 @@ def pg_cluster() -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def pg_url(pg_cluster: Cluster) -> str:
-    """A fresh, empty PostgreSQL database of this test alone."""
-    return pg_cluster.fresh_database()
+def pg_url(pg_cluster: Cluster) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of this test alone, dropped after it."""
+    url = pg_cluster.fresh_database()
+    yield url
+    pg_cluster.drop_database(url)

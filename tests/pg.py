@@ -143,11 +143,18 @@ class Cluster:
     def fresh_database(self) -> str:
         """A new, empty database (not migrated); its URL."""
         name = f"test_{os.getpid()}_{next(self._names)}"
-        statement = f'CREATE DATABASE "{name}" TEMPLATE template0'
+        self._admin_now(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database `fresh_database` made (about 8 MB each on disk)."""
+        name = url.rsplit("/", 1)[1]
+        self._admin_now(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin_now(self, statement: str) -> None:
         # On a thread of its own, so async tests (whose loop is running) may call it too.
         with ThreadPoolExecutor(max_workers=1) as worker:
             worker.submit(asyncio.run, self._admin(statement)).result()
-        return self.url(name)
 
     async def _admin(self, statement: str) -> None:
         connection = await asyncpg.connect(self.url(), timeout=10)
