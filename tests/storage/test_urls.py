@@ -61,3 +61,15 @@ async def test_a_server_that_cannot_be_reached_is_a_database_error_without_the_p
         assert "dsbot:***@127.0.0.1" in str(raised.value)
         assert secret not in str(raised.value)
     assert PASSWORD not in caplog.text and "not-the-Pa55word" not in caplog.text
+
+
+def test_dsbot_database_from_the_environment_is_read_as_a_server_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DSBOT_DATABASE", URL)
+
+    chosen = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert isinstance(chosen.dsbot_database, ServerUrl)
+    assert chosen.dsbot_database.secret() == URL
+    assert "hunter2" not in repr(chosen)
