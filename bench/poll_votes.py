@@ -34,8 +34,7 @@ from bot.cooldowns import guarded
 from bot.services import build_services
 from handlers.model import Reply, Request, Services
 from handlers.poll_view import labels_of
-from storage.chat_settings import SqliteChatSettings
-from storage.db import open_database
+from storage.db import Database, open_database
 from storage.poll_privacy import SECRET_KEY, voter_key, voter_secret
 from storage.polls import DEEPSEEK_POLL_ID
 
@@ -143,9 +142,9 @@ async def one_press(services: Services, voter: int, round_: int) -> Reply:
 
 def sqlite_connection(services: Services) -> aiosqlite.Connection:
     """The connection under the SQLite stores: the bench counts the transactions on it."""
-    store = services.chat_settings
-    assert isinstance(store, SqliteChatSettings), "the bench runs on SQLite"
-    return store.db.connection
+    db = services.chat_settings.db
+    assert isinstance(db, Database), "the bench runs on SQLite"
+    return db.connection
 
 
 async def grouped(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Side:

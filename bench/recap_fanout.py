@@ -41,9 +41,9 @@ from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.tuning import TelegramTuning
 from handlers.model import Lang
 from handlers.recap import TICKERS
-from storage.contracts import MarketCacheStore
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
+from storage.market_cache import MarketCacheStore
 from storage.subscriptions import Schedule
 from storage.trading_calendar import nyse_calendar
 from storage.yahoo import reset_yfinance_state

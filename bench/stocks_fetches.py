@@ -30,9 +30,9 @@ from bot.cooldowns import guarded
 from bot.services import build_services
 from handlers.i18n import text
 from handlers.model import Reply, Request
-from storage.contracts import MarketCacheStore
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
+from storage.market_cache import MarketCacheStore
 from storage.yahoo import YahooClient, reset_yfinance_state
 from tests.fakes.yahoo import (
     Bar,

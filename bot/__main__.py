@@ -18,6 +18,7 @@ from bot.services import build_services
 from storage.backup import BackupRefused, backup_database
 from storage.db import DatabaseError
 from storage.facts import DatasetError
+from storage.urls import ServerUrl
 
 log = logging.getLogger("dsbot")
 
@@ -124,6 +125,12 @@ async def _discord_sync(settings: Settings, options: argparse.Namespace) -> int:
 
 
 def _db_backup(settings: Settings, options: argparse.Namespace) -> int:
+    if isinstance(settings.dsbot_database, ServerUrl):
+        sys.stderr.write(
+            "dsbot: db backup copies a SQLite file; back up PostgreSQL with pg_dump "
+            "(docs/postgresql.md)\n"
+        )
+        return EXIT_CONFIG
     try:
         done = backup_database(settings.dsbot_database, options.path, overwrite=options.force)
     except BackupRefused as error:

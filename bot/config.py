@@ -12,17 +12,22 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.timezones import parse_zone
+from storage.urls import DatabaseLocation, database_location, redact
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", arbitrary_types_allowed=True
+    )
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
     discord_bot_token: SecretStr | None = None
     # A Discord role (name or id) whose members count as moderators besides Manage Server.
     dsbot_discord_mod_role: str | None = None
-    dsbot_database: Path = Path("dsbot.sqlite3")
+    # A file (SQLite, the default) or postgresql://user:password@host:port/dbname; a URL is
+    # kept as a ServerUrl, whose str() and repr() hide the password.
+    dsbot_database: DatabaseLocation = Path("dsbot.sqlite3")
     dsbot_market: Literal["live", "offline"] = "live"
     # Seconds a fetched latest price is served before Yahoo is asked again.
     dsbot_market_ttl: float = Field(default=60.0, gt=0, le=86_400)
@@ -49,6 +54,13 @@ class Settings(BaseSettings):
     def _host_and_port(cls, value: str | None) -> str | None:
         if value is not None:
             parse_listen(value)
+        return value
+
+    @field_validator("dsbot_database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        if isinstance(value, str):
+            return database_location(value.strip())
         return value
 
     @field_validator("dsbot_log_level", mode="before")
@@ -91,6 +103,6 @@ def setting_problems(error: ValidationError) -> list[str]:
             lines.append(f"{name}: {message}")
             continue
         value = problem.get("input")
-        shown = "" if "TOKEN" in name or not isinstance(value, str) else f'"{value[:40]}" '
+        shown = "" if "TOKEN" in name or not isinstance(value, str) else f'"{redact(value)[:40]}" '
         lines.append(f"{name}: {shown}is not allowed: {message[:1].lower()}{message[1:]}")
     return lines

@@ -19,7 +19,7 @@ from handlers.i18n import pick_lang, text
 from handlers.model import Lang, Reply, Request, Services, UserError
 from handlers.timezones import parse_zone
 from handlers.user_text import normalised, without_invisible
-from storage.db import StorageBusy, StorageFull
+from storage.sql import StorageBusy, StorageError, StorageFull, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,11 @@ async def chat_context(request: Request, services: Services) -> tuple[Lang, Zone
     zone: ZoneInfo = services.default_tz
     try:
         chosen = await services.chat_settings.get(request.platform, request.chat_id)
+    except StorageError as error:
+        # An outage is answered by the command itself; its traceback would say nothing more.
+        log.warning(
+            "could not read chat settings for %s/%s: %s", request.platform, request.chat_id, error
+        )
     except Exception:
         log.exception("could not read chat settings for %s/%s", request.platform, request.chat_id)
     else:
@@ -128,6 +133,12 @@ async def dispatch(request: Request, services: Services) -> Reply:
         # Another process (a backup, an admin's sqlite3 shell) holds the write lock.
         log.warning("database busy on %s command=%r: %s", request.platform, request.command, error)
         return Reply(parts=(text(lang, "core.busy"),), ephemeral=True, is_error=True)
+    except StorageUnavailable as error:
+        # The database server is restarting or unreachable; the pool reconnects by itself.
+        log.warning(
+            "database unavailable on %s command=%r: %s", request.platform, request.command, error
+        )
+        return Reply(parts=(text(lang, "core.storage_unavailable"),), ephemeral=True, is_error=True)
     except StorageFull as error:
         log.error("database full on %s command=%r: %s", request.platform, request.command, error)
         return Reply(parts=(text(lang, "core.storage_full"),), ephemeral=True, is_error=True)

@@ -13,9 +13,9 @@ from handlers.commands import Registry
 from handlers.model import Services
 from handlers.registry import REGISTRY
 from storage.backends import open_stores
-from storage.contracts import MarketCacheStore
 from storage.facts import Facts, load_facts
 from storage.market import MarketData
+from storage.market_cache import MarketCacheStore
 
 Clock = Callable[[], datetime]
 # Builds the market data service over the cache store the backend opened.
@@ -29,8 +29,10 @@ def utc_now() -> datetime:
 def market_data(
     settings: Settings, facts: Facts, cache: MarketCacheStore, clock: Clock = utc_now
 ) -> MarketData:
-    """yfinance's caches go next to the database, never into a home directory."""
-    data_dir = Path(settings.dsbot_database).expanduser().resolve().parent
+    """yfinance's caches go next to the database file (the working directory for a database
+    server), never into a home directory."""
+    location = settings.dsbot_database
+    data_dir = location.expanduser().resolve().parent if isinstance(location, Path) else Path.cwd()
     return MarketData(
         facts,
         cache,

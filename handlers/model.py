@@ -12,15 +12,13 @@ from storage.poll_model import Platform
 
 if TYPE_CHECKING:
     from handlers.commands import Registry
-    from storage.contracts import (
-        BotStateStore,
-        ChatSettingsStore,
-        MarketCacheStore,
-        PollStore,
-        SubscriptionStore,
-    )
+    from storage.bot_state import BotStateStore
+    from storage.chat_settings import ChatSettingsStore
     from storage.facts import Facts
     from storage.market import MarketData
+    from storage.market_cache import MarketCacheStore
+    from storage.polls import PollStore
+    from storage.subscriptions import SubscriptionStore
 
 ChatKind = Literal["private", "group"]
 Lang = Literal["en", "zh"]
@@ -189,8 +187,8 @@ class Events:
 class Services:
     """Long-lived resources, built once by bot.services.build_services for every handler.
 
-    The stores are typed by their contracts (storage/contracts.py): handlers and front ends
-    use them and never build one, so the backend behind them can change.
+    Each store is written once over the neutral SQL layer (storage/sql.py): handlers and
+    front ends use them and never build one, so the backend behind them can change.
     """
 
     facts: Facts

@@ -1,4 +1,4 @@
-"""The one seam where a database URL becomes the set of stores the bot runs on."""
+"""The one seam where a database setting becomes the set of stores the bot runs on."""
 
 from __future__ import annotations
 
@@ -8,25 +8,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.bot_state import SqliteBotState
-from storage.chat_settings import SqliteChatSettings
-from storage.contracts import (
-    BotStateStore,
-    ChatSettingsStore,
-    MarketCacheStore,
-    PollStore,
-    SubscriptionStore,
-)
-from storage.db import Database, open_database
-from storage.market_cache import SqliteMarketCache
-from storage.polls import SqlitePollStore
-from storage.subscriptions import SqliteSubscriptions
+from storage.bot_state import BotStateStore
+from storage.chat_settings import ChatSettingsStore
+from storage.db import open_database
+from storage.market_cache import MarketCacheStore
+from storage.polls import PollStore
+from storage.sql import Sql
+from storage.subscriptions import SubscriptionStore
+from storage.urls import ServerUrl, is_server_url
 
 
 @dataclass(frozen=True, slots=True)
 class Stores:
-    """Every store of one backend, all over the same database."""
+    """Every store, all over the same database of either backend."""
 
+    db: Sql
     polls: PollStore
     subscriptions: SubscriptionStore
     chat_settings: ChatSettingsStore
@@ -34,13 +30,14 @@ class Stores:
     market_cache: MarketCacheStore
 
 
-def sqlite_stores(db: Database) -> Stores:
+def stores_over(db: Sql) -> Stores:
     return Stores(
-        polls=SqlitePollStore(db),
-        subscriptions=SqliteSubscriptions(db),
-        chat_settings=SqliteChatSettings(db),
-        bot_state=SqliteBotState(db),
-        market_cache=SqliteMarketCache(db),
+        db=db,
+        polls=PollStore(db),
+        subscriptions=SubscriptionStore(db),
+        chat_settings=ChatSettingsStore(db),
+        bot_state=BotStateStore(db),
+        market_cache=MarketCacheStore(db),
     )
 
 
@@ -53,15 +50,33 @@ def sqlite_path(url: str | Path) -> str | Path:
         return rest.removeprefix("//")
     if "://" in url:
         scheme = url.split("://", 1)[0]
-        raise ValueError(f"no storage backend for {scheme!r} URLs (only SQLite for now)")
+        raise ValueError(f"no storage backend for {scheme!r} URLs (SQLite paths or postgresql://)")
     return url
 
 
 @asynccontextmanager
-async def open_stores(url: str | Path, *, migrate: bool = True) -> AsyncIterator[Stores]:
+async def open_sql(url: str | Path | ServerUrl, *, migrate: bool = True) -> AsyncIterator[Sql]:
+    """Open (creating and migrating) the database `url` names: a PostgreSQL URL or a file."""
+    if is_server_url(url):
+        # Imported here, so the SQLite path never loads asyncpg (start-up time).
+        from storage.postgres import open_postgres
+
+        server = url if isinstance(url, ServerUrl) else ServerUrl(str(url))
+        async with open_postgres(server, migrate=migrate) as db:
+            yield db
+        return
+    assert not isinstance(url, ServerUrl)
+    async with open_database(sqlite_path(url), migrate=migrate) as sqlite:
+        yield sqlite
+
+
+@asynccontextmanager
+async def open_stores(
+    url: str | Path | ServerUrl, *, migrate: bool = True
+) -> AsyncIterator[Stores]:
     """Open (creating and migrating) the database `url` names and hand out its stores."""
-    async with open_database(sqlite_path(url), migrate=migrate) as db:
-        stores = sqlite_stores(db)
+    async with open_sql(url, migrate=migrate) as db:
+        stores = stores_over(db)
         if migrate:
             await stores.polls.prepare(datetime.now(UTC))
         yield stores

@@ -1,4 +1,4 @@
-"""The reply language and time zone each chat chose with /settings, in SQLite."""
+"""The reply language and time zone each chat chose with /settings, on either backend."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from storage.db import Database
+from storage.sql import Sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class _Batch:
     task: asyncio.Task[dict[str, ChatSettings]] | None = None
 
 
-class SqliteChatSettings:
+class ChatSettingsStore:
     """The chat_settings table; each method is one statement, so one transaction.
 
     Reads are remembered for `max_age` seconds and forgotten by this store's own writes.
@@ -50,7 +50,7 @@ class SqliteChatSettings:
 
     def __init__(
         self,
-        db: Database,
+        db: Sql,
         *,
         max_age: float = MAX_AGE,
         clock: Callable[[], float] = time.monotonic,
@@ -90,25 +90,27 @@ class SqliteChatSettings:
         started = self._clock()
         keys = [(batch.platform, chat_id) for chat_id in batch.chat_ids]
         try:
-            # One round trip to aiosqlite's thread, outside the lock, so a request never
-            # waits for a vote batch's commit. One statement cannot see a half-written
-            # settings change.
+            # One round trip, outside the lock, so a request never waits for a vote batch's
+            # commit. One statement cannot see a half-written settings change.
             marks = ", ".join("?" * len(batch.chat_ids))
-            rows = await self.db.fetch(
+            rows = await self.db.fetch_all(
                 "SELECT lang, tz, chat_id FROM chat_settings "
                 f"WHERE platform = ? AND chat_id IN ({marks})",
                 (batch.platform, *batch.chat_ids),
             )
         finally:
-            for key in keys:
-                if self._reading.get(key) is batch:
-                    del self._reading[key]
+            # A chat no longer read by this batch had a write finish while the statement ran
+            # (a pool's connections answer in any order): what it read may predate the write,
+            # so it is returned but not kept.
+            current = [key for key in keys if self._reading.get(key) is batch]
+            for key in current:
+                del self._reading[key]
         found = dict.fromkeys(batch.chat_ids, ChatSettings())
         for lang, tz, chat_id in rows:
             found[chat_id] = ChatSettings(lang=lang, tz=tz)
         # Remembered now, before a write queued behind this read on the one connection can
         # finish: aiosqlite answers in order, so that write's _forget comes after this.
-        for key in keys:
+        for key in current:
             self._known[key] = (started, found[key[1]])
             self._known.move_to_end(key)
         while len(self._known) > MAX_CHATS:
@@ -125,9 +127,9 @@ class SqliteChatSettings:
         self, platform: str, chat_id: str, column: Literal["lang", "tz"], value: str | None
     ) -> None:
         try:
-            async with self.db.transaction() as connection:
+            async with self.db.transaction() as tx:
                 # `column` is one of two literals, never text from a member.
-                await connection.execute(
+                await tx.execute(
                     f"INSERT INTO chat_settings (platform, chat_id, {column}) VALUES (?, ?, ?) "
                     f"ON CONFLICT (platform, chat_id) DO UPDATE SET {column} = excluded.{column}",
                     (platform, chat_id, value),

@@ -1,86 +1,103 @@
-"""One aiosqlite connection: its transactions and its versioned schema, nothing else.
+"""The SQLite backend of storage/sql.py: one aiosqlite connection, its transactions and schema.
 
-The schema lives in `migrations/NNNN_name.sql`; each file runs once, in order, inside one
-transaction, and `PRAGMA user_version` records the last one applied. The stores (polls,
-subscriptions, chat settings, bot state, market cache) are small classes over the same
-connection, each in its own module, each implementing its Protocol in storage/contracts.py.
+The schema is the shared history in `migrations/NNNN_name.sql`; each file runs once, in
+order, in one write transaction, and `PRAGMA user_version` records the last one applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
+
+from storage.sql import (
+    DatabaseError,
+    Dialect,
+    Row,
+    StorageBusy,
+    StorageFull,
+    StorageUnavailable,
+    migrations,
+    pending,
+)
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-
-class DatabaseError(Exception):
-    """The database file cannot be used (corrupt, not a database, or newer than this code)."""
-
-
-class StorageBusy(Exception):
-    """Another process held the write lock past the busy timeout; nothing was written."""
-
-
-class StorageFull(Exception):
-    """The disk (or the database's size limit) is full; the transaction was rolled back."""
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "Database",
+    "DatabaseError",
+    "StorageBusy",
+    "StorageFull",
+    "StorageUnavailable",
+    "migrations",
+    "open_database",
+    "typed_error",
+]
 
 
 def typed_error(error: sqlite3.Error) -> Exception:
-    """StorageBusy or StorageFull for the faults a user can be told about; else `error`."""
+    """StorageBusy, StorageFull or StorageUnavailable for the faults a user can be told
+    about; else `error`."""
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return StorageBusy(str(error))
     if primary == sqlite3.SQLITE_FULL:
         return StorageFull(str(error))
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        # The file's disk went away (an unmounted volume, a network share down).
+        return StorageUnavailable(str(error))
     return error
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
+class SqliteTx:
+    """The neutral Tx over the one aiosqlite connection, inside a transaction already begun."""
 
+    __slots__ = ("connection",)
 
-def migrations() -> tuple[Migration, ...]:
-    """Every migration shipped with the package, in version order."""
-    found: list[Migration] = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda migration: migration.version)
-    versions = [migration.version for migration in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
-    return tuple(found)
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def execute(self, sql: str, parameters: Sequence[object] = ()) -> int:
+        cursor = await self.connection.execute(sql, parameters)
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        await self.connection.executemany(sql, rows)
+
+    async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]:
+        return [tuple(row) for row in await self.connection.execute_fetchall(sql, parameters)]
+
+    async def fetch_one(self, sql: str, parameters: Sequence[object] = ()) -> Row | None:
+        rows = await self.fetch_all(sql, parameters)
+        return rows[0] if rows else None
+
+    async def serialise(self, *keys: str) -> None:
+        # BEGIN IMMEDIATE took the database's one write lock already.
+        return None
 
 
 class Database:
     """The bot's SQLite database. `lock` serialises transactions on the one connection."""
 
+    dialect: Dialect = "sqlite"
+
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.connection = connection
         self.lock = asyncio.Lock()
+        self._tx = SqliteTx(connection)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[SqliteTx]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; one at a time.
 
         A write lock held elsewhere past the busy timeout raises StorageBusy, a full disk
@@ -92,7 +109,7 @@ class Database:
             except sqlite3.Error as error:
                 raise typed_error(error) from error
             try:
-                yield self.connection
+                yield self._tx
                 # Inside the try: a COMMIT that fails (disk full) leaves the transaction
                 # open, and the next BEGIN on this connection would fail too.
                 await self.connection.commit()
@@ -105,7 +122,7 @@ class Database:
                 raise
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def snapshot(self) -> AsyncIterator[SqliteTx]:
         """A read transaction that never sees another transaction half written.
 
         Every store shares the one connection, so a read outside the lock would run inside
@@ -114,17 +131,23 @@ class Database:
         async with self.lock:
             await self.connection.execute("BEGIN")
             try:
-                yield self.connection
+                yield self._tx
             finally:
                 await self.connection.execute("COMMIT")
 
-    async def fetch(self, sql: str, parameters: Sequence[object] = ()) -> list[Sequence[Any]]:
+    async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]:
         """Every row of one read statement: its own transaction, one trip to the thread.
 
         Stepped to the end on aiosqlite's thread in one go, so no other transaction on the
         connection can begin half way through it.
         """
-        return [tuple(row) for row in await self.connection.execute_fetchall(sql, parameters)]
+        try:
+            return [tuple(row) for row in await self.connection.execute_fetchall(sql, parameters)]
+        except sqlite3.Error as error:
+            typed = typed_error(error)
+            if typed is error:
+                raise
+            raise typed from error
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:
@@ -132,23 +155,22 @@ class Database:
         return int(row[0]) if row else 0
 
     async def migrate(self, target: int | None = None) -> int:
-        """Apply every migration newer than the database, up to `target`; returns the version."""
+        """Apply every migration newer than the database, up to `target`; returns the version.
+
+        Each one runs under the write lock and checks the version again inside it, so
+        processes starting together on one file apply each migration once.
+        """
         current = await self.schema_version()
-        known = migrations()
-        if current > len(known):
-            raise DatabaseError(
-                f"the database is at schema version {current}, newer than this dsbot "
-                f"({len(known)}); upgrade dsbot"
-            )
-        for migration in known:
-            if migration.version <= current or (target is not None and migration.version > target):
-                continue
-            log.info("applying migration %s", migration.name)
-            # executescript commits first, so the script carries its own BEGIN/COMMIT.
-            await self.connection.executescript(
-                f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
-            )
-            current = migration.version
+        for migration in pending(current, target):
+            async with self.transaction() as tx:
+                current = await self.schema_version()
+                if current >= migration.version:
+                    continue
+                log.info("applying migration %s", migration.name)
+                for statement in migration.statements(self.dialect):
+                    await tx.execute(statement)
+                await tx.execute(f"PRAGMA user_version = {migration.version}")
+                current = migration.version
         return current
 
 
@@ -167,13 +189,13 @@ async def _check_integrity(connection: aiosqlite.Connection) -> None:
 @asynccontextmanager
 async def open_database(path: str | Path, *, migrate: bool = True) -> AsyncIterator[Database]:
     """Open (creating if needed) and migrate the database; `":memory:"` for tests."""
-    pending = aiosqlite.connect(str(path), isolation_level=None)
+    pending_connection = aiosqlite.connect(str(path), isolation_level=None)
     try:
-        connection = await pending
+        connection = await pending_connection
     except sqlite3.Error as error:
         # aiosqlite queues its worker thread's stop but does not wait for it: the worker
         # would then answer into a closed event loop ("Event loop is closed" from a thread).
-        worker = getattr(pending, "_thread", None)
+        worker = getattr(pending_connection, "_thread", None)
         if isinstance(worker, threading.Thread):
             await asyncio.to_thread(worker.join)
         raise DatabaseError(f"cannot open the database {path}: {error}") from error

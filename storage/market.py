@@ -27,9 +27,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar, cast
 
-from storage.contracts import MarketCacheStore
 from storage.facts import Facts
-from storage.market_cache import CachedLatest
+from storage.market_cache import CachedLatest, MarketCacheStore
 from storage.market_values import (
     UNAVAILABLE,
     UNKNOWN,

@@ -62,6 +62,8 @@ def choice_indexes(bits: int) -> frozenset[int]:
 
 @dataclass(frozen=True, slots=True)
 class PollOption:
+    """One answer of a poll; only the bot's own polls carry a Chinese label."""
+
     index: int
     label: str
     label_zh: str | None = None

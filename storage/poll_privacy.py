@@ -14,8 +14,7 @@ import hmac
 import secrets
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Tx
 from storage.timestamps import to_db
 
 SECRET_KEY = "poll_voter_secret"
@@ -27,27 +26,25 @@ def voter_key(secret: bytes, poll_id: int, platform: str, user_id: str) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-async def voter_secret(connection: aiosqlite.Connection, now: datetime) -> bytes:
+async def voter_secret(tx: Tx, now: datetime) -> bytes:
     """The installation's secret, created (and the older rows rewritten) on first use.
 
-    Runs inside the caller's write transaction, so two processes cannot both create one.
+    Runs inside the caller's write transaction, serialised with every other process's
+    (PostgreSQL's transactions may run side by side), so only one can create it.
     """
-    rows = list(
-        await connection.execute_fetchall(
-            "SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,)
-        )
-    )
-    if rows:
-        return bytes.fromhex(str(rows[0][0]))
+    row = await tx.fetch_one("SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,))
+    if row is None:
+        await tx.serialise(SECRET_KEY)
+        row = await tx.fetch_one("SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,))
+    if row is not None:
+        return bytes.fromhex(str(row[0]))
     secret = secrets.token_bytes(SECRET_BYTES)
-    await connection.execute(
+    await tx.execute(
         "INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?)",
         (SECRET_KEY, secret.hex(), to_db(now)),
     )
-    raw = list(
-        await connection.execute_fetchall("SELECT poll_id, platform, user_id FROM poll_votes")
-    )
-    await connection.executemany(
+    raw = await tx.fetch_all("SELECT poll_id, platform, user_id FROM poll_votes")
+    await tx.executemany(
         "UPDATE poll_votes SET user_id = ?, voter_name = NULL "
         "WHERE poll_id = ? AND platform = ? AND user_id = ?",
         [

@@ -1,10 +1,8 @@
-"""Reading polls and tallies from SQLite, inside a transaction the caller holds."""
+"""Reading polls and tallies, on either backend, inside a transaction the caller holds."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-import aiosqlite
 
 from storage.poll_model import (
     DEEPSEEK_POLL_ID,
@@ -18,6 +16,7 @@ from storage.poll_model import (
     Tally,
     choice_indexes,
 )
+from storage.sql import Tx
 from storage.timestamps import from_db, optional_from_db, to_db
 
 _POLL_COLUMNS = (
@@ -26,18 +25,13 @@ _POLL_COLUMNS = (
 )
 
 
-async def load_poll(connection: aiosqlite.Connection, poll_id: int) -> Poll | None:
-    rows = list(
-        await connection.execute_fetchall(
-            f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,)
-        )
-    )
-    if not rows:
+async def load_poll(tx: Tx, poll_id: int) -> Poll | None:
+    row = await tx.fetch_one(f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,))
+    if row is None:
         return None
-    row = rows[0]
     options = tuple(
         PollOption(int(index), str(label), label_zh)
-        for index, label, label_zh in await connection.execute_fetchall(
+        for index, label, label_zh in await tx.fetch_all(
             "SELECT idx, label, label_zh FROM poll_options WHERE poll_id = ? ORDER BY idx",
             (poll_id,),
         )
@@ -59,12 +53,12 @@ async def load_poll(connection: aiosqlite.Connection, poll_id: int) -> Poll | No
     )
 
 
-async def tally(connection: aiosqlite.Connection, poll: Poll) -> Tally:
+async def tally(tx: Tx, poll: Poll) -> Tally:
     width = len(poll.options)
     counts = [0] * width
     per_platform: dict[str, list[int]] = {}
     voters_per_platform: dict[str, int] = {}
-    rows = await connection.execute_fetchall(
+    rows = await tx.fetch_all(
         "SELECT platform, choices, COUNT(*) FROM poll_votes WHERE poll_id = ? "
         "GROUP BY platform, choices",
         (poll.id,),
@@ -90,7 +84,7 @@ async def tally(connection: aiosqlite.Connection, poll: Poll) -> Tally:
 
 
 async def current_poll(
-    connection: aiosqlite.Connection,
+    tx: Tx,
     platform: str,
     chat_id: str,
     now: datetime,
@@ -98,58 +92,49 @@ async def current_poll(
 ) -> tuple[Poll, Tally]:
     """The chat's open poll, else its newest poll if that ended less than `closed_within`
     ago, else the DeepSeek poll, with its tally."""
-    async with connection.execute(
+    row = await tx.fetch_one(
         "SELECT id FROM polls WHERE platform = ? AND chat_id = ? AND closed_at IS NULL "
         "AND (closes_at IS NULL OR closes_at > ?) ORDER BY id DESC LIMIT 1",
         (platform, chat_id, to_db(now)),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is None and closed_within > timedelta(0):
-        async with connection.execute(
+        newest = await tx.fetch_one(
             "SELECT id FROM polls WHERE platform = ? AND chat_id = ? ORDER BY id DESC LIMIT 1",
             (platform, chat_id),
-        ) as cursor:
-            newest = await cursor.fetchone()
+        )
         if newest is not None:
-            own = await load_poll(connection, int(newest[0]))
+            own = await load_poll(tx, int(newest[0]))
             ended = own.ended_at(now) if own is not None else None
             if own is not None and ended is not None and ended > now - closed_within:
-                return own, await tally(connection, own)
-    poll = await load_poll(connection, int(row[0]) if row else DEEPSEEK_POLL_ID)
+                return own, await tally(tx, own)
+    poll = await load_poll(tx, int(row[0]) if row else DEEPSEEK_POLL_ID)
     if poll is None:
         raise PollNotFound("the DeepSeek poll is missing from the database")
-    return poll, await tally(connection, poll)
+    return poll, await tally(tx, poll)
 
 
-async def chat_summaries(
-    connection: aiosqlite.Connection, platform: str, chat_id: str, limit: int
-) -> list[PollSummary]:
+async def chat_summaries(tx: Tx, platform: str, chat_id: str, limit: int) -> list[PollSummary]:
     """The chat's newest polls, then the global ones, each with its number of voters."""
-    async with connection.execute(
-        "SELECT id FROM (SELECT id FROM polls WHERE platform = ? AND chat_id = ? "
-        "ORDER BY id DESC LIMIT ?) UNION ALL "
-        "SELECT id FROM (SELECT id FROM polls WHERE platform IS NULL ORDER BY id)",
+    own = await tx.fetch_all(
+        "SELECT id FROM polls WHERE platform = ? AND chat_id = ? ORDER BY id DESC LIMIT ?",
         (platform, chat_id, limit),
-    ) as cursor:
-        ids = [int(row[0]) for row in await cursor.fetchall()]
+    )
+    shared = await tx.fetch_all("SELECT id FROM polls WHERE platform IS NULL ORDER BY id")
     summaries = []
-    for poll_id in ids:
-        poll = await load_poll(connection, poll_id)
+    for (poll_id,) in [*own, *shared]:
+        poll = await load_poll(tx, int(poll_id))
         if poll is None:
             continue
-        async with connection.execute(
-            "SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await tx.fetch_one("SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,))
         summaries.append(PollSummary(poll, int(row[0]) if row else 0))
     return summaries
 
 
-async def public_voters(connection: aiosqlite.Connection, poll: Poll) -> list[PollVoter]:
+async def public_voters(tx: Tx, poll: Poll) -> list[PollVoter]:
     """Who voted for what in a public poll, by display name; nobody for an anonymous one."""
     if not poll.public:
         return []
-    rows = await connection.execute_fetchall(
+    rows = await tx.fetch_all(
         "SELECT voter_name, platform, choices FROM poll_votes "
         "WHERE poll_id = ? AND voter_name IS NOT NULL ORDER BY voted_at, voter_name",
         (poll.id,),

@@ -1,9 +1,11 @@
-"""Votes in SQLite, with concurrent votes committed together (a group commit).
+"""Votes, with concurrent votes committed together (a group commit), on either backend.
 
 Every vote waiting while a transaction is being written is applied in the next single
-transaction, and each voter hears back only after that transaction has committed. SQLite's
-cost is the commit (an fsync with synchronous=FULL), so a burst of N votes costs a handful
-of commits instead of N, and nothing is acknowledged early.
+transaction, and each voter hears back only after that transaction has committed. The cost
+is the commit (an fsync with SQLite's synchronous=FULL, a WAL flush and a round trip on
+PostgreSQL), so a burst of N votes costs a handful of commits instead of N, and nothing is
+acknowledged early. Processes sharing a PostgreSQL database take turns per poll
+(Tx.serialise), so a vote or a redelivered press is judged against every committed one.
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-import aiosqlite
-
-from storage.db import Database, StorageBusy
 from storage.poll_model import (
     NoSuchOption,
     Poll,
@@ -31,6 +30,7 @@ from storage.poll_model import (
 )
 from storage.poll_privacy import voter_key, voter_secret
 from storage.poll_reads import load_poll, tally
+from storage.sql import Row, Sql, StorageError, Tx
 from storage.timestamps import to_db
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class _Pending:
 class GroupCommit:
     """Queues votes and writes every vote waiting in one transaction, one after the other."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Sql) -> None:
         self.db = db
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
@@ -96,8 +96,9 @@ class GroupCommit:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             outcomes = await self._apply(batch)
-        except StorageBusy as error:
-            # Retried one by one, each vote would wait out the busy timeout again.
+        except StorageError as error:
+            # Retried one by one, each vote would wait out the busy timeout (or the outage)
+            # again; none of them was acknowledged, so every voter hears of the fault.
             for pending in batch:
                 _settle(pending.future, error)
             return
@@ -118,16 +119,16 @@ class GroupCommit:
     async def _apply(self, batch: list[_Pending]) -> list[VoteOutcome | PollError]:
         ops = [pending.op for pending in batch]
         now = max(op.now for op in ops)
-        async with self.db.transaction() as connection:
-            secret = self._secret or await voter_secret(connection, now)
-            held = await _apply_votes(connection, ops, secret)
+        async with self.db.transaction() as tx:
+            secret = self._secret or await voter_secret(tx, now)
+            held = await _apply_votes(tx, ops, secret)
             if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
-                await connection.execute(
+                await tx.execute(
                     "DELETE FROM poll_presses WHERE pressed_at < ?", (to_db(now - PRESS_MEMORY),)
                 )
                 self._pruned_at = now
             touched = {item[0].id: item[0] for item in held if not isinstance(item, PollError)}
-            tallies = {poll_id: await tally(connection, poll) for poll_id, poll in touched.items()}
+            tallies = {poll_id: await tally(tx, poll) for poll_id, poll in touched.items()}
         # Remembered only once committed: a rolled-back first secret was never stored.
         self._secret = secret
         self.batches += 1
@@ -138,6 +139,11 @@ class GroupCommit:
             else VoteOutcome(item[0], item[1], item[2], tallies[item[0].id])
             for item in held
         ]
+
+
+def poll_key(poll_id: int) -> str:
+    """What writers of one poll serialise on (votes, closing), across processes."""
+    return f"poll:{poll_id}"
 
 
 def _settle(
@@ -156,18 +162,25 @@ def _chunks(items: Sequence[tuple[object, ...]]) -> Iterable[Sequence[tuple[obje
         yield items[start : start + _CHUNK]
 
 
+def _values(width: int, count: int, first: str) -> str:
+    # The first row's casts give VALUES its column types: PostgreSQL reads bare parameters
+    # there as text, and a poll id is a number.
+    rest = "(" + ", ".join("?" * width) + ")"
+    return ", ".join([first, *[rest] * (count - 1)])
+
+
 async def _fetch_matching(
-    connection: aiosqlite.Connection, select: str, columns: str, keys: Sequence[tuple[object, ...]]
-) -> list[aiosqlite.Row]:
-    """Rows whose `columns` equal one of `keys`: one statement per chunk, not one per key."""
-    rows: list[aiosqlite.Row] = []
+    tx: Tx, select: str, columns: str, first: str, keys: Sequence[tuple[object, ...]]
+) -> list[Row]:
+    """Rows whose `columns` equal one of `keys`: one statement per chunk, not one per key.
+
+    `first` is the first row of placeholders, cast to the columns' types."""
+    rows: list[Row] = []
     for chunk in _chunks(keys):
-        placeholders = ", ".join("(" + ", ".join("?" * len(key)) + ")" for key in chunk)
         parameters = [value for key in chunk for value in key]
+        values = _values(len(chunk[0]), len(chunk), first)
         rows.extend(
-            await connection.execute_fetchall(
-                f"{select} WHERE ({columns}) IN (VALUES {placeholders})", parameters
-            )
+            await tx.fetch_all(f"{select} WHERE ({columns}) IN (VALUES {values})", parameters)
         )
     return rows
 
@@ -186,17 +199,20 @@ def _check(poll: Poll | None, op: VoteOp) -> Poll:
 
 
 async def _apply_votes(
-    connection: aiosqlite.Connection, ops: Sequence[VoteOp], secret: bytes
+    tx: Tx, ops: Sequence[VoteOp], secret: bytes
 ) -> list[tuple[Poll, frozenset[int], bool] | PollError]:
     """Apply a batch of votes in order, with a fixed number of statements per batch.
 
-    Each statement is a round trip to aiosqlite's thread, which costs more than the SQL:
-    the current votes and seen deliveries are read for the whole batch at once, the votes
-    are worked out here in arrival order, and the results are written with executemany.
+    Each statement is a round trip (to aiosqlite's thread, or to the server), which costs
+    more than the SQL: the current votes and seen deliveries are read for the whole batch at
+    once, the votes are worked out here in arrival order, and the results are written with
+    executemany.
     """
+    poll_ids = list(dict.fromkeys(op.poll_id for op in ops))
+    await tx.serialise(*(poll_key(poll_id) for poll_id in poll_ids))
     polls: dict[int, Poll | None] = {}
-    for poll_id in dict.fromkeys(op.poll_id for op in ops):
-        polls[poll_id] = await load_poll(connection, poll_id)
+    for poll_id in poll_ids:
+        polls[poll_id] = await load_poll(tx, poll_id)
     checked: list[Poll | PollError] = []
     for op in ops:
         try:
@@ -211,9 +227,10 @@ async def _apply_votes(
     before: dict[VoteKey, int] = {
         (int(row[0]), str(row[1]), str(row[2])): int(row[3])
         for row in await _fetch_matching(
-            connection,
+            tx,
             "SELECT poll_id, platform, user_id, choices FROM poll_votes",
             "poll_id, platform, user_id",
+            "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT))",
             keys,
         )
     }
@@ -223,9 +240,10 @@ async def _apply_votes(
     seen = {
         (str(row[0]), str(row[1]))
         for row in await _fetch_matching(
-            connection,
+            tx,
             "SELECT platform, delivery_id FROM poll_presses",
             "platform, delivery_id",
+            "(CAST(? AS TEXT), CAST(? AS TEXT))",
             deliveries,
         )
     }
@@ -260,12 +278,12 @@ async def _apply_votes(
     upserts = [(*key, state[key], now, names.get(key)) for key in changed if state[key]]
     deletes = [key for key in changed if not state[key]]
     if new_presses:
-        await connection.executemany(
+        await tx.executemany(
             "INSERT INTO poll_presses (platform, delivery_id, pressed_at) VALUES (?, ?, ?)",
             new_presses,
         )
     if upserts:
-        await connection.executemany(
+        await tx.executemany(
             "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at, voter_name) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) "
             "DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at, "
@@ -273,7 +291,7 @@ async def _apply_votes(
             upserts,
         )
     if deletes:
-        await connection.executemany(
+        await tx.executemany(
             "DELETE FROM poll_votes WHERE poll_id = ? AND platform = ? AND user_id = ?", deletes
         )
     return held

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage.db import Database
+from storage.sql import Sql
 from storage.timestamps import from_db, optional_from_db, to_db
 from storage.trading_calendar import Session, TradingCalendar
 
@@ -149,10 +149,10 @@ def _subscription(row: tuple[str, ...]) -> Subscription:
     )
 
 
-class SqliteSubscriptions:
+class SubscriptionStore:
     """The recap subscriptions and on-demand requests; each method is one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Sql) -> None:
         self.db = db
 
     async def subscribe(
@@ -165,8 +165,8 @@ class SqliteSubscriptions:
         now: datetime,
     ) -> Subscription:
         """Subscribe, or change the time, zone or language; what was sent is kept."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO recap_subscriptions "
                 "(platform, chat_id, at_time, tz, lang, created_by, active_since) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id) DO UPDATE SET "
@@ -174,53 +174,55 @@ class SqliteSubscriptions:
                 "created_by = excluded.created_by, active_since = excluded.active_since",
                 (platform, chat_id, schedule.at_text, schedule.zone.key, lang, by, to_db(now)),
             )
-            async with connection.execute(
-                f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?",
-                (platform, chat_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await tx.fetch_one(
+                f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?", (platform, chat_id)
+            )
         assert row is not None
         return _subscription(tuple(row))
 
     async def unsubscribe(self, platform: str, chat_id: str) -> bool:
         """Remove the chat's subscription; False when it had none."""
-        async with self.db.transaction() as connection:
-            cursor = await connection.execute(
+        async with self.db.transaction() as tx:
+            deleted = await tx.execute(
                 "DELETE FROM recap_subscriptions WHERE platform = ? AND chat_id = ?",
                 (platform, chat_id),
             )
-            return cursor.rowcount > 0
+            return deleted > 0
 
     async def get(self, platform: str, chat_id: str) -> Subscription | None:
-        rows = await self.db.fetch(
+        rows = await self.db.fetch_all(
             f"{_SELECT} WHERE s.platform = ? AND s.chat_id = ?", (platform, chat_id)
         )
         return _subscription(tuple(rows[0])) if rows else None
 
     async def all(self) -> list[Subscription]:
-        rows = await self.db.fetch(f"{_SELECT} ORDER BY s.platform, s.chat_id")
+        rows = await self.db.fetch_all(f"{_SELECT} ORDER BY s.platform, s.chat_id")
         return [_subscription(tuple(row)) for row in rows]
 
     async def schedules(self) -> set[tuple[str, str]]:
         """Every distinct (HH:MM, zone) in use: one timer each serves all its chats."""
-        rows = await self.db.fetch("SELECT DISTINCT at_time, tz FROM recap_subscriptions")
+        rows = await self.db.fetch_all("SELECT DISTINCT at_time, tz FROM recap_subscriptions")
         return {(str(row[0]), str(row[1])) for row in rows}
 
     async def claim(self, platform: str, chat_id: str, session: date) -> bool:
-        """Take `session`'s recap for delivery (or skipping); False if it was taken before."""
-        async with self.db.transaction() as connection:
-            cursor = await connection.execute(
+        """Take `session`'s recap for delivery (or skipping); False if it was taken before.
+
+        One conditional UPDATE: of processes claiming at once, PostgreSQL lets one update the
+        row and re-checks the condition for the others, which then find it taken.
+        """
+        async with self.db.transaction() as tx:
+            claimed = await tx.execute(
                 "UPDATE recap_subscriptions SET handled_session = ? "
                 "WHERE platform = ? AND chat_id = ? "
                 "AND (handled_session IS NULL OR handled_session < ?)",
                 (session.isoformat(), platform, chat_id, session.isoformat()),
             )
-            return cursor.rowcount > 0
+            return claimed > 0
 
     async def confirm(self, platform: str, chat_id: str, session: date, at: datetime) -> None:
         """Record the recap of `session` as delivered at `at`."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE recap_subscriptions SET last_sent_session = ?, last_sent_at = ? "
                 "WHERE platform = ? AND chat_id = ?",
                 (session.isoformat(), to_db(at), platform, chat_id),
@@ -230,8 +232,8 @@ class SqliteSubscriptions:
         self, platform: str, chat_id: str, session: date, previous: date | None
     ) -> None:
         """Give back a claim whose send failed before anything reached the chat."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE recap_subscriptions SET handled_session = ? "
                 "WHERE platform = ? AND chat_id = ? AND handled_session = ?",
                 (
@@ -246,17 +248,18 @@ class SqliteSubscriptions:
         self, platform: str, chat_id: str, now: datetime, cooldown: timedelta
     ) -> datetime | None:
         """Record an on-demand recap for the chat; if one was too recent, when the next may be."""
-        async with self.db.transaction() as connection:
-            async with connection.execute(
+        async with self.db.transaction() as tx:
+            # Two processes asked at once take turns, so only one of them is admitted.
+            await tx.serialise(f"recap_request:{platform}:{chat_id}")
+            row = await tx.fetch_one(
                 "SELECT requested_at FROM recap_requests WHERE platform = ? AND chat_id = ?",
                 (platform, chat_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             last = from_db(row[0]) if row else None
             # A request "in the future" means the clock went back: let the chat through.
             if last is not None and last <= now < last + cooldown:
                 return last + cooldown
-            await connection.execute(
+            await tx.execute(
                 "INSERT INTO recap_requests (platform, chat_id, requested_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (platform, chat_id) "
                 "DO UPDATE SET requested_at = excluded.requested_at",

@@ -15,11 +15,11 @@ import pytest
 from bot.config import Settings
 from bot.services import build_services
 from handlers.model import Request, Services
-from storage.chat_settings import SqliteChatSettings
 from storage.db import Database
 from storage.facts import Facts, load_facts
 from storage.yahoo import reset_yfinance_state
 from tests.fakes.yahoo import Bar, FakeYahoo, running_fake_yahoo, series_from_dataset
+from tests.pg import Cluster, PostgresUnavailable, started_cluster
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 _DEAD_PROXY = {
@@ -121,7 +121,8 @@ def facts() -> Facts:
 def offline_settings(database: str | Path = ":memory:") -> Settings:
     """The bot's settings for a test: the database given, offline prices, no machine's .env."""
     return Settings(
-        dsbot_database=Path(database),
+        # A str may be a postgresql:// URL; Settings reads it as it reads DSBOT_DATABASE.
+        dsbot_database=database,
         dsbot_market="offline",
         dsbot_lang="en",
         dsbot_tz="UTC",
@@ -131,9 +132,9 @@ def offline_settings(database: str | Path = ":memory:") -> Settings:
 
 def sqlite_database(services: Services) -> Database:
     """The SQLite database under the Services, for tests that look at the raw tables."""
-    store = services.chat_settings
-    assert isinstance(store, SqliteChatSettings), "these Services are not on SQLite"
-    return store.db
+    db = services.chat_settings.db
+    assert isinstance(db, Database), "these Services are not on SQLite"
+    return db
 
 
 @pytest.fixture
@@ -171,3 +172,23 @@ def make_request(line: str = "", **fields: Any) -> Request:
     }
     base.update(fields)
     return Request(**base)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """The tests' own PostgreSQL server, started once; a test needing it fails (never skips)
+    when the machine cannot run one."""
+    try:
+        cluster = started_cluster()
+    except PostgresUnavailable as error:
+        pytest.fail(f"PostgreSQL could not start for the tests: {error}", pytrace=False)
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of this test alone, dropped after it."""
+    url = pg_cluster.fresh_database()
+    yield url
+    pg_cluster.drop_database(url)

@@ -68,3 +68,5 @@ INSERT INTO poll_options (poll_id, idx, label, label_zh) VALUES
     (1, 1, 'No, GPT stays ahead', '不会，GPT 仍将领先'),
     (1, 2, 'They will coexist', '两者会共存'),
     (1, 3, 'Too early to tell', '现在下结论还为时过早');
+-- PostgreSQL's identity column does not see the id given above; the next poll is 2.
+--postgresql: SELECT setval(pg_get_serial_sequence('polls', 'id'), (SELECT max(id) FROM polls));

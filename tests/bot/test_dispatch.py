@@ -12,8 +12,7 @@ from bot.cooldowns import Cooldowns, Rate, guarded
 from bot.dispatch import dispatch, parse_command
 from handlers.commands import Registry
 from handlers.model import Reply, Request, Services
-from storage.chat_settings import ChatSettings
-from storage.contracts import ChatSettingsStore
+from storage.chat_settings import ChatSettings, ChatSettingsStore
 from tests.conftest import make_request
 
 

@@ -20,9 +20,9 @@ from bot.scheduler import RecapScheduler
 from bot.services import build_services
 from handlers.model import Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine
-from storage.contracts import MarketCacheStore
 from storage.facts import Facts
 from storage.market import MarketData
+from storage.market_cache import MarketCacheStore
 from storage.poll_model import Platform
 from storage.subscriptions import Schedule
 from storage.trading_calendar import Session, TradingCalendar, nyse_calendar

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storage.contracts import PollStore
+from storage.polls import PollStore
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from storage.chat_settings import ChatSettings, SqliteChatSettings
+from storage.chat_settings import ChatSettings, ChatSettingsStore
 from storage.db import Database, open_database
 
 
@@ -42,7 +42,7 @@ async def test_a_change_made_elsewhere_is_seen_once_the_remembered_read_expires(
     db: Database,
 ) -> None:
     clock = Clock()
-    store = SqliteChatSettings(db, max_age=2.0, clock=clock)
+    store = ChatSettingsStore(db, max_age=2.0, clock=clock)
     assert await store.get("discord", "7") == ChatSettings()
 
     await written_elsewhere(db, "7", "zh")
@@ -56,7 +56,7 @@ async def test_a_change_made_elsewhere_is_seen_once_the_remembered_read_expires(
 
 
 async def test_the_stores_own_write_is_seen_at_once(db: Database) -> None:
-    store = SqliteChatSettings(db, max_age=60.0, clock=Clock())
+    store = ChatSettingsStore(db, max_age=60.0, clock=Clock())
     assert await store.get("discord", "7") == ChatSettings()
 
     await store.set_lang("discord", "7", "zh")
@@ -69,7 +69,7 @@ async def test_the_stores_own_write_is_seen_at_once(db: Database) -> None:
 
 
 async def test_concurrent_reads_of_one_chat_share_one_statement(db: Database) -> None:
-    store = SqliteChatSettings(db, clock=Clock())
+    store = ChatSettingsStore(db, clock=Clock())
     await written_elsewhere(db, "7", "zh")
     statements: list[str] = []
     await db.connection.set_trace_callback(statements.append)
@@ -81,7 +81,7 @@ async def test_concurrent_reads_of_one_chat_share_one_statement(db: Database) ->
 
 
 async def test_reads_of_many_new_chats_at_once_share_one_statement(db: Database) -> None:
-    store = SqliteChatSettings(db, clock=Clock())
+    store = ChatSettingsStore(db, clock=Clock())
     await written_elsewhere(db, "7", "zh")
     statements: list[str] = []
     await db.connection.set_trace_callback(statements.append)
@@ -97,7 +97,7 @@ async def test_reads_of_many_new_chats_at_once_share_one_statement(db: Database)
 async def test_a_write_made_while_a_read_is_in_flight_is_seen_by_the_next_read(
     db: Database,
 ) -> None:
-    store = SqliteChatSettings(db, max_age=60.0, clock=Clock())
+    store = ChatSettingsStore(db, max_age=60.0, clock=Clock())
     reading = asyncio.ensure_future(store.get("discord", "7"))
     # Until the read's statement is queued on aiosqlite's thread, ahead of the write's.
     for _ in range(3):

@@ -23,10 +23,10 @@ from bot.dispatch import dispatch
 from bot.services import build_services
 from handlers.i18n import text
 from handlers.model import Reply, Request, Services
-from storage.chat_settings import SqliteChatSettings
+from storage.chat_settings import ChatSettingsStore
 from storage.db import Database, StorageFull, open_database
 from storage.facts import Facts
-from storage.polls import DEEPSEEK_POLL_ID, SqlitePollStore
+from storage.polls import DEEPSEEK_POLL_ID, PollStore
 from tests.conftest import NOW, dsbot_environment, offline_settings, sqlite_database
 from tests.storage.vote_keys import votes_by_user
 
@@ -160,7 +160,7 @@ async def test_a_vote_during_a_short_lock_waits_for_it_and_is_saved_once_the_oth
     assert not reply.is_error, reply.plain_text()
     assert len(vote_rows_written(statements.seen)) == 1
     assert await stored_votes(database, "ada") == {"ada": 1}
-    assert (await SqliteChatSettings(database).get("console", "holder")).lang == "en"
+    assert (await ChatSettingsStore(database).get("console", "holder")).lang == "en"
 
 
 @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ async def test_during_a_long_lock_the_user_is_told_the_database_is_busy_in_their
     assert refused.plain_text() != text("zh", "core.sorry")
     assert SHORT_BUSY_MS / 1000 * 0.9 <= waited < 3
     assert await stored_votes(database) == {}
-    assert (await SqliteChatSettings(database).get("telegram", "bo")).tz is None
+    assert (await ChatSettingsStore(database).get("telegram", "bo")).tz is None
     assert await integrity(database) == "ok"
     # The lock is gone: the same request now goes through on the same connection.
     accepted = await dispatch(request_, file_services)
@@ -278,9 +278,9 @@ async def test_a_write_refused_for_a_full_disk_leaves_the_connection_usable(
                 (b"\x00" * 200_000,),
             )
     await database.connection.execute("PRAGMA max_page_count = 1073741823")
-    await SqliteChatSettings(database).set_lang("console", "c", "zh")
+    await ChatSettingsStore(database).set_lang("console", "c", "zh")
 
-    assert (await SqliteChatSettings(database).get("console", "c")).lang == "zh"
+    assert (await ChatSettingsStore(database).get("console", "c")).lang == "zh"
     assert await database.connection.execute_fetchall("SELECT key FROM market_charts") == []
 
 
@@ -309,7 +309,7 @@ def run_dsbot_ask(database: Path, cwd: Path) -> subprocess.CompletedProcess[str]
 async def real_database(path: Path) -> int:
     """A database with a poll and votes in it, closed cleanly; its page size."""
     async with open_database(path) as db:
-        polls = SqlitePollStore(db)
+        polls = PollStore(db)
         await asyncio.gather(
             *(
                 polls.press(

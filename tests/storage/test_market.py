@@ -17,7 +17,7 @@ from storage import yahoo
 from storage.db import Database, open_database
 from storage.facts import Facts
 from storage.market import MarketData
-from storage.market_cache import SqliteMarketCache
+from storage.market_cache import MarketCacheStore
 from storage.market_values import CircuitBreaker, normalise_ticker
 from storage.yahoo import configured_cache_dir, reset_yfinance_state
 from tests.fakes.yahoo import (
@@ -62,7 +62,7 @@ def make_market(
 ) -> MarketData:
     return MarketData(
         facts,
-        SqliteMarketCache(db),
+        MarketCacheStore(db),
         clock=clock,
         cache_dir=cache_dir,
         session_factory=lambda: proxied_session(proxy_url),

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from storage.db import open_database
-from storage.polls import DEEPSEEK_POLL_ID, SqlitePollStore
+from storage.polls import DEEPSEEK_POLL_ID, PollStore
 from tests.conftest import dsbot_environment
 from tests.storage.poll_crash_voter import options_for
 from tests.storage.vote_keys import votes_by_user
@@ -70,7 +70,7 @@ async def test_acknowledged_votes_survive_sigkill_and_none_counts_twice(tmp_path
         async with db.connection.execute("PRAGMA integrity_check") as cursor:
             assert await cursor.fetchone() == ("ok",)
         stored = await votes_by_user(db.connection, DEEPSEEK_POLL_ID, "telegram", acknowledged)
-        found = await SqlitePollStore(db).get_with_tally(DEEPSEEK_POLL_ID)
+        found = await PollStore(db).get_with_tally(DEEPSEEK_POLL_ID)
 
     for user, options in acknowledged.items():
         assert user in stored, f"acknowledged vote of {user} is missing"

@@ -12,25 +12,25 @@ from pathlib import Path
 
 import pytest
 
-from storage.chat_settings import SqliteChatSettings
+from storage.chat_settings import ChatSettingsStore
 from storage.db import Database, migrations, open_database
 from storage.polls import (
     DEEPSEEK_POLL_ID,
     PRESS_MEMORY,
-    SqlitePollStore,
+    PollStore,
 )
 from tests.storage.poll_helpers import HOUR, NOW, make_poll, press
 from tests.storage.vote_keys import documented_key
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[SqlitePollStore]:
+async def store() -> AsyncIterator[PollStore]:
     async with open_database(":memory:") as db:
-        yield SqlitePollStore(db)
+        yield PollStore(db)
 
 
 async def test_concurrent_votes_are_committed_together_in_few_transactions(
-    store: SqlitePollStore,
+    store: PollStore,
 ) -> None:
     poll_id = await make_poll(store)
 
@@ -48,7 +48,7 @@ async def test_concurrent_votes_are_committed_together_in_few_transactions(
 async def test_a_vote_is_committed_before_it_is_acknowledged(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     async with open_database(path) as db:
-        store = SqlitePollStore(db)
+        store = PollStore(db)
         poll_id = await make_poll(store)
 
         async def vote_and_look(user: str) -> int:
@@ -90,7 +90,7 @@ async def test_a_database_of_the_previous_schema_upgrades_with_its_votes_keyed_n
 
     async with open_database(path) as db:
         assert await db.schema_version() == len(migrations())
-        store = SqlitePollStore(db)
+        store = PollStore(db)
         await store.prepare(NOW)
         deepseek = await store.get_with_tally(DEEPSEEK_POLL_ID)
         mine = await store.get_with_tally(2)
@@ -115,7 +115,7 @@ async def test_a_database_of_the_previous_schema_upgrades_with_its_votes_keyed_n
 
 
 async def test_votes_interleave_safely_with_other_features_transactions(
-    store: SqlitePollStore,
+    store: PollStore,
 ) -> None:
     db: Database = store.db
     poll_id = await make_poll(store)
@@ -132,11 +132,11 @@ async def test_votes_interleave_safely_with_other_features_transactions(
 
     found = await store.get_with_tally(poll_id)
     assert found is not None and found[1].counts == (1, 0, 0)
-    assert (await SqliteChatSettings(db).get("telegram", "y")).tz == "UTC"
+    assert (await ChatSettingsStore(db).get("telegram", "y")).tz == "UTC"
 
 
 async def test_delivery_ids_are_forgotten_once_no_platform_would_redeliver_them(
-    store: SqlitePollStore,
+    store: PollStore,
 ) -> None:
     poll_id = await make_poll(store)
     await press(store, poll_id, "u1", 1, delivery="cbq-1")

@@ -9,21 +9,23 @@ import pytest
 
 from storage.backends import Stores, open_stores
 
-# A later backend (PostgreSQL) is one more name here and one more branch in backend_url.
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
-def backend_url(backend: str, folder: Path) -> str:
+def backend_url(backend: str, folder: Path, request: pytest.FixtureRequest) -> str:
     """A fresh, empty database of `backend` for one test."""
     if backend == "sqlite":
         return f"sqlite:{folder / 'contract.sqlite3'}"
+    if backend == "postgresql":
+        # Asked for here, so a run of the SQLite cases alone never starts a server.
+        return str(request.getfixturevalue("pg_url"))
     raise ValueError(f"no contract set-up for the backend {backend!r}")
 
 
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where this test's database lives; opening it again is a restart of the bot."""
-    return backend_url(str(request.param), tmp_path)
+    return backend_url(str(request.param), tmp_path, request)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The bot state's contract: small values by key, overwritten in place, kept across restarts.
 
-Written against storage.contracts.BotStateStore alone; conftest.py runs it on every backend.
+Written against the store's public methods alone; conftest.py runs it on every backend.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storage.backends import Stores, open_stores
-from storage.contracts import BotStateStore
+from storage.bot_state import BotStateStore
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """The chat settings' contract: a chat's own language and zone, unset until chosen.
 
-Written against storage.contracts.ChatSettingsStore alone; conftest.py runs it on every backend.
+Written against the store's public methods alone; conftest.py runs it on every backend.
 """
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from storage.backends import Stores, open_stores
-from storage.chat_settings import ChatSettings
-from storage.contracts import ChatSettingsStore
+from storage.chat_settings import ChatSettings, ChatSettingsStore
 
 
 @pytest.fixture

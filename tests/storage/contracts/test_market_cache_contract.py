@@ -1,6 +1,6 @@
 """The market cache's contract: fetched closes by range, latest prices, unknown tickers, charts.
 
-Written against storage.contracts.MarketCacheStore alone; conftest.py runs it on every backend.
+Written against the store's public methods alone; conftest.py runs it on every backend.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage.backends import Stores, open_stores
-from storage.contracts import MarketCacheStore
-from storage.market_cache import CachedLatest
+from storage.market_cache import CachedLatest, MarketCacheStore
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -1,6 +1,6 @@
 """The poll store's contract for poll options, voters and closing announcements.
 
-Written against storage.contracts.PollStore alone; conftest.py runs it on every backend.
+Written against the poll store's public methods alone; conftest.py runs it on every backend.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from storage.backends import Stores, open_stores
-from storage.contracts import PollStore
 from storage.poll_model import PollVoter
+from storage.polls import PollStore
 from tests.storage.poll_helpers import HOUR, NOW
 
 

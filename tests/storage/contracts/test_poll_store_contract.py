@@ -1,16 +1,16 @@
 """The poll store's contract: one vote per person, toggles, expiry, closing and restarts.
 
-Written against storage.contracts.PollStore alone; conftest.py runs it on every backend.
+Written against the store's public methods alone; conftest.py runs it on every backend.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import pytest
 
 from storage.backends import Stores, open_stores
-from storage.contracts import PollStore
 from storage.polls import (
     DEEPSEEK_POLL_ID,
     ChatHasOpenPoll,
@@ -18,6 +18,7 @@ from storage.polls import (
     NoSuchOption,
     PollClosed,
     PollNotFound,
+    PollStore,
     TooManyChoices,
 )
 from tests.storage.poll_helpers import HOUR, NOW, make_poll, press
@@ -393,3 +394,35 @@ async def test_a_poll_that_expired_while_the_bot_was_stopped_is_closed_on_restar
     assert found is not None
     assert found[0].closed_at == NOW + HOUR
     assert found[1].counts == (0, 0, 1)
+
+
+async def test_two_stores_sharing_the_database_judge_every_press_against_the_others(
+    store_url: str,
+) -> None:
+    # Two sets of stores on one database are two bot processes: their own group commits and
+    # connections, one table of votes and seen deliveries.
+    async with open_stores(store_url) as first, open_stores(store_url) as second:
+        poll_id = await make_poll(first.polls)
+        users = [f"u{number}" for number in range(12)]
+
+        def pressing(stores: Stores, user: str, delivery: str) -> Awaitable[frozenset[int]]:
+            return press(stores.polls, poll_id, user, 0, delivery=delivery)
+
+        # Each user's press is delivered to both processes at once (a redelivery): one vote.
+        await asyncio.gather(
+            *(pressing(first, user, f"{user}-a") for user in users),
+            *(pressing(second, user, f"{user}-a") for user in users),
+        )
+        once = await first.polls.get_with_tally(poll_id)
+        # Two distinct presses of each user at once, one in each process: off, then on again.
+        await asyncio.gather(
+            *(pressing(first, user, f"{user}-b") for user in users),
+            *(pressing(second, user, f"{user}-c") for user in users),
+        )
+        twice = await second.polls.get_with_tally(poll_id)
+        await asyncio.gather(*(pressing(first, user, f"{user}-d") for user in users))
+        withdrawn = await second.polls.get_with_tally(poll_id)
+
+    assert once is not None and once[1].counts == (12, 0, 0)
+    assert twice is not None and twice[1].counts == (12, 0, 0)
+    assert withdrawn is not None and withdrawn[1].voters == 0

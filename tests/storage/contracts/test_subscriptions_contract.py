@@ -1,8 +1,7 @@
 """The recap subscriptions' contract: subscribing, claims, releases, limits and restarts.
 
-Written against storage.contracts.SubscriptionStore alone; conftest.py runs it on every
-backend. The schedule arithmetic (next_due, latest_due) stays in
-tests/storage/test_subscriptions.py.
+Written against the store's public methods alone; conftest.py runs it on every backend.
+The schedule arithmetic (next_due, latest_due) stays in tests/storage/test_subscriptions.py.
 """
 
 from __future__ import annotations
@@ -13,8 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage.backends import Stores, open_stores
-from storage.contracts import SubscriptionStore
-from storage.subscriptions import Schedule
+from storage.subscriptions import Schedule, SubscriptionStore
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
