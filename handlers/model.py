@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         BotStateStore,
         ChatSettingsStore,
         MarketCacheStore,
+        PollCopyStore,
         PollStore,
         SubscriptionStore,
     )
@@ -174,6 +175,7 @@ class Services:
     chat_settings: ChatSettingsStore
     bot_state: BotStateStore
     market_cache: MarketCacheStore
+    poll_copies: PollCopyStore
     clock: Callable[[], datetime]
     market: MarketData
     default_lang: Lang = "en"

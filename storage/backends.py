@@ -13,11 +13,13 @@ from storage.contracts import (
     BotStateStore,
     ChatSettingsStore,
     MarketCacheStore,
+    PollCopyStore,
     PollStore,
     SubscriptionStore,
 )
 from storage.db import Database, open_database
 from storage.market_cache import SqliteMarketCache
+from storage.poll_copies import SqlitePollCopies
 from storage.polls import SqlitePollStore
 from storage.subscriptions import SqliteSubscriptions
 
@@ -31,6 +33,7 @@ class Stores:
     chat_settings: ChatSettingsStore
     bot_state: BotStateStore
     market_cache: MarketCacheStore
+    poll_copies: PollCopyStore
 
 
 def sqlite_stores(db: Database) -> Stores:
@@ -40,6 +43,7 @@ def sqlite_stores(db: Database) -> Stores:
         chat_settings=SqliteChatSettings(db),
         bot_state=SqliteBotState(db),
         market_cache=SqliteMarketCache(db),
+        poll_copies=SqlitePollCopies(db),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from storage.chat_settings import ChatSettings
 from storage.market_cache import CachedLatest
+from storage.poll_copies import PollCopy
 from storage.poll_model import Poll, PollSummary, Tally, VoteOutcome
 from storage.subscriptions import Schedule, Subscription
 
@@ -80,6 +81,18 @@ class PollStore(Protocol):
         options: Iterable[int],
         now: datetime,
     ) -> VoteOutcome: ...
+
+
+class PollCopyStore(Protocol):
+    """Every message that shows a poll, so a vote anywhere refreshes each of them."""
+
+    async def add(self, copy: PollCopy, now: datetime) -> bool: ...
+
+    async def of_poll(self, poll_id: int) -> list[PollCopy]: ...
+
+    async def chats_of_poll(self, poll_id: int) -> list[tuple[str, str]]: ...
+
+    async def forget(self, copy: PollCopy) -> None: ...
 
 
 class SubscriptionStore(Protocol):
