@@ -9,6 +9,7 @@ import signal
 
 from bot.config import Settings
 from bot.cooldowns import guarded
+from bot.copies import CopiesRefresher
 from bot.frontend import FrontEnd
 from bot.services import build_services
 from handlers.model import Services
@@ -20,15 +21,19 @@ def build_front_ends(settings: Settings, services: Services) -> list[FrontEnd]:
     """Every front end whose token is set, answering through dispatch behind the cooldowns
     (one set for the process: their keys name the platform)."""
     dispatcher = guarded()
+    # One for the process: a vote on either platform redraws the poll's copies on both.
+    copies = CopiesRefresher(services, dispatcher=dispatcher)
     front_ends: list[FrontEnd] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram.frontend import TelegramFrontEnd
 
-        front_ends.append(TelegramFrontEnd(settings, services, dispatcher=dispatcher))
+        front_ends.append(
+            TelegramFrontEnd(settings, services, dispatcher=dispatcher, copies=copies)
+        )
     if settings.discord_bot_token is not None:
         from bot.discord.frontend import DiscordFrontEnd
 
-        front_ends.append(DiscordFrontEnd(settings, services, dispatcher=dispatcher))
+        front_ends.append(DiscordFrontEnd(settings, services, dispatcher=dispatcher, copies=copies))
     return front_ends
 
 

@@ -9,7 +9,6 @@ have their own modules.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import time
@@ -45,17 +44,22 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.copies import CopiesRefresher, shows_poll
 from bot.delivery import LastShown, for_command, for_press
 from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, PossiblyDelivered, TokenRejected
 from bot.tally import TallyRefresher
+from bot.telegram.copies import edit_copy
+from bot.telegram.inline import install_inline
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
 from bot.telegram.moderators import Moderators
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html, toast
 from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
-from handlers.model import ChatKind, Reply, Request, Services
+from handlers.model import ChatKind, Lang, Reply, Request, Services
+from handlers.poll_view import refreshed_poll
+from storage.poll_copies import PollCopy
 from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,7 @@ class TelegramFrontEnd:
         request: BaseRequest | None = None,
         clock: Callable[[], float] = time.monotonic,
         tally: TallyRefresher | None = None,
+        copies: CopiesRefresher | None = None,
     ) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -96,7 +101,11 @@ class TelegramFrontEnd:
         self.shown = LastShown()
         self.clock = clock
         self.username = ""
-        self.tally = tally or TallyRefresher(interval=self.tuning.tally_interval)
+        tally = tally or TallyRefresher(interval=self.tuning.tally_interval)
+        # One throttle for every copy of a poll on every front end of the process.
+        self.copies = copies or CopiesRefresher(services, dispatcher=dispatcher, tally=tally)
+        self.copies.attach(self)
+        self.tally = self.copies.tally
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
@@ -118,6 +127,7 @@ class TelegramFrontEnd:
         self.app.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message)
         )
+        install_inline(self)
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
         self.app.add_error_handler(self._on_error)
 
@@ -147,7 +157,12 @@ class TelegramFrontEnd:
         assert updater is not None
         await updater.start_polling(
             timeout=int(self.tuning.poll_timeout),
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            allowed_updates=[
+                Update.MESSAGE,
+                Update.CALLBACK_QUERY,
+                Update.INLINE_QUERY,
+                Update.CHOSEN_INLINE_RESULT,
+            ],
             bootstrap_retries=-1,
             error_callback=self._on_polling_error,
         )
@@ -179,6 +194,9 @@ class TelegramFrontEnd:
             if any(reason in str(error).lower() for reason in _UNREACHABLE):
                 raise ChatUnreachable(str(error)) from error
             raise
+
+    async def refresh_copy(self, copy: PollCopy, reply: Reply, lang: Lang) -> None:
+        await edit_copy(self.app.bot, self.shown, copy, reply)
 
     # -- incoming ------------------------------------------------------------------------
 
@@ -221,7 +239,11 @@ class TelegramFrontEnd:
             return
         reply_to = message.message_id if kind == "group" else None
         try:
-            await self._post(message.chat.id, delivery.post, reply_to=reply_to)
+            posted = await self._post(message.chat.id, delivery.post, reply_to=reply_to)
+            poll_id = shows_poll(delivery.post)
+            if poll_id is not None and posted is not None:
+                chat, locale = str(message.chat.id), request.locale
+                await self.copies.shown(PollCopy(poll_id, "telegram", chat, str(posted), locale))
         except PossiblyDelivered:
             pass  # logged where it happened
         except TelegramError as error:
@@ -247,8 +269,11 @@ class TelegramFrontEnd:
             photo = isinstance(message, Message) and bool(message.photo)
             if delivery.edit is not None:
                 await self._edit(message.chat.id, message.message_id, delivery.edit, photo)
-            if delivery.refresh:
-                self._request_refresh(request, delivery.refresh, message.message_id, photo)
+            poll_id = refreshed_poll(delivery.refresh) if delivery.refresh else None
+            if poll_id is not None:
+                pressed = str(message.chat.id), str(message.message_id)
+                copy = PollCopy(poll_id, "telegram", *pressed, request.locale)
+                await self.copies.pressed(copy, refused=delivery.alert)
             if delivery.post is not None:
                 await self._post(message.chat.id, delivery.post)
         except PossiblyDelivered:
@@ -262,30 +287,6 @@ class TelegramFrontEnd:
                     await query.answer()
                 except TelegramError as error:
                     log.warning("Telegram: could not answer a callback query: %s", error)
-
-    def _request_refresh(
-        self, pressed: Request, refresh_action: str, message_id: int, photo: bool
-    ) -> None:
-        """Re-render the message from fresh data later, at most once per interval per message."""
-        chat_id = int(pressed.chat_id)
-
-        async def refresh() -> None:
-            # The bot's own request, in the presser's language: no cooldown charges it.
-            request = dataclasses.replace(
-                pressed, action=refresh_action, delivery_id="", user_name="", internal=True
-            )
-            reply = await self.dispatcher(request, self.services)
-            if reply.is_error:
-                # Chat and action only: a Request carries who pressed (personal data).
-                log.warning(
-                    "Telegram: refreshing %s in chat %s gave an error; message left as is",
-                    refresh_action,
-                    chat_id,
-                )
-                return
-            await self._edit(chat_id, message_id, reply, photo)
-
-        self.tally.request(f"{chat_id}:{message_id}", refresh)
 
     async def _is_moderator(self, chat: Chat, user: User, message: Message | None) -> bool:
         """Everyone moderates their own private chat; in a group, its creator and admins."""
@@ -309,8 +310,10 @@ class TelegramFrontEnd:
 
     # -- outgoing ------------------------------------------------------------------------
 
-    async def _post(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
-        """Send a reply as messages: text pieces, then photos; buttons under the last one."""
+    async def _post(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> int | None:
+        """Send a reply as messages: text pieces, then photos; buttons under the last one.
+
+        Returns the id of the message that carries the buttons (None without buttons)."""
         bot = self.app.bot
         markup = keyboard(reply)
         no_preview = LinkPreviewOptions(is_disabled=True)
@@ -327,7 +330,7 @@ class TelegramFrontEnd:
             caption = render_html(reply, CAPTION_LIMIT)
             if len(caption) <= 1:
                 image = reply.images[0]
-                await bot.send_photo(
+                sent = await bot.send_photo(
                     chat_id,
                     InputFile(image.png, filename=image.filename),
                     caption=caption[0] if caption else None,
@@ -335,11 +338,12 @@ class TelegramFrontEnd:
                     reply_markup=markup,
                     reply_parameters=replying(),
                 )
-                return
+                return sent.message_id if markup else None
         pieces = render_html(reply, TEXT_LIMIT)
+        with_buttons: int | None = None
         for number, piece in enumerate(pieces, start=1):
             last = number == len(pieces) and not reply.images
-            await bot.send_message(
+            sent = await bot.send_message(
                 chat_id,
                 piece,
                 parse_mode=ParseMode.HTML,
@@ -347,9 +351,10 @@ class TelegramFrontEnd:
                 reply_parameters=replying(),
                 link_preview_options=no_preview,
             )
+            with_buttons = sent.message_id if last and markup else with_buttons
         for number, image in enumerate(reply.images, start=1):
             alt = render_html(Reply(parts=(image.alt,)), CAPTION_LIMIT)
-            await bot.send_photo(
+            sent = await bot.send_photo(
                 chat_id,
                 InputFile(image.png, filename=image.filename),
                 caption=alt[0] if alt else None,
@@ -357,6 +362,8 @@ class TelegramFrontEnd:
                 reply_markup=markup if number == len(reply.images) else None,
                 reply_parameters=replying(),
             )
+            with_buttons = sent.message_id if number == len(reply.images) and markup else None
+        return with_buttons
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply, photo: bool) -> None:
         """Replace a message's text (or a photo's caption) and buttons."""
