@@ -43,7 +43,7 @@ async def test_fifty_results_are_taken_and_fifty_one_refused(
     fifty, fifty_one = telegram_fake.inline_query("a"), telegram_fake.inline_query("b")
 
     assert await bot.answer_inline_query(fifty, [card(str(n)) for n in range(50)]) is True
-    with pytest.raises(BadRequest, match="(?i)RESULTS_TOO_MUCH"):
+    with pytest.raises(BadRequest, match=r"(?i)RESULTS_TOO_MUCH"):
         await bot.answer_inline_query(fifty_one, [card(str(n)) for n in range(51)])
 
 
@@ -79,7 +79,7 @@ async def test_a_query_is_answered_once(telegram_fake: FakeBotApi, bot: Bot) -> 
     query = telegram_fake.inline_query("q")
     await bot.answer_inline_query(query, [card("1")])
 
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_inline_query(query, [card("1")])
 
 
@@ -96,7 +96,7 @@ async def test_an_inline_message_is_edited_by_its_id_and_the_answer_is_true(
 
     assert edited is True
     assert message.plain == "Poll 1 vote"
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_text(
             "<b>Poll</b> 1 vote", inline_message_id=message.inline_message_id, parse_mode="HTML"
         )
@@ -105,5 +105,5 @@ async def test_an_inline_message_is_edited_by_its_id_and_the_answer_is_true(
 async def test_an_edit_of_an_inline_message_that_is_gone_is_refused(
     telegram_fake: FakeBotApi, bot: Bot
 ) -> None:
-    with pytest.raises(BadRequest, match="(?i)MESSAGE_ID_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)MESSAGE_ID_INVALID"):
         await bot.edit_message_text("x", inline_message_id="AgAAA-never-sent")
