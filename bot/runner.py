@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from bot.config import Settings
 from bot.cooldowns import guarded
+from bot.copies import CopiesRefresher
 from bot.frontend import FrontEnd
 from bot.health import Health
 from bot.http_server import serving_http
@@ -30,17 +31,22 @@ def build_front_ends(
     """Every front end whose token is set, answering through dispatch behind the cooldowns
     (one set for the process: their keys name the platform), counted when metrics are on."""
     dispatcher = guarded()
+    # One for the process: a vote on either platform redraws the poll's copies on both. Its
+    # redraws are internal requests, so they are not counted as members' commands.
+    copies = CopiesRefresher(services, dispatcher=dispatcher)
     if metrics is not None:
         dispatcher = metrics.counted(dispatcher)
     front_ends: list[FrontEnd] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram.frontend import TelegramFrontEnd
 
-        front_ends.append(TelegramFrontEnd(settings, services, dispatcher=dispatcher))
+        front_ends.append(
+            TelegramFrontEnd(settings, services, dispatcher=dispatcher, copies=copies)
+        )
     if settings.discord_bot_token is not None:
         from bot.discord.frontend import DiscordFrontEnd
 
-        front_ends.append(DiscordFrontEnd(settings, services, dispatcher=dispatcher))
+        front_ends.append(DiscordFrontEnd(settings, services, dispatcher=dispatcher, copies=copies))
     return front_ends
 
 

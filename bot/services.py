@@ -71,6 +71,7 @@ async def build_services(
                 market_cache=stores.market_cache,
                 clock=clock,
                 market=data,
+                poll_copies=stores.poll_copies,
                 default_lang=settings.dsbot_lang,
                 default_tz=ZoneInfo(settings.dsbot_tz),
             )

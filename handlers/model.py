@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from storage.facts import Facts
     from storage.market import MarketData
     from storage.market_cache import MarketCacheStore
+    from storage.poll_copies import PollCopyStore
     from storage.polls import PollStore
     from storage.subscriptions import SubscriptionStore
 
@@ -198,6 +199,7 @@ class Services:
     chat_settings: ChatSettingsStore
     bot_state: BotStateStore
     market_cache: MarketCacheStore
+    poll_copies: PollCopyStore
     clock: Callable[[], datetime]
     market: MarketData
     default_lang: Lang = "en"

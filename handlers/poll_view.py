@@ -27,6 +27,20 @@ ACTION_PREFIX = "poll"
 REFRESH = "r"
 
 
+def refresh_action(poll_id: int) -> str:
+    """The action whose reply redraws poll `poll_id` from fresh data."""
+    return f"{ACTION_PREFIX}:{poll_id}:{REFRESH}"
+
+
+def refreshed_poll(action: str) -> int | None:
+    """The poll a refresh action redraws, or None when `action` is not a poll refresh."""
+    prefix, _, rest = action.partition(":")
+    number, _, last = rest.partition(":")
+    if prefix != ACTION_PREFIX or last != REFRESH or not (number.isascii() and number.isdigit()):
+        return None
+    return int(number)
+
+
 def question_of(poll: Poll, lang: Lang) -> str:
     return poll.question_zh if lang == "zh" and poll.question_zh else poll.question
 
@@ -144,7 +158,7 @@ def poll_message(
         edit=edit,
         notice=notice,
         is_error=is_error,
-        refresh_action=f"{ACTION_PREFIX}:{poll.id}:{REFRESH}",
+        refresh_action=refresh_action(poll.id),
     )
 
 

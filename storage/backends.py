@@ -12,6 +12,7 @@ from storage.bot_state import BotStateStore
 from storage.chat_settings import ChatSettingsStore
 from storage.db import open_database
 from storage.market_cache import MarketCacheStore
+from storage.poll_copies import PollCopyStore
 from storage.polls import PollStore
 from storage.sql import Sql
 from storage.subscriptions import SubscriptionStore
@@ -28,16 +29,19 @@ class Stores:
     chat_settings: ChatSettingsStore
     bot_state: BotStateStore
     market_cache: MarketCacheStore
+    poll_copies: PollCopyStore
 
 
 def stores_over(db: Sql) -> Stores:
+    copies = PollCopyStore(db)
     return Stores(
         db=db,
-        polls=PollStore(db),
+        polls=PollStore(db, copies),
         subscriptions=SubscriptionStore(db),
         chat_settings=ChatSettingsStore(db),
         bot_state=BotStateStore(db),
         market_cache=MarketCacheStore(db),
+        poll_copies=copies,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from storage.poll_copies import PollCopyStore
 from storage.poll_model import (
     DEEPSEEK_POLL_ID,
     MAX_OPTIONS,
@@ -66,8 +67,10 @@ class PollStore:
     """Polls, their options and one vote per person per poll; every public method is one
     transaction."""
 
-    def __init__(self, db: Sql) -> None:
+    def __init__(self, db: Sql, copies: PollCopyStore | None = None) -> None:
         self.db = db
+        # Where the poll was shown besides its own chat (the DeepSeek poll has none of its own).
+        self.copies = copies if copies is not None else PollCopyStore(db)
         self._votes = GroupCommit(db)
 
     @property
@@ -268,14 +271,17 @@ class PollStore:
             await voter_secret(tx, now)
 
     async def showing_chats(self, poll_id: int) -> list[tuple[str, str]]:
-        """Every (platform, chat) that showed the poll: those owed its closing announcement.
-
-        The one place that says which chats those are; today a poll's own chat.
-        """
+        """Every (platform, chat) that showed the poll, each once: those owed its closing
+        announcement. Its own chat first, then every chat a copy of it was posted in (Telegram
+        inline messages have no chat to post to, so they are left out)."""
         poll = await self.get(poll_id)
-        if poll is None or poll.platform is None or poll.chat_id is None:
+        if poll is None:
             return []
-        return [(poll.platform, poll.chat_id)]
+        own = (
+            [] if poll.platform is None or poll.chat_id is None else [(poll.platform, poll.chat_id)]
+        )
+        shown = await self.copies.chats_of_poll(poll_id)
+        return list(dict.fromkeys([*own, *shown]))
 
     async def unannounced(self, now: datetime) -> list[Poll]:
         """Polls that have ended, by hand or by their time, whose announcing is not done."""

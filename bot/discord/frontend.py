@@ -20,6 +20,7 @@ import discord
 from discord import app_commands
 
 from bot.config import Settings
+from bot.copies import CopiesRefresher, shows_poll
 from bot.delivery import Delivery, LastShown, for_command, for_press
 from bot.discord.buttons import ActionButton
 from bot.discord.commands import CatalogueTranslator, slash_commands
@@ -29,6 +30,8 @@ from bot.dispatch import Dispatch, dispatch, resolve_context
 from bot.frontend import ChatUnreachable, LinkReport
 from bot.tally import TallyRefresher
 from handlers.model import Lang, Reply, Request, Services
+from handlers.poll_view import refreshed_poll
+from storage.poll_copies import PollCopy
 from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ class DiscordFrontEnd:
         tally: TallyRefresher | None = None,
         defer_after: float = DEFER_AFTER,
         dispatcher: Dispatch = dispatch,
+        copies: CopiesRefresher | None = None,
     ) -> None:
         if settings.discord_bot_token is None:
             raise ValueError("DISCORD_BOT_TOKEN is not set")
@@ -100,8 +104,13 @@ class DiscordFrontEnd:
         self.token = settings.discord_bot_token
         self.mod_role = (settings.dsbot_discord_mod_role or "").strip()
         self.defer_after = defer_after
-        self.tally = tally or TallyRefresher(interval=1.0)
         self.dispatcher = dispatcher
+        # One throttle for every copy of a poll on every front end of the process.
+        self.copies = copies or CopiesRefresher(
+            services, dispatcher=dispatcher, tally=tally or TallyRefresher(interval=1.0)
+        )
+        self.copies.attach(self)
+        self.tally = self.copies.tally
         self.shown = LastShown()
         self.link_report: LinkReport = _ignore
         self.client = DiscordClient(self)
@@ -282,7 +291,11 @@ class DiscordFrontEnd:
                 deferred = True
         reply = await answer
         delivery = for_command(reply, chat_kind=request.chat_kind, can_whisper=True)
-        await self._answer_command(interaction, delivery, request.lang, deferred=deferred)
+        posted = await self._answer_command(interaction, delivery, request.lang, deferred=deferred)
+        poll_id = shows_poll(delivery.post) if delivery.post is not None else None
+        if poll_id is not None and posted is not None:
+            copy = PollCopy(poll_id, "discord", request.chat_id, str(posted), request.locale)
+            await self.copies.shown(copy)
 
     async def _answer_command(
         self,
@@ -291,15 +304,18 @@ class DiscordFrontEnd:
         lang: Lang,
         *,
         deferred: bool,
-    ) -> None:
+    ) -> int | None:
+        """Carry the delivery out; the id of the public message with buttons, if any."""
         shown = delivery.post or delivery.private
         private = delivery.post is None
         messages = render(shown, lang) if shown is not None else []
         if not messages:
             messages = [Outgoing([discord.Embed(description="\u200b")], [])]
         first, rest = messages[0], messages[1:]
+        first_id: int | None = None
         if not deferred:
-            await interaction.response.send_message(**first.kwargs(), ephemeral=private)
+            sent = await interaction.response.send_message(**first.kwargs(), ephemeral=private)
+            first_id = sent.message_id
         elif private:
             # A public "thinking..." placeholder cannot turn private: replace it.
             await interaction.delete_original_response()
@@ -307,11 +323,16 @@ class DiscordFrontEnd:
         else:
             edit = first.kwargs()
             edit["attachments"] = edit.pop("files", [])
-            await interaction.edit_original_response(**edit)
+            first_id = (await interaction.edit_original_response(**edit)).id
+        with_buttons = first_id if first.view is not None else None
         for message in rest:
-            await interaction.followup.send(**message.kwargs(), ephemeral=private)
+            followed = await interaction.followup.send(
+                **message.kwargs(), ephemeral=private, wait=True
+            )
+            with_buttons = followed.id if message.view is not None else with_buttons
         if delivery.notice:
             await self._tell_privately(interaction, delivery.notice)
+        return None if private else with_buttons
 
     # -- buttons
 
@@ -331,15 +352,11 @@ class DiscordFrontEnd:
         if delivery.post is not None:
             for outgoing in render(delivery.post, request.lang):
                 await self._respond(interaction, outgoing)
-        if delivery.refresh and message is not None:
-            refresh = dataclasses.replace(
-                request, action=delivery.refresh, delivery_id="", internal=True
-            )
-            channel_id, message_id = message.channel.id, message.id
-            self.tally.request(
-                f"discord:{channel_id}:{message_id}",
-                lambda: self._refresh(refresh, channel_id, message_id),
-            )
+        poll_id = refreshed_poll(delivery.refresh) if delivery.refresh else None
+        if poll_id is not None and message is not None:
+            pressed = str(message.channel.id), str(message.id)
+            copy = PollCopy(poll_id, "discord", *pressed, request.locale)
+            await self.copies.pressed(copy, refused=delivery.alert)
         if not interaction.response.is_done():
             await interaction.response.defer()
 
@@ -387,12 +404,13 @@ class DiscordFrontEnd:
                 escape(notice), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
 
-    async def _refresh(self, request: Request, channel_id: int, message_id: int) -> None:
-        """Re-render a tally message from fresh data (throttled by the TallyRefresher)."""
-        reply = await self.dispatcher(request, self.services)
-        if reply.is_error:
-            return
-        rendered = render(reply, request.lang)
+    async def refresh_copy(self, copy: PollCopy, reply: Reply, lang: Lang) -> None:
+        """Re-render a poll message from fresh data (throttled by bot.copies); a message or
+        channel that is gone raises ChatUnreachable."""
+        if not (copy.chat_id.isdigit() and copy.message_id.isdigit()):
+            raise ChatUnreachable(f"not a Discord message: {copy.key!r}")
+        channel_id, message_id = int(copy.chat_id), int(copy.message_id)
+        rendered = render(reply, lang)
         if not rendered:
             return
         first = rendered[0]
@@ -406,8 +424,10 @@ class DiscordFrontEnd:
                 view=first.view,
                 allowed_mentions=NO_MENTIONS,
             )
-        except discord.HTTPException:
+        except discord.HTTPException as error:
             self.shown.forget((channel_id, message_id))
+            if isinstance(error, discord.NotFound) or error.code in UNREACHABLE_CODES:
+                raise ChatUnreachable(f"Discord message {message_id}: {error.text}") from error
             log.warning("could not refresh Discord message %s in %s", message_id, channel_id)
 
     # -- registration

@@ -9,7 +9,6 @@ have their own modules.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import time
@@ -44,18 +43,23 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
+from bot.copies import CopiesRefresher, shows_poll
 from bot.delivery import LastShown, for_command, for_press
 from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
 from bot.tally import TallyRefresher
 from bot.telegram.connection import WatchedPolling
+from bot.telegram.copies import edit_copy
+from bot.telegram.inline import install_inline
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
 from bot.telegram.moderators import Moderators
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html, toast
 from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
-from handlers.model import ChatKind, Reply, Request, Services
+from handlers.model import ChatKind, Lang, Reply, Request, Services
+from handlers.poll_view import refreshed_poll
+from storage.poll_copies import PollCopy
 from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
@@ -90,6 +94,7 @@ class TelegramFrontEnd:
         request: BaseRequest | None = None,
         clock: Callable[[], float] = time.monotonic,
         tally: TallyRefresher | None = None,
+        copies: CopiesRefresher | None = None,
     ) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -99,7 +104,11 @@ class TelegramFrontEnd:
         self.shown = LastShown()
         self.clock = clock
         self.username = ""
-        self.tally = tally or TallyRefresher(interval=self.tuning.tally_interval)
+        tally = tally or TallyRefresher(interval=self.tuning.tally_interval)
+        # One throttle for every copy of a poll on every front end of the process.
+        self.copies = copies or CopiesRefresher(services, dispatcher=dispatcher, tally=tally)
+        self.copies.attach(self)
+        self.tally = self.copies.tally
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
@@ -125,6 +134,7 @@ class TelegramFrontEnd:
         self.app.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message)
         )
+        install_inline(self)
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
         self.app.add_error_handler(self._on_error)
 
@@ -156,7 +166,12 @@ class TelegramFrontEnd:
         assert updater is not None
         await updater.start_polling(
             timeout=int(self.tuning.poll_timeout),
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            allowed_updates=[
+                Update.MESSAGE,
+                Update.CALLBACK_QUERY,
+                Update.INLINE_QUERY,
+                Update.CHOSEN_INLINE_RESULT,
+            ],
             bootstrap_retries=-1,
             error_callback=self._on_polling_error,
         )
@@ -196,6 +211,9 @@ class TelegramFrontEnd:
             if any(reason in str(error).lower() for reason in _UNREACHABLE):
                 raise ChatUnreachable(str(error)) from error
             raise
+
+    async def refresh_copy(self, copy: PollCopy, reply: Reply, lang: Lang) -> None:
+        await edit_copy(self.app.bot, self.shown, copy, reply)
 
     # -- incoming ------------------------------------------------------------------------
 
@@ -238,7 +256,11 @@ class TelegramFrontEnd:
             return
         reply_to = message.message_id if kind == "group" else None
         try:
-            await self._post(message.chat.id, delivery.post, reply_to=reply_to)
+            posted = await self._post(message.chat.id, delivery.post, reply_to=reply_to)
+            poll_id = shows_poll(delivery.post)
+            if poll_id is not None and posted is not None:
+                chat, locale = str(message.chat.id), request.locale
+                await self.copies.shown(PollCopy(poll_id, "telegram", chat, str(posted), locale))
         except PossiblyDelivered:
             pass  # logged where it happened
         except TelegramError as error:
@@ -264,8 +286,11 @@ class TelegramFrontEnd:
             photo = isinstance(message, Message) and bool(message.photo)
             if delivery.edit is not None:
                 await self._edit(message.chat.id, message.message_id, delivery.edit, photo)
-            if delivery.refresh:
-                self._request_refresh(request, delivery.refresh, message.message_id, photo)
+            poll_id = refreshed_poll(delivery.refresh) if delivery.refresh else None
+            if poll_id is not None:
+                pressed = str(message.chat.id), str(message.message_id)
+                copy = PollCopy(poll_id, "telegram", *pressed, request.locale)
+                await self.copies.pressed(copy, refused=delivery.alert)
             if delivery.post is not None:
                 await self._post(message.chat.id, delivery.post)
         except PossiblyDelivered:
@@ -279,30 +304,6 @@ class TelegramFrontEnd:
                     await query.answer()
                 except TelegramError as error:
                     log.warning("Telegram: could not answer a callback query: %s", error)
-
-    def _request_refresh(
-        self, pressed: Request, refresh_action: str, message_id: int, photo: bool
-    ) -> None:
-        """Re-render the message from fresh data later, at most once per interval per message."""
-        chat_id = int(pressed.chat_id)
-
-        async def refresh() -> None:
-            # The bot's own request, in the presser's language: no cooldown charges it.
-            request = dataclasses.replace(
-                pressed, action=refresh_action, delivery_id="", user_name="", internal=True
-            )
-            reply = await self.dispatcher(request, self.services)
-            if reply.is_error:
-                # Chat and action only: a Request carries who pressed (personal data).
-                log.warning(
-                    "Telegram: refreshing %s in chat %s gave an error; message left as is",
-                    refresh_action,
-                    chat_id,
-                )
-                return
-            await self._edit(chat_id, message_id, reply, photo)
-
-        self.tally.request(f"{chat_id}:{message_id}", refresh)
 
     async def _is_moderator(self, chat: Chat, user: User, message: Message | None) -> bool:
         """Everyone moderates their own private chat; in a group, its creator and admins."""
@@ -326,8 +327,10 @@ class TelegramFrontEnd:
 
     # -- outgoing ------------------------------------------------------------------------
 
-    async def _post(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
-        """Send a reply as messages: text pieces, then photos; buttons under the last one."""
+    async def _post(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> int | None:
+        """Send a reply as messages: text pieces, then photos; buttons under the last one.
+
+        Returns the id of the message that carries the buttons (None without buttons)."""
         bot = self.app.bot
         markup = keyboard(reply)
 
@@ -343,7 +346,7 @@ class TelegramFrontEnd:
             caption = render_html(reply, CAPTION_LIMIT)
             if len(caption) <= 1:
                 image = reply.images[0]
-                await bot.send_photo(
+                sent = await bot.send_photo(
                     chat_id,
                     InputFile(image.png, filename=image.filename),
                     caption=caption[0] if caption else None,
@@ -352,11 +355,12 @@ class TelegramFrontEnd:
                     reply_parameters=replying(),
                 )
                 await self._send_files(chat_id, reply)
-                return
+                return sent.message_id if markup else None
         pieces = render_html(reply, TEXT_LIMIT)
+        with_buttons: int | None = None
         for number, piece in enumerate(pieces, start=1):
             last = number == len(pieces) and not reply.images
-            await self._call(
+            sent_id = await self._call(
                 "sendMessage",
                 chat_id=chat_id,
                 text=piece,
@@ -365,9 +369,10 @@ class TelegramFrontEnd:
                 reply_parameters=replying(),
                 link_preview_options=_NO_PREVIEW,
             )
+            with_buttons = sent_id if last and markup else with_buttons
         for number, image in enumerate(reply.images, start=1):
             alt = render_html(Reply(parts=(image.alt,)), CAPTION_LIMIT)
-            await bot.send_photo(
+            sent = await bot.send_photo(
                 chat_id,
                 InputFile(image.png, filename=image.filename),
                 caption=alt[0] if alt else None,
@@ -375,7 +380,9 @@ class TelegramFrontEnd:
                 reply_markup=markup if number == len(reply.images) else None,
                 reply_parameters=replying(),
             )
+            with_buttons = sent.message_id if number == len(reply.images) and markup else None
         await self._send_files(chat_id, reply)
+        return with_buttons
 
     async def _send_files(self, chat_id: int, reply: Reply) -> None:
         """Each attachment as a document under the reply (sendDocument)."""
@@ -384,13 +391,15 @@ class TelegramFrontEnd:
                 chat_id, InputFile(attachment.data, filename=attachment.filename)
             )
 
-    async def _call(self, endpoint: str, **parameters: object) -> None:
+    async def _call(self, endpoint: str, **parameters: object) -> int | None:
         """Call a Bot API method that posts or edits text, through python-telegram-bot's own
         request path (defaults, the rate limiter, its errors), without turning the Message
-        Telegram returns into objects: dsbot never reads it, and building it took about a
+        Telegram returns into objects: dsbot reads only its id, and building it took about a
         third of a reply's time (Bot.send_message always builds it). None values are left
-        out, as Bot.send_message leaves them."""
-        await self.app.bot._post(endpoint, parameters)
+        out, as Bot.send_message leaves them. Returns the message's id where there is one."""
+        result = await self.app.bot._post(endpoint, parameters)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return message_id if isinstance(message_id, int) else None
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply, photo: bool) -> None:
         """Replace a message's text (or a photo's caption) and buttons."""

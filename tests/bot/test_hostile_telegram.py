@@ -242,7 +242,11 @@ async def test_every_command_with_every_hostile_argument_from_a_member_of_a_grou
 
     assert check_answers(fake, replies, sent) == []
     assert error_records(caplog) == []
-    assert (await snapshot_tables(services)).changes_since(before) == {}
+    changes = (await snapshot_tables(services)).changes_since(before)
+    # A line that still shows the poll posts a poll message: the bot's record of its own
+    # message (bot/copies.py), not state a member changed.
+    changes.pop("poll_copies", None)
+    assert changes == {}
 
 
 async def test_moderator_commands_with_hostile_arguments_in_private_chats(

@@ -18,11 +18,12 @@ from bot.frontend import ChatUnreachable
 from bot.recap_trigger import RecapTrigger
 from bot.scheduler import RecapScheduler
 from bot.services import build_services
-from handlers.model import Reply, Services
+from handlers.model import Lang, Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine
 from storage.facts import Facts
 from storage.market import MarketData
 from storage.market_cache import MarketCacheStore
+from storage.poll_copies import PollCopy
 from storage.poll_model import Platform
 from storage.subscriptions import Schedule
 from storage.trading_calendar import Session, TradingCalendar, nyse_calendar
@@ -68,6 +69,9 @@ class FakeFrontEnd:
         if pending:
             raise pending.pop(0)
         self.sent.append((chat_id, reply))
+
+    async def refresh_copy(self, copy: PollCopy, reply: Reply, lang: Lang) -> None:
+        raise AssertionError("the scheduler redraws no poll")
 
     def chats(self) -> list[str]:
         return [chat for chat, _ in self.sent]

@@ -369,25 +369,25 @@ async def test_a_failed_refresh_is_logged_with_the_chat_and_action_but_not_the_m
     fake: FakeBotApi, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def answer(request: Request, services: Services) -> Reply:
-        if request.action == "poll:9:r":
+        if request.action == "poll:1:r":
             return Reply(parts=("gone",), is_error=True)
         if request.action:
-            return Reply(parts=("counted",), edit=True, refresh_action="poll:9:r")
-        return Reply(parts=("a poll",), buttons=(Button("1. Yes", "poll:9:0"),))
+            return Reply(parts=("counted",), edit=True, refresh_action="poll:1:r")
+        return Reply(parts=("a poll",), buttons=(Button("1. Yes", "poll:1:0"),))
 
     front_end = TelegramFrontEnd(telegram_settings(fake), services, tuning=FAST, dispatcher=answer)
     await front_end.start()
     try:
         poll = await reply_to(fake, "/poll", chat_id=GROUP, user_id=ADMIN)
-        with caplog.at_level(logging.WARNING, logger="bot.telegram.frontend"):
-            fake.press(poll, "poll:9:0", user_id=31_337, first_name="Grace Hopper-Secret")
+        with caplog.at_level(logging.WARNING, logger="bot.copies"):
+            fake.press(poll, "poll:1:0", user_id=31_337, first_name="Grace Hopper-Secret")
             await fake.wait_for("answerCallbackQuery")
             await front_end.tally.drain()
     finally:
         await front_end.stop()
 
     (logged,) = [r.getMessage() for r in caplog.records if "refreshing" in r.getMessage()]
-    assert "poll:9:r" in logged and str(GROUP) in logged
+    assert "poll:1:r" in logged and str(GROUP) in logged
     assert "Grace" not in logged and "31337" not in logged and "user_name" not in logged
 
 

@@ -23,6 +23,12 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.telegram_html import BadEntities, Entity, parse_entities, parse_html, utf16_length
+from tests.fakes.telegram_inline import (
+    InlineMessage,
+    InlineRuleBroken,
+    check_answer,
+    visible_text,
+)
 
 __all__ = ["BadEntities", "FakeBotApi", "StoredMessage", "parse_html", "utf16_length"]
 
@@ -46,9 +52,9 @@ QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or q
 # Parameters python-telegram-bot sends JSON-encoded inside form fields.
 _JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "reply_parameters", "scope", "link_preview_options"}
-    | {"allowed_updates", "entities", "caption_entities"}
+    | {"allowed_updates", "entities", "caption_entities", "results", "button"}
 )
-_BOOL_FIELDS = frozenset({"show_alert", "disable_notification", "protect_content"})
+_BOOL_FIELDS = frozenset({"show_alert", "disable_notification", "protect_content", "is_personal"})
 # The fields an administrator's ChatMember must carry.
 _ADMIN_RIGHTS = (
     "can_be_edited",
@@ -64,7 +70,11 @@ _ADMIN_RIGHTS = (
     "can_edit_stories",
     "can_delete_stories",
 )
-_INT_FIELDS = frozenset({"chat_id", "message_id", "user_id", "offset", "limit", "timeout"})
+_INT_FIELDS = frozenset(
+    {"chat_id", "message_id", "user_id", "offset", "limit", "timeout", "cache_time"}
+)
+# Editing an inline message that is gone (deleted, or never sent through the bot).
+INLINE_GONE = "Bad Request: MESSAGE_ID_INVALID"
 
 Json = dict[str, Any]
 
@@ -148,6 +158,11 @@ class FakeBotApi:
         self._query_ids = itertools.count(1)
         self._answered: set[str] = set()
         self._queries: dict[str, float] = {}  # callback query id -> when it was pressed
+        # Inline mode: query id -> the results it was answered with; the messages sent.
+        self.inline_answers: dict[str, list[Json]] = {}
+        self._inline_queries: set[str] = set()
+        self.inline_messages: dict[str, InlineMessage] = {}
+        self._inline_ids = itertools.count(1)
         self._clock_offset = 0.0
         self._pushed = 0  # the last update_id queued
         self._confirmed = 0  # the last update_id the bot confirmed with a later offset
@@ -305,6 +320,85 @@ class FakeBotApi:
             }
         )
         return query_id
+
+    def inline_query(
+        self,
+        query: str,
+        *,
+        user_id: int = 1001,
+        language_code: str | None = "en",
+        chat_type: str = "supergroup",
+    ) -> str:
+        """A user types `@bot query` in some chat; returns the inline query id."""
+        query_id = f"iq{next(self._query_ids)}"
+        self._inline_queries.add(query_id)
+        self.push(
+            {
+                "inline_query": {
+                    "id": query_id,
+                    "from": self._user(user_id, language_code),
+                    "query": query,
+                    "offset": "",
+                    "chat_type": chat_type,
+                }
+            }
+        )
+        return query_id
+
+    def choose(
+        self, query_id: str, result_id: str, *, user_id: int = 1001, language_code: str = "en"
+    ) -> InlineMessage:
+        """The user taps a result: it is sent as an inline message, and (inline feedback on)
+        a chosen_inline_result names it; its inline_message_id only with buttons, as on
+        Telegram."""
+        (result,) = [r for r in self.inline_answers[query_id] if r["id"] == result_id]
+        content = result["input_message_content"]
+        raw = str(content["message_text"])
+        plain, entities = visible_text(raw, content.get("parse_mode"))
+        message = InlineMessage(
+            f"AgAAA{next(self._inline_ids):04d}-inline_x", raw, plain, result.get("reply_markup")
+        )
+        message.entities = entities
+        self.inline_messages[message.inline_message_id] = message
+        chosen: Json = {
+            "result_id": result_id,
+            "from": self._user(user_id, language_code),
+            "query": "",
+        }
+        if message.reply_markup:
+            chosen["inline_message_id"] = message.inline_message_id
+        self.push({"chosen_inline_result": chosen})
+        return message
+
+    def press_inline(
+        self,
+        message: InlineMessage,
+        data: str,
+        *,
+        user_id: int = 1001,
+        language_code: str | None = "en",
+    ) -> str:
+        """A user presses a button of an inline message: no `message`, its inline_message_id."""
+        query_id = str(next(self._query_ids))
+        self.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._user(user_id, language_code),
+                    "chat_instance": "-4242",
+                    "inline_message_id": message.inline_message_id,
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    @staticmethod
+    def _user(user_id: int, language_code: str | None) -> Json:
+        user: Json = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+        if language_code is not None:
+            user["language_code"] = language_code
+        return user
 
     @staticmethod
     def chat(chat_id: int) -> Json:
@@ -502,6 +596,8 @@ class FakeBotApi:
             return self._member(int(params["chat_id"]), int(params["user_id"]))
         if method == "answerCallbackQuery":
             return self._answer_callback(params)
+        if method == "answerInlineQuery":
+            return self._answer_inline(params)
         if method == "sendMessage":
             return self._send(params, photo=False)
         if method == "sendPhoto":
@@ -520,7 +616,7 @@ class FakeBotApi:
             "username": self.username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
 
     def _member(self, chat_id: int, user_id: int) -> Json:
@@ -628,7 +724,48 @@ class FakeBotApi:
         self.messages[(chat_id, message.message_id)] = message
         return self._message_json(message)
 
-    def _edit(self, method: str, params: Json) -> Json:
+    def _answer_inline(self, params: Json) -> bool:
+        query_id = str(params.get("inline_query_id", ""))
+        if query_id not in self._inline_queries or query_id in self.inline_answers:
+            raise _ApiError(400, QUERY_TOO_OLD)
+        try:
+            self.inline_answers[query_id] = check_answer(params)
+        except InlineRuleBroken as error:
+            raise _ApiError(400, str(error)) from error
+        return True
+
+    def _edit_inline(self, method: str, params: Json) -> bool:
+        """An edit by inline_message_id: True, not the message, as on Telegram."""
+        if "chat_id" in params or "message_id" in params:
+            raise _ApiError(400, "Bad Request: chat_id and inline_message_id are exclusive")
+        message = self.inline_messages.get(str(params["inline_message_id"]))
+        if message is None:
+            raise _ApiError(400, INLINE_GONE)
+        if method == "editMessageText":
+            try:
+                plain, entities = visible_text(
+                    str(params.get("text", "")), params.get("parse_mode")
+                )
+            except InlineRuleBroken as error:
+                raise _ApiError(400, str(error)) from error
+            raw = str(params.get("text", ""))
+        elif method == "editMessageReplyMarkup":
+            raw, plain, entities = message.html, message.plain, message.entities
+        else:
+            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if (plain, entities, markup) == (message.plain, message.entities, message.reply_markup):
+            raise _ApiError(400, "Bad Request: message is not modified")
+        message.history.append(message.plain)
+        message.html, message.plain, message.entities = raw, plain, entities
+        message.reply_markup = markup
+        message.edits += 1
+        return True
+
+    def _edit(self, method: str, params: Json) -> Json | bool:
+        if "inline_message_id" in params:
+            return self._edit_inline(method, params)
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         self._check_chat(chat_id)
         message = self.messages.get((chat_id, message_id))

@@ -176,6 +176,7 @@ async def test_sqlite_and_postgresql_have_the_same_schema_after_every_migration(
         "market_spans",
         "market_unknown",
         "poll_announcements",
+        "poll_copies",
         "poll_options",
         "poll_presses",
         "poll_votes",
