@@ -1,18 +1,22 @@
-"""Durable poll votes per second: group commit through dispatch vs one commit per vote.
+"""Durable poll votes per second on both backends: group commit through dispatch vs naive.
 
-Both sides do the same work: the same `--voters` members vote `--rounds` times each (option
-(voter + round) % 4, so every round changes every vote), after one warm-up vote outside the
-clock, into a database file opened by storage.db.open_database (the bot's own WAL and
-synchronous=FULL). The grouped side is the real path: the Services `dsbot run` builds
+For each backend, both sides do the same work: the same `--voters` members vote `--rounds`
+times each (option (voter + round) % 4, so every round changes every vote), after one warm-up
+vote outside the clock. The grouped side is the real path: the Services `dsbot run` builds
 (cooldowns included), and each round all voters press a poll button at once, each press going
 through dispatch and the /poll action handler into PollStore's group commit. The baseline,
-measured in the same run, is the naive loop: one aiosqlite upsert and one commit per vote.
+measured in the same run on the same kind of database, is the naive loop: one upsert
+committed per vote (SQLite: BEGIN IMMEDIATE, upsert, COMMIT on the bot's WAL file with
+synchronous=FULL; PostgreSQL: one upsert in autocommit, one round trip each).
 
-Transactions are counted, not inferred: a trace callback on each side's SQLite connection
-counts the COMMITs (and any write outside a transaction). Every grouped press must be
-answered with the vote notice (not an error, "busy" or "slow down"), and afterwards each
-side's table must hold every voter's last acknowledged choice; otherwise the run exits 1.
-Usage: .venv/bin/python -m bench.poll_votes [--voters 1000] [--rounds 3]
+PostgreSQL is a throwaway cluster of the bench's own (tests/pg.py), started with the
+server's durable defaults (fsync on, synchronous_commit on), not the tests' fsync=off.
+Transactions are counted, not inferred: on SQLite a trace callback on each side's connection
+counts the COMMITs; on PostgreSQL the transaction ids the server handed out (each write
+transaction takes one; reading the next one takes none). Every grouped press must be answered
+with the vote notice (not an error, "busy" or "slow down"), and afterwards each side's table
+must hold every voter's last acknowledged choice; otherwise the run exits 1.
+Usage: .venv/bin/python -m bench.poll_votes [--voters 1000] [--rounds 3] [--only sqlite]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,9 +39,12 @@ from bot.cooldowns import guarded
 from bot.services import build_services
 from handlers.model import Reply, Request, Services
 from handlers.poll_view import labels_of
-from storage.db import Database, open_database
+from storage.backends import open_sql
+from storage.db import Database
 from storage.poll_privacy import SECRET_KEY, voter_key, voter_secret
 from storage.polls import DEEPSEEK_POLL_ID
+from storage.sql import Sql, placeholders_for
+from storage.urls import ServerUrl, database_location
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
@@ -75,17 +83,14 @@ class Side:
     seconds: float
     transactions: int
 
+    @property
+    def rate(self) -> float:
+        return self.votes / self.seconds
+
 
 def key_of(secret: bytes, voter: int) -> str:
     """The stored key of a voter: both sides keep keyed hashes, never user ids."""
     return voter_key(secret, DEEPSEEK_POLL_ID, "telegram", str(voter))
-
-
-async def stored_secret(connection: aiosqlite.Connection) -> bytes:
-    rows = await connection.execute_fetchall(
-        "SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,)
-    )
-    return bytes.fromhex(str(next(iter(rows))[0]))
 
 
 def option_of(voter: int, round_: int) -> int:
@@ -102,18 +107,17 @@ def vote_problem(reply: Reply, choice: str) -> str | None:
     return None if notice.fullmatch(reply.notice) else "not the vote acknowledgement"
 
 
-async def stored_problems(
-    connection: aiosqlite.Connection, voters: int, rounds: int, check: ReplyCheck
-) -> None:
+async def stored_problems(db: Sql, voters: int, rounds: int, check: ReplyCheck) -> None:
     """Every voter's row must hold their last acknowledged choice (the warm-up voter too)."""
-    rows = await connection.execute_fetchall(
+    rows = await db.fetch_all(
         "SELECT user_id, choices FROM poll_votes WHERE poll_id = ? AND platform = 'telegram'",
         (DEEPSEEK_POLL_ID,),
     )
     held = {str(user): int(choices) for user, choices in rows}
     expected = {voter: 1 << option_of(voter, rounds - 1) for voter in range(voters)}
     expected[voters] = 1 << option_of(voters, 0)
-    secret = await stored_secret(connection)
+    (secret_row,) = await db.fetch_all("SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,))
+    secret = bytes.fromhex(str(secret_row[0]))
     wrong = sum(held.get(key_of(secret, voter)) != bits for voter, bits in expected.items())
     if wrong or len(held) != len(expected):
         check.record(
@@ -140,16 +144,36 @@ async def one_press(services: Services, voter: int, round_: int) -> Reply:
     )
 
 
-def sqlite_connection(services: Services) -> aiosqlite.Connection:
-    """The connection under the SQLite stores: the bench counts the transactions on it."""
-    db = services.chat_settings.db
-    assert isinstance(db, Database), "the bench runs on SQLite"
-    return db.connection
+class Transactions:
+    """Counts the write transactions committed while the clock runs, on either backend."""
+
+    def __init__(self, db: Sql) -> None:
+        self.db = db
+        self.sqlite = TransactionCounter()
+        self._first_xid = 0
+
+    async def start(self) -> None:
+        if isinstance(self.db, Database):
+            await self.sqlite.watch(self.db.connection)
+        else:
+            self._first_xid = await self._next_xid()
+
+    async def stop(self) -> int:
+        if isinstance(self.db, Database):
+            await self.db.connection.set_trace_callback(None)
+            return self.sqlite.transactions
+        # Every PostgreSQL write transaction takes one transaction id; reading the next one
+        # takes none.
+        return await self._next_xid() - self._first_xid
+
+    async def _next_xid(self) -> int:
+        rows = await self.db.fetch_all("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+        return int(rows[0][0])
 
 
-async def grouped(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Side:
+async def grouped(database: Path | ServerUrl, voters: int, rounds: int, check: ReplyCheck) -> Side:
     """`voters` concurrent presses per round through dispatch, production Services."""
-    settings = Settings(dsbot_database=path, dsbot_market="offline", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(dsbot_database=database, dsbot_market="offline", _env_file=None)  # type: ignore[call-arg]
     async with build_services(settings) as services:
         poll = await services.polls.get(DEEPSEEK_POLL_ID)
         assert poll is not None
@@ -158,89 +182,160 @@ async def grouped(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Si
         warm = await one_press(services, voters, 0)
         if problem := vote_problem(warm, labels[option_of(voters, 0)]):
             raise SystemExit(f"the warm-up vote was not acknowledged: {problem}")
-        connection = sqlite_connection(services)
-        counter = TransactionCounter()
-        await counter.watch(connection)
-        acknowledged = 0
+        counter = Transactions(services.polls.db)
+        await counter.start()
+        answered: list[list[Reply]] = []
         started = time.perf_counter()
         for round_ in range(rounds):
-            replies = await asyncio.gather(
-                *(one_press(services, voter, round_) for voter in range(voters))
+            answered.append(
+                await asyncio.gather(
+                    *(one_press(services, voter, round_) for voter in range(voters))
+                )
             )
+        seconds = time.perf_counter() - started
+        transactions = await counter.stop()
+        # Checked once the clock has stopped: the naive side is not charged for checking.
+        acknowledged = 0
+        for round_, replies in enumerate(answered):
             for voter, reply in enumerate(replies):
                 problem = vote_problem(reply, labels[option_of(voter, round_)])
                 check.record(problem, reply.notice or reply.plain_text())
                 acknowledged += problem is None
-        seconds = time.perf_counter() - started
-        await connection.set_trace_callback(None)
-        await stored_problems(connection, voters, rounds, check)
-    return Side(acknowledged, seconds, counter.transactions)
+        await stored_problems(services.polls.db, voters, rounds, check)
+    return Side(acknowledged, seconds, transactions)
 
 
-async def naive(path: Path, voters: int, rounds: int, check: ReplyCheck) -> Side:
-    """One upsert and one commit per vote, in a loop, over the same schema and pragmas."""
-    async with open_database(path) as db:
+_UPSERT = (
+    "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at) "
+    "VALUES (?, 'telegram', ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) "
+    "DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at"
+)
+
+
+def naive_vote(db: Sql, secret: bytes, now: str) -> Callable[[int, int], Awaitable[None]]:
+    """One vote committed on its own, the plain way for each backend."""
+    if isinstance(db, Database):
         connection = db.connection
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        async with db.transaction() as created:
-            secret = await voter_secret(created, datetime.now(UTC))
 
-        async def vote(voter: int, round_: int) -> None:
+        async def on_sqlite(voter: int, round_: int) -> None:
             await connection.execute("BEGIN IMMEDIATE")
             await connection.execute(
-                "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at) "
-                "VALUES (?, 'telegram', ?, ?, ?) ON CONFLICT (poll_id, platform, user_id) "
-                "DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at",
+                _UPSERT,
                 (DEEPSEEK_POLL_ID, key_of(secret, voter), 1 << option_of(voter, round_), now),
             )
             await connection.commit()
 
+        return on_sqlite
+    from storage.postgres import PostgresDatabase
+
+    assert isinstance(db, PostgresDatabase)
+    pool, upsert = db.pool, placeholders_for("postgresql", _UPSERT)
+
+    async def on_postgresql(voter: int, round_: int) -> None:
+        await pool.execute(
+            upsert, DEEPSEEK_POLL_ID, key_of(secret, voter), 1 << option_of(voter, round_), now
+        )
+
+    return on_postgresql
+
+
+async def naive(database: Path | ServerUrl, voters: int, rounds: int, check: ReplyCheck) -> Side:
+    """One upsert and one commit per vote, in a loop, over the same schema and settings."""
+    async with open_sql(database) as db:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        async with db.transaction() as created:
+            secret = await voter_secret(created, datetime.now(UTC))
+        vote = naive_vote(db, secret, now)
         await vote(voters, 0)  # the same warm-up vote as the grouped side
-        counter = TransactionCounter()
-        await counter.watch(connection)
+        counter = Transactions(db)
+        await counter.start()
         started = time.perf_counter()
         for round_ in range(rounds):
             for voter in range(voters):
                 await vote(voter, round_)
                 check.record(None)  # acknowledged once its commit returned
         seconds = time.perf_counter() - started
-        await connection.set_trace_callback(None)
-        await stored_problems(connection, voters, rounds, check)
-    return Side(voters * rounds, seconds, counter.transactions)
+        transactions = await counter.stop()
+        await stored_problems(db, voters, rounds, check)
+    return Side(voters * rounds, seconds, transactions)
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    name: str
+    goal: float
+    naive: Side
+    grouped: Side
+
+    @property
+    def ratio(self) -> float:
+        return self.grouped.rate / self.naive.rate
+
+    def report(self) -> list[str]:
+        slow, fast = self.naive, self.grouped
+        return [
+            f"{self.name} naive loop, one upsert + commit per vote: {slow.votes} votes in "
+            f"{slow.seconds:.2f} s = {slow.rate:,.0f} durable votes/s "
+            f"({slow.transactions} transactions)",
+            f"{self.name} dispatch + /poll handler + group commit: {fast.votes} votes in "
+            f"{fast.seconds:.2f} s = {fast.rate:,.0f} durable votes/s ({fast.transactions} "
+            f"transactions, {fast.votes / max(fast.transactions, 1):.0f} votes each)",
+        ]
+
+    def last_line(self) -> str:
+        return (
+            f"{self.name}: {self.grouped.rate:.0f} votes/s grouped vs {self.naive.rate:.0f} "
+            f"naive = {self.ratio:.1f}x (goal >= {self.goal:.0f}x)"
+        )
+
+
+async def measure(
+    name: str,
+    goal: float,
+    databases: tuple[Path | ServerUrl, Path | ServerUrl],
+    voters: int,
+    rounds: int,
+) -> Backend:
+    checks = [ReplyCheck(f"{name} naive loop"), ReplyCheck(f"{name} grouped through dispatch")]
+    slow = await naive(databases[0], voters, rounds, checks[0])
+    fast = await grouped(databases[1], voters, rounds, checks[1])
+    fail_if_any(checks)
+    return Backend(name, goal, slow, fast)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--voters", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
     options = parser.parse_args()
     voters, rounds = options.voters, options.rounds
     folder = Path(tempfile.mkdtemp(prefix="dsbot-bench-"))
-    checks = [ReplyCheck("naive loop"), ReplyCheck("grouped through dispatch")]
-    slow = await naive(folder / "naive.sqlite3", voters, rounds, checks[0])
-    fast = await grouped(folder / "grouped.sqlite3", voters, rounds, checks[1])
-    fail_if_any(checks)
-    naive_rate, grouped_rate = slow.votes / slow.seconds, fast.votes / fast.seconds
-    print(f"python {sys.version.split()[0]}, database files in {folder} (WAL, synchronous=FULL)")
+    results: list[Backend] = []
+    if options.only != "postgresql":
+        files = (folder / "naive.sqlite3", folder / "grouped.sqlite3")
+        results.append(await measure("sqlite", 10, files, voters, rounds))
+    if options.only != "sqlite":
+        from tests.pg import started_cluster
+
+        cluster = await asyncio.to_thread(started_cluster, durable=True)
+        try:
+            urls = (
+                database_location(await asyncio.to_thread(cluster.fresh_database)),
+                database_location(await asyncio.to_thread(cluster.fresh_database)),
+            )
+            results.append(await measure("postgresql", 5, urls, voters, rounds))
+        finally:
+            await asyncio.to_thread(cluster.destroy)
+    print(f"python {sys.version.split()[0]}; SQLite files in {folder} (WAL, synchronous=FULL)")
     print(
         f"{voters} voters x {rounds} rounds on each side, every vote acknowledged and found "
-        "committed afterwards; transactions counted by a trace callback on the connection"
+        "committed afterwards; write transactions counted while the clock ran"
     )
-    print(
-        f"naive loop, one aiosqlite upsert + commit per vote: {slow.votes} votes in "
-        f"{slow.seconds:.2f} s = {naive_rate:,.0f} durable votes/s ({slow.transactions} "
-        "transactions)"
-    )
-    print(
-        f"dispatch + /poll handler + group commit, {voters} concurrent voters per round: "
-        f"{fast.votes} votes in {fast.seconds:.2f} s = {grouped_rate:,.0f} durable votes/s "
-        f"({fast.transactions} transactions, {fast.votes / max(fast.transactions, 1):.0f} "
-        "votes each)"
-    )
-    print(
-        f"sqlite: {grouped_rate:.0f} votes/s grouped vs {naive_rate:.0f} naive = "
-        f"{grouped_rate / naive_rate:.1f}x (goal >= 10x)"
-    )
+    for backend in results:
+        print("\n".join(backend.report()))
+    for backend in results:
+        print(backend.last_line())
 
 
 if __name__ == "__main__":

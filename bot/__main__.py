@@ -17,6 +17,7 @@ from bot.logs import configure_logging, log_everything_else
 from bot.services import build_services
 from storage.backup import BackupRefused, backup_database
 from storage.db import DatabaseError
+from storage.db_copy import CopyRefused, copy_database, upgrade_database
 from storage.facts import DatasetError
 from storage.urls import ServerUrl
 
@@ -49,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, help="the backup file to write; it must not exist")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    copy = database_commands.add_parser(
+        "copy", help="copy every row of SOURCE into the empty database TARGET (docs/postgresql.md)"
+    )
+    copy.add_argument("source", help="a SQLite file or a postgresql:// URL")
+    copy.add_argument("target", help="a SQLite file or a postgresql:// URL; it must hold no data")
+    database_commands.add_parser(
+        "upgrade", help="apply the pending migrations to DSBOT_DATABASE, and nothing else"
+    )
     ask_parser.add_argument("line", help='the command, e.g. "/outages Europe/London"')
     for sub in (console, ask_parser):
         sub.add_argument(
@@ -145,6 +154,38 @@ def _db_backup(settings: Settings, options: argparse.Namespace) -> int:
     return 0
 
 
+def _db_copy(options: argparse.Namespace) -> int:
+    try:
+        done = asyncio.run(copy_database(options.source, options.target))
+    except CopyRefused as error:
+        sys.stderr.write(f"dsbot: {error}\n")
+        return 1
+    except ValueError as error:  # a URL of no backend
+        sys.stderr.write(f"dsbot: {error}\n")
+        return EXIT_USAGE
+    for table, count in done.rows.items():
+        sys.stdout.write(f"{table}: {count} rows\n")
+    sys.stdout.write(
+        f"copied {sum(done.rows.values())} rows from {done.source} to {done.target} "
+        f"(schema version {done.version}), row counts checked\n"
+    )
+    return 0
+
+
+def _db_upgrade(settings: Settings) -> int:
+    before, after = asyncio.run(upgrade_database(settings.dsbot_database))
+    sys.stdout.write(f"{settings.dsbot_database}: schema version {after} (was {before})\n")
+    return 0
+
+
+def _db(settings: Settings, options: argparse.Namespace) -> int:
+    if options.db_command == "copy":
+        return _db_copy(options)
+    if options.db_command == "upgrade":
+        return _db_upgrade(settings)
+    return _db_backup(settings, options)
+
+
 async def _run(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         log.info("no TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN set: starting the console")
@@ -184,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_everything_else()
     try:
         if options.command == "db":
-            return _db_backup(settings, options)
+            return _db(settings, options)
         if options.command == "ask":
             return asyncio.run(_ask(settings, options))
         if options.command == "discord-sync":

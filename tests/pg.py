@@ -112,12 +112,14 @@ class Cluster:
                 f"{(done.stderr or done.stdout).strip()[-2000:]}\n{log}"
             )
 
-    def start(self) -> None:
+    def start(self, *, durable: bool = False) -> None:
         # fsync off: a test cluster is thrown away, and durability across a power cut is
-        # not what these tests check (a stop and start flushes everything anyway).
+        # not what these tests check (a stop and start flushes everything anyway). A
+        # benchmark of durable commits asks for `durable`: the server's defaults.
+        flushing = "" if durable else "-c fsync=off -c full_page_writes=off "
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-            f"-c unix_socket_directories={self.folder} -c fsync=off -c full_page_writes=off "
+            f"-c unix_socket_directories={self.folder} {flushing}"
             "-c max_connections=200"
         )
         self._run(
@@ -169,11 +171,11 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def started_cluster() -> Cluster:
+def started_cluster(*, durable: bool = False) -> Cluster:
     """A running cluster, or PostgresUnavailable naming why not."""
     cluster = Cluster()
     try:
-        cluster.start()
+        cluster.start(durable=durable)
     except BaseException:
         cluster.destroy()
         raise
