@@ -30,6 +30,7 @@ TABLES: tuple[str, ...] = (
     "poll_votes",
     "poll_presses",
     "poll_announcements",
+    "poll_copies",
     "chat_settings",
     "recap_subscriptions",
     "recap_requests",

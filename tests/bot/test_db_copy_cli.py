@@ -17,6 +17,7 @@ from storage.backends import open_stores
 from storage.db import open_database
 from storage.db_copy import TABLES
 from storage.market_cache import CachedLatest
+from storage.poll_copies import PollCopy
 from storage.subscriptions import Schedule
 from tests.conftest import dsbot_environment
 
@@ -28,6 +29,7 @@ SOURCE_ROWS = {
     "poll_votes": 3,
     "poll_presses": 3,
     "poll_announcements": 1,
+    "poll_copies": 1,
     "chat_settings": 1,
     "recap_subscriptions": 1,
     "recap_requests": 1,
@@ -78,6 +80,7 @@ async def community(path: Path) -> None:
                 user_name=f"user {user}",
             )
         await polls.claim_announcement(poll.id, "telegram", "-1001", NOW)
+        await stores.poll_copies.add(PollCopy(poll.id, "telegram", "-1001", "17", "zh"), NOW)
         await stores.chat_settings.set_lang("telegram", "-1001", "zh")
         schedule = Schedule(time(16, 15), ZoneInfo("America/New_York"))
         await stores.subscriptions.subscribe("telegram", "-1001", schedule, "zh", "7", NOW)
@@ -212,9 +215,9 @@ async def test_db_upgrade_applies_the_pending_migrations_and_prints_the_version(
     server = dsbot_db(tmp_path, "upgrade", database=pg_url)
 
     assert sqlite.returncode == 0, sqlite.stderr
-    assert sqlite.stdout == f"{tmp_path / 'old.sqlite3'}: schema version 5 (was 3)\n"
+    assert sqlite.stdout == f"{tmp_path / 'old.sqlite3'}: schema version 6 (was 3)\n"
     with closing(sqlite3.connect(tmp_path / "old.sqlite3")) as connection:
         assert connection.execute("PRAGMA user_version").fetchone() == (5,)
     assert server.returncode == 0, server.stderr
-    assert server.stdout.endswith(": schema version 5 (was 0)\n")
+    assert server.stdout.endswith(": schema version 6 (was 0)\n")
     assert "s3cret" not in server.stdout
