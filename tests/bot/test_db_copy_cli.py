@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from storage.backends import open_stores
-from storage.db import open_database
+from storage.db import migrations, open_database
 from storage.db_copy import TABLES
 from storage.market_cache import CachedLatest
 from storage.poll_copies import PollCopy
@@ -211,13 +211,14 @@ async def test_db_upgrade_applies_the_pending_migrations_and_prints_the_version(
     async with open_database(tmp_path / "old.sqlite3", migrate=False) as db:
         await db.migrate(target=3)
 
+    latest = len(migrations())  # one version per migration file
     sqlite = dsbot_db(tmp_path, "upgrade", database=str(tmp_path / "old.sqlite3"))
     server = dsbot_db(tmp_path, "upgrade", database=pg_url)
 
     assert sqlite.returncode == 0, sqlite.stderr
-    assert sqlite.stdout == f"{tmp_path / 'old.sqlite3'}: schema version 6 (was 3)\n"
+    assert sqlite.stdout == f"{tmp_path / 'old.sqlite3'}: schema version {latest} (was 3)\n"
     with closing(sqlite3.connect(tmp_path / "old.sqlite3")) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (5,)
+        assert connection.execute("PRAGMA user_version").fetchone() == (latest,)
     assert server.returncode == 0, server.stderr
-    assert server.stdout.endswith(": schema version 6 (was 0)\n")
+    assert server.stdout.endswith(f": schema version {latest} (was 0)\n")
     assert "s3cret" not in server.stdout
