@@ -73,4 +73,6 @@ async def build_services(
                 market=data,
                 default_lang=settings.dsbot_lang,
                 default_tz=ZoneInfo(settings.dsbot_tz),
+                update_claims=stores.update_claims,
+                refresh_leases=stores.refresh_leases,
             )

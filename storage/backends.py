@@ -13,8 +13,10 @@ from storage.chat_settings import ChatSettingsStore
 from storage.db import open_database
 from storage.market_cache import MarketCacheStore
 from storage.polls import PollStore
+from storage.refresh_leases import RefreshLeaseStore
 from storage.sql import Sql
 from storage.subscriptions import SubscriptionStore
+from storage.update_claims import UpdateClaimStore
 from storage.urls import ServerUrl, is_server_url
 
 
@@ -28,6 +30,8 @@ class Stores:
     chat_settings: ChatSettingsStore
     bot_state: BotStateStore
     market_cache: MarketCacheStore
+    update_claims: UpdateClaimStore
+    refresh_leases: RefreshLeaseStore
 
 
 def stores_over(db: Sql) -> Stores:
@@ -38,6 +42,8 @@ def stores_over(db: Sql) -> Stores:
         chat_settings=ChatSettingsStore(db),
         bot_state=BotStateStore(db),
         market_cache=MarketCacheStore(db),
+        update_claims=UpdateClaimStore(db),
+        refresh_leases=RefreshLeaseStore(db),
     )
 
 
