@@ -66,6 +66,7 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Link previews off, as the Bot API's own JSON: a LinkPreviewOptions object would be built
 # and turned back into this dict for every message.
 _NO_PREVIEW: Final = {"is_disabled": True}
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
 
 
@@ -117,8 +118,7 @@ class TelegramFrontEnd:
         # Watched, so that a lost link is reported (see bot.telegram.connection).
         self._polling = WatchedPolling(request or HTTPXRequest(connection_pool_size=1))
         self._ended: asyncio.Future[None] | None = None
-        builder = builder.get_updates_request(self._polling)
-        self.app: TelegramApp = builder.build()
+        self.app: TelegramApp = self._receiving(builder).build()
         self.moderators = Moderators(
             lambda: self.app.bot, self.tuning.admin_cache_seconds, self.clock
         )
@@ -152,11 +152,21 @@ class TelegramFrontEnd:
                 raise
             raise Unreachable.because(error) from None
         await self.app.start()
+        await self._start_receiving()
+
+    def _receiving(self, builder: Any) -> Any:
+        """The builder set up for how updates arrive: long polling (bot.telegram.webhook's
+        subclass takes POSTs instead)."""
+        return builder.get_updates_request(self._polling)
+
+    async def _start_receiving(self) -> None:
+        """Long polling; python-telegram-bot's start deletes a webhook left set, without
+        dropping the updates pending there."""
         updater = self.app.updater
         assert updater is not None
         await updater.start_polling(
             timeout=int(self.tuning.poll_timeout),
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            allowed_updates=ALLOWED_UPDATES,
             bootstrap_retries=-1,
             error_callback=self._on_polling_error,
         )
