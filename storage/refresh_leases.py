@@ -40,3 +40,21 @@ class RefreshLeaseStore:
                     "DELETE FROM tally_refreshes WHERE due_at < ?", (now_ms - _FORGET_AFTER_MS,)
                 )
         return int(row[0]) if row is not None else now_ms
+
+    async def shows_new(self, key: str, shown: str) -> bool:
+        """Record that `key` is about to show `shown` (a hash); False when it already does."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "INSERT INTO tally_refreshes (message_key, due_at, shown) VALUES (?, 0, ?) "
+                "ON CONFLICT (message_key) DO UPDATE SET shown = excluded.shown "
+                "WHERE tally_refreshes.shown IS NULL OR tally_refreshes.shown <> excluded.shown",
+                (key, shown),
+            )
+        return bool(changed)
+
+    async def forget_shown(self, key: str) -> None:
+        """After a failed edit: what the message shows is not known any more."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE tally_refreshes SET shown = NULL WHERE message_key = ?", (key,)
+            )

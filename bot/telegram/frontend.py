@@ -16,14 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from telegram import (
-    Chat,
-    InputFile,
-    Message,
-    ReplyParameters,
-    Update,
-    User,
-)
+from telegram import Chat, InputFile, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -48,7 +41,7 @@ from bot.delivery import LastShown, for_command, for_press
 from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
 from bot.tally import TallyRefresher
-from bot.telegram.connection import WatchedPolling
+from bot.telegram.connection import WatchedPolling, file_base_url
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
 from bot.telegram.moderators import Moderators
@@ -68,12 +61,6 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 _NO_PREVIEW: Final = {"is_disabled": True}
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
-
-
-def file_base_url(base_url: str) -> str:
-    """The Bot API serves files under /file/bot<token>, beside /bot<token>."""
-    stem = base_url.rstrip("/")
-    return stem.removesuffix("/bot") + "/file/bot"
 
 
 class TelegramFrontEnd:
@@ -155,13 +142,10 @@ class TelegramFrontEnd:
         await self._start_receiving()
 
     def _receiving(self, builder: Any) -> Any:
-        """The builder set up for how updates arrive: long polling (bot.telegram.webhook's
-        subclass takes POSTs instead)."""
-        return builder.get_updates_request(self._polling)
+        return builder.get_updates_request(self._polling)  # bot.telegram.webhook: updater(None)
 
     async def _start_receiving(self) -> None:
-        """Long polling; python-telegram-bot's start deletes a webhook left set, without
-        dropping the updates pending there."""
+        # python-telegram-bot's polling start deletes a webhook left set, keeping its updates.
         updater = self.app.updater
         assert updater is not None
         await updater.start_polling(

@@ -14,7 +14,9 @@ Telegram re-sends them, possibly to another worker. Re-sent updates act once:
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +37,7 @@ from bot.health import Health, State
 from bot.http_server import ListenFailed
 from bot.shared_tally import SharedTallyRefresher
 from bot.telegram.frontend import ALLOWED_UPDATES, TelegramFrontEnd
+from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html
 from handlers.i18n import text
 from handlers.model import LANGS, Reply, Request, Services
 from storage.update_claims import Claim
@@ -109,6 +112,26 @@ class TelegramWebhookFrontEnd(TelegramFrontEnd):
             raise Unreachable.because(error) from None
         self.accepting = True
         log.info("Telegram: webhook set for @%s", self.username)
+
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply, photo: bool) -> None:
+        """An edit only when the message shows something else, as every worker last left it."""
+        leases = self.services.refresh_leases
+        pieces = render_html(reply, CAPTION_LIMIT if photo else TEXT_LIMIT)
+        if leases is None or not pieces:
+            await super()._edit(chat_id, message_id, reply, photo)
+            return
+        markup = keyboard(reply)
+        shown = pieces[0] + json.dumps(markup.to_dict() if markup else None, sort_keys=True)
+        key = f"{chat_id}:{message_id}"
+        if not await leases.shows_new(key, hashlib.sha256(shown.encode()).hexdigest()):
+            return
+        # The fleet's record decides: this process's own memory may be older.
+        self.shown.forget((chat_id, message_id))
+        try:
+            await super()._edit(chat_id, message_id, reply, photo)
+        except Exception:
+            await leases.forget_shown(key)
+            raise
 
     async def stop(self) -> None:
         # Unanswered POSTs get 503 from here on: Telegram re-sends them to another worker.

@@ -13,9 +13,11 @@ CREATE INDEX telegram_updates_by_age ON telegram_updates (claimed_at);
 
 -- Which process refreshes a live tally message next, and when (milliseconds since the
 -- epoch): the refresh lease that keeps a message at one edit an interval across every
--- worker (bot.shared_tally).
+-- worker (bot.shared_tally); `shown` a hash of what the message shows now, so that no
+-- worker sends an edit that changes nothing (Telegram refuses it with a 400).
 CREATE TABLE tally_refreshes (
     message_key TEXT NOT NULL,
     due_at      INTEGER NOT NULL,
+    shown       TEXT,
     PRIMARY KEY (message_key)
 );

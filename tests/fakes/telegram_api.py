@@ -48,7 +48,9 @@ _JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "reply_parameters", "scope", "link_preview_options"}
     | {"allowed_updates", "entities", "caption_entities"}
 )
-_BOOL_FIELDS = frozenset({"show_alert", "disable_notification", "protect_content"})
+_BOOL_FIELDS = frozenset(
+    {"show_alert", "disable_notification", "protect_content", "drop_pending_updates"}
+)
 # The fields an administrator's ChatMember must carry.
 _ADMIN_RIGHTS = (
     "can_be_edited",
@@ -64,7 +66,9 @@ _ADMIN_RIGHTS = (
     "can_edit_stories",
     "can_delete_stories",
 )
-_INT_FIELDS = frozenset({"chat_id", "message_id", "user_id", "offset", "limit", "timeout"})
+_INT_FIELDS = frozenset(
+    {"chat_id", "message_id", "user_id", "offset", "limit", "timeout", "max_connections"}
+)
 
 Json = dict[str, Any]
 
