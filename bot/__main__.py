@@ -215,7 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     secrets = [
         token.get_secret_value()
-        for token in (settings.telegram_bot_token, settings.discord_bot_token)
+        for token in (
+            settings.telegram_bot_token,
+            settings.discord_bot_token,
+            settings.telegram_webhook_secret,
+        )
         if token is not None
     ]
     # The one-shot commands print only the answer, which already says when data is stale or

@@ -5,14 +5,21 @@ Tokens are SecretStr so that printing or logging the settings never shows them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.timezones import parse_zone
 from storage.urls import DatabaseLocation, database_location, redact
+
+Role = Literal["telegram", "discord", "scheduler"]
+ROLES: tuple[Role, ...] = ("telegram", "discord", "scheduler")
+# setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and -".
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -38,8 +45,25 @@ class Settings(BaseSettings):
     dsbot_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # host:port of the health and metrics server (/healthz, /readyz, /metrics); unset: none.
     dsbot_http_listen: str | None = None
+    # Comma list of telegram, discord, scheduler: what this process runs (bot.runner); unset:
+    # every front end whose token is set, plus the scheduler.
+    dsbot_roles: str | None = None
+    # Set: Telegram delivers updates by POSTing to this public HTTPS URL instead of being
+    # polled (bot.telegram.webhook); this process listens on TELEGRAM_WEBHOOK_LISTEN.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1:8080"
+    telegram_webhook_secret: SecretStr | None = None
+    # How many connections Telegram may open to the URL at once (setWebhook: 1-100).
+    telegram_webhook_max_connections: int = Field(default=40, ge=1, le=100)
 
-    @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "discord_bot_token",
+        "telegram_webhook_secret",
+        "telegram_webhook_url",
+        "dsbot_roles",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -48,6 +72,76 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_off(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dsbot_roles")
+    @classmethod
+    def _known_roles(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        named = [role.strip().lower() for role in value.split(",") if role.strip()]
+        unknown = [role for role in named if role not in ROLES]
+        if unknown or not named:
+            shown = ", ".join(f'"{role[:20]}"' for role in unknown) or "nothing"
+            raise ValueError(f"{shown} is not a role: name telegram, discord or scheduler")
+        return ",".join(role for role in ROLES if role in named)
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value.strip())
+            if parts.scheme != "https" or not parts.hostname:
+                raise ValueError(
+                    f'"{value[:60]}" is not an https:// URL (Telegram posts only to HTTPS)'
+                )
+            return value.strip()
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("telegram_webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.telegram_webhook_url is not None and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set "
+                "(Telegram sends it with every update, so forged POSTs can be refused)"
+            )
+        tokens = {"telegram": self.telegram_bot_token, "discord": self.discord_bot_token}
+        for role in self.roles if self.dsbot_roles is not None else ():
+            if role in tokens and tokens[role] is None:
+                raise ValueError(
+                    f"DSBOT_ROLES names {role} but {role.upper()}_BOT_TOKEN is not set"
+                )
+        return self
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """What this process runs: DSBOT_ROLES, or every front end whose token is set plus
+        the scheduler."""
+        if self.dsbot_roles is not None:
+            return frozenset(r for r in ROLES if r in self.dsbot_roles.split(","))
+        roles: set[Role] = {"scheduler"}
+        if self.telegram_bot_token is not None:
+            roles.add("telegram")
+        if self.discord_bot_token is not None:
+            roles.add("discord")
+        return frozenset(roles)
+
+    @property
+    def role_label(self) -> str:
+        """The roles as one metrics label value, e.g. "scheduler,telegram" (at most 7 values)."""
+        return ",".join(role for role in ROLES if role in self.roles)
 
     @field_validator("dsbot_http_listen")
     @classmethod
@@ -100,7 +194,8 @@ def setting_problems(error: ValidationError) -> list[str]:
         name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
         message = str(problem["msg"]).removeprefix("Value error, ")
         if problem["type"] == "value_error":
-            lines.append(f"{name}: {message}")
+            # A check across settings names its variables itself.
+            lines.append(f"{name}: {message}" if problem["loc"] else message)
             continue
         value = problem.get("input")
         shown = "" if "TOKEN" in name or not isinstance(value, str) else f'"{redact(value)[:40]}" '

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from bot.dispatch import Dispatch, dispatch, resolve_context
 from bot.frontend import ChatUnreachable
-from bot.tally import TallyRefresher
+from bot.tally import TallyRefresher, Throttle
 from handlers.model import Lang, Reply, Request, Services
 from handlers.poll_view import refresh_action, refreshed_poll
 from storage.poll_copies import PollCopy
@@ -58,12 +58,12 @@ class CopiesRefresher:
         services: Services,
         *,
         dispatcher: Dispatch = dispatch,
-        tally: TallyRefresher | None = None,
+        tally: Throttle | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services = services
         self.dispatcher = dispatcher
-        self.tally = tally or TallyRefresher(interval=1.0)
+        self.tally: Throttle = tally or TallyRefresher(interval=1.0)
         self.clock = clock
         self.editors: dict[str, CopyEditor] = {}
         self._known: OrderedDict[tuple[str, str, str], int] = OrderedDict()

@@ -10,8 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from handlers.model import Lang, Reply
-from storage.poll_copies import PollCopy
+from handlers.model import Reply
 from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,3 @@ class FrontEnd(Protocol):
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Post a reply unprompted; raises ChatUnreachable when the chat is gone for good."""
-
-    async def refresh_copy(self, copy: PollCopy, reply: Reply, lang: Lang) -> None:
-        """Redraw a message of this platform that shows a poll (bot.copies throttles the calls);
-        raises ChatUnreachable when the message or its chat is gone for good."""

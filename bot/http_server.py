@@ -80,7 +80,7 @@ def build_app(
 
     async def metrics_text(_: web.Request) -> web.Response:
         return web.Response(
-            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            body=generate_latest(metrics.exposed), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
     app = web.Application()
@@ -103,14 +103,18 @@ async def serving_http(
     *,
     routes: Iterable[web.RouteDef] = (),
     database_deadline: float = DATABASE_DEADLINE,
+    listen: str | None = None,
+    listen_variable: str = "DSBOT_HTTP_LISTEN",
 ) -> AsyncIterator[HttpServer | None]:
-    """Serve health and metrics on DSBOT_HTTP_LISTEN while inside; None (nothing served, and
-    nothing counted) when it is unset."""
-    if settings.dsbot_http_listen is None:
+    """Serve health and metrics (and `routes`) on DSBOT_HTTP_LISTEN, or `listen` (named
+    `listen_variable` in errors), while inside; None (nothing served, and nothing counted)
+    when neither is set."""
+    listen = listen if listen is not None else settings.dsbot_http_listen
+    if listen is None:
         yield None
         return
-    host, port = parse_listen(settings.dsbot_http_listen)
-    metrics = Metrics(services.registry)
+    host, port = parse_listen(listen)
+    metrics = Metrics(services.registry, role=settings.role_label)
     previous_hook = services.events.vote_recorded
     metrics.observe(services, health)
     watcher = metrics.watch_platform_429s()
@@ -122,8 +126,7 @@ async def serving_http(
             await web.TCPSite(runner, host, port).start()
         except OSError as error:
             raise ListenFailed(
-                f"cannot listen on DSBOT_HTTP_LISTEN={settings.dsbot_http_listen}: "
-                f"{error.strerror or error}"
+                f"cannot listen on {listen_variable}={listen}: {error.strerror or error}"
             ) from error
         bound = _bound_port(runner, port)
         server = HttpServer(host, bound, metrics)

@@ -48,8 +48,11 @@ _PLATFORM_429 = {
 class Metrics:
     """The metric families and the hooks that feed them; one per process (or per test)."""
 
-    def __init__(self, commands: Registry) -> None:
+    def __init__(self, commands: Registry, *, role: str = "") -> None:
         self.registry = CollectorRegistry()
+        # What /metrics serves: every sample labelled with the process's roles, so the
+        # processes of one fleet are told apart (7 possible values: a comma list of roles).
+        self.exposed: Collector = _Labelled(self.registry, role) if role else self.registry
         self._command_label = {command.name: command.name for command in commands.commands}
         self._commands = Counter(
             "dsbot_commands",
@@ -237,3 +240,20 @@ class _ReadAtScrape(Collector):
         for result in MARKET_RESULTS:
             fetches.add_metric([result], float(values[result]))
         yield fetches
+
+
+class _Labelled(Collector):
+    """Every metric of `inner`, each sample with a `role` label added."""
+
+    def __init__(self, inner: CollectorRegistry, role: str) -> None:
+        self.inner = inner
+        self.role = role
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self.inner.collect():
+            labelled = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            labelled.samples = [
+                sample._replace(labels={**sample.labels, "role": self.role})
+                for sample in metric.samples
+            ]
+            yield labelled

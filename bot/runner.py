@@ -1,4 +1,4 @@
-"""Every configured front end and the recap scheduler in one process, each supervised alone."""
+"""The process's roles (front ends, the scheduler) in one process, each supervised alone."""
 
 from __future__ import annotations
 
@@ -6,18 +6,22 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.cooldowns import guarded
 from bot.copies import CopiesRefresher
 from bot.frontend import FrontEnd
 from bot.health import Health
-from bot.http_server import serving_http
+from bot.http_server import HttpServer, serving_http
 from bot.metrics import Metrics
 from bot.services import build_services
 from bot.supervisor import BACKOFF, Backoff, Supervisor
 from handlers.model import Services
+
+if TYPE_CHECKING:
+    from bot.telegram.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +32,37 @@ MakeFrontEnds = Callable[[Settings, Services, Metrics | None], list[FrontEnd]]
 def build_front_ends(
     settings: Settings, services: Services, metrics: Metrics | None = None
 ) -> list[FrontEnd]:
-    """Every front end whose token is set, answering through dispatch behind the cooldowns
-    (one set for the process: their keys name the platform), counted when metrics are on."""
+    """The front end of each role this process runs (DSBOT_ROLES; unset: every front end
+    whose token is set), answering through dispatch behind the cooldowns (one set for the
+    process: their keys name the platform), counted when metrics are on."""
     dispatcher = guarded()
     # One for the process: a vote on either platform redraws the poll's copies on both. Its
-    # redraws are internal requests, so they are not counted as members' commands.
-    copies = CopiesRefresher(services, dispatcher=dispatcher)
+    # redraws are internal requests, so they are not counted as members' commands. Webhook
+    # workers share one redraw a second per message with every other worker (leases).
+    tally = None
+    if settings.telegram_webhook_url is not None and services.refresh_leases is not None:
+        from bot.shared_tally import SharedTallyRefresher
+
+        tally = SharedTallyRefresher(services.refresh_leases)
+    copies = CopiesRefresher(services, dispatcher=dispatcher, tally=tally)
     if metrics is not None:
         dispatcher = metrics.counted(dispatcher)
+    roles = settings.roles
     front_ends: list[FrontEnd] = []
-    if settings.telegram_bot_token is not None:
-        from bot.telegram.frontend import TelegramFrontEnd
+    if settings.telegram_bot_token is not None and "telegram" in roles:
+        if settings.telegram_webhook_url is not None:
+            from bot.telegram.webhook import TelegramWebhookFrontEnd
 
-        front_ends.append(
-            TelegramFrontEnd(settings, services, dispatcher=dispatcher, copies=copies)
-        )
-    if settings.discord_bot_token is not None:
+            front_ends.append(
+                TelegramWebhookFrontEnd(settings, services, dispatcher=dispatcher, copies=copies)
+            )
+        else:
+            from bot.telegram.frontend import TelegramFrontEnd
+
+            front_ends.append(
+                TelegramFrontEnd(settings, services, dispatcher=dispatcher, copies=copies)
+            )
+    if settings.discord_bot_token is not None and "discord" in roles:
         from bot.discord.frontend import DiscordFrontEnd
 
         front_ends.append(DiscordFrontEnd(settings, services, dispatcher=dispatcher, copies=copies))
@@ -94,6 +113,54 @@ async def supervise(supervisors: Sequence[Supervisor], stop: asyncio.Event) -> N
             raise error
 
 
+@contextlib.asynccontextmanager
+async def listening(
+    settings: Settings, health: Health, services: Services
+) -> AsyncIterator[tuple[HttpServer | None, WebhookReceiver | None]]:
+    """The HTTP server, and the Telegram webhook route when this process takes webhooks.
+
+    The webhook is served on TELEGRAM_WEBHOOK_LISTEN by the same server as /healthz, /readyz
+    and /metrics, unless DSBOT_HTTP_LISTEN names another address: then two listeners, the
+    webhook's serving only its path.
+    """
+    if "telegram" not in settings.roles or settings.telegram_webhook_url is None:
+        async with serving_http(settings, health, services) as http:
+            yield http, None
+        return
+    from bot.telegram.webhook import (
+        LISTENER,
+        WebhookReceiver,
+        report_listener,
+        serving_webhook,
+    )
+
+    receiver = WebhookReceiver.of(settings)
+    webhook_listen = settings.telegram_webhook_listen
+    http_listen = settings.dsbot_http_listen
+    try:
+        if http_listen is None or http_listen.strip() == webhook_listen.strip():
+            async with serving_http(
+                settings,
+                health,
+                services,
+                routes=[receiver.route()],
+                listen=webhook_listen,
+                listen_variable="TELEGRAM_WEBHOOK_LISTEN",
+            ) as http:
+                report_listener(health, True)
+                yield http, receiver
+        else:
+            async with (
+                serving_http(settings, health, services) as http,
+                serving_webhook(webhook_listen, receiver),
+            ):
+                report_listener(health, True)
+                yield http, receiver
+    finally:
+        if LISTENER in health.states:
+            report_listener(health, False)
+
+
 async def run_front_ends(
     settings: Settings,
     *,
@@ -110,23 +177,35 @@ async def run_front_ends(
     health = health if health is not None else Health()
     async with (
         build_services(settings) as services,
-        serving_http(settings, health, services) as http,
+        listening(settings, health, services) as (http, receiver),
     ):
         # Imported here: bot.scheduler delivers through this module's FrontEnd.
         from bot.poll_closing import PollClosingJob
         from bot.scheduler import RecapScheduler
+        from bot.senders import build_senders
 
         front_ends = make_front_ends(settings, services, http.metrics if http else None)
+        if receiver is not None:
+            from bot.telegram.webhook import TelegramWebhookFrontEnd
+
+            receiver.front_end = next(
+                (fe for fe in front_ends if isinstance(fe, TelegramWebhookFrontEnd)), None
+            )
         # Recaps and announcements go out through the front ends, so their jobs stop first (last).
         supervisors = [Supervisor(fe.platform, fe, health, backoff) for fe in front_ends]
-        # Reported in /readyz, but readiness is the front ends': these jobs wait for none.
-        supervisors += [
-            Supervisor(name, job, health, backoff, gates_readiness=False)
-            for name, job in (
-                ("scheduler", RecapScheduler(services, front_ends)),
-                ("poll-closing", PollClosingJob(services, front_ends)),
-            )
-        ]
+        if "scheduler" in settings.roles:
+            senders = build_senders(settings, services, front_ends)
+            supervisors += [
+                Supervisor(f"{fe.platform}-sender", fe, health, backoff) for fe in senders
+            ]
+            # Reported in /readyz, but readiness is the front ends': these jobs wait for none.
+            supervisors += [
+                Supervisor(name, job, health, backoff, gates_readiness=False)
+                for name, job in (
+                    ("scheduler", RecapScheduler(services, [*front_ends, *senders])),
+                    ("poll-closing", PollClosingJob(services, [*front_ends, *senders])),
+                )
+            ]
         signals = stop is None
         stop = listen_for_stop_signals() if stop is None else stop
         try:

@@ -74,4 +74,6 @@ async def build_services(
                 poll_copies=stores.poll_copies,
                 default_lang=settings.dsbot_lang,
                 default_tz=ZoneInfo(settings.dsbot_tz),
+                update_claims=stores.update_claims,
+                refresh_leases=stores.refresh_leases,
             )

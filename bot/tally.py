@@ -14,10 +14,22 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 Refresh = Callable[[], Awaitable[None]]
+
+
+class Throttle(Protocol):
+    """What front ends ask of a refresh throttle: this process's (TallyRefresher) or the
+    fleet's (bot.shared_tally.SharedTallyRefresher)."""
+
+    def request(self, key: Hashable, refresh: Refresh) -> None: ...
+
+    async def drain(self) -> None: ...
+
+
 # Past this many remembered keys, finished ones whose interval has passed are forgotten.
 _PRUNE_AT = 256
 

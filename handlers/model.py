@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from storage.poll_copies import PollCopyStore
     from storage.polls import PollStore
     from storage.subscriptions import SubscriptionStore
+from storage.refresh_leases import RefreshLeaseStore
+from storage.update_claims import UpdateClaimStore
 
 ChatKind = Literal["private", "group"]
 Lang = Literal["en", "zh"]
@@ -205,6 +207,10 @@ class Services:
     default_lang: Lang = "en"
     default_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     events: Events = field(default_factory=Events)
+    # Telegram webhook workers' claims on update ids (None where nothing claims updates).
+    update_claims: UpdateClaimStore | None = None
+    # Live tally refreshes shared by every process (None: each process throttles alone).
+    refresh_leases: RefreshLeaseStore | None = None
 
 
 Handler = Callable[[Request, Services], Awaitable[Reply]]

@@ -14,8 +14,10 @@ from storage.db import open_database
 from storage.market_cache import MarketCacheStore
 from storage.poll_copies import PollCopyStore
 from storage.polls import PollStore
+from storage.refresh_leases import RefreshLeaseStore
 from storage.sql import Sql
 from storage.subscriptions import SubscriptionStore
+from storage.update_claims import UpdateClaimStore
 from storage.urls import ServerUrl, is_server_url
 
 
@@ -30,6 +32,8 @@ class Stores:
     bot_state: BotStateStore
     market_cache: MarketCacheStore
     poll_copies: PollCopyStore
+    update_claims: UpdateClaimStore
+    refresh_leases: RefreshLeaseStore
 
 
 def stores_over(db: Sql) -> Stores:
@@ -42,6 +46,8 @@ def stores_over(db: Sql) -> Stores:
         bot_state=BotStateStore(db),
         market_cache=MarketCacheStore(db),
         poll_copies=copies,
+        update_claims=UpdateClaimStore(db),
+        refresh_leases=RefreshLeaseStore(db),
     )
 
 

@@ -40,6 +40,8 @@ TABLES: tuple[str, ...] = (
     "market_latest",
     "market_unknown",
     "market_charts",
+    "telegram_updates",
+    "tally_refreshes",
 )
 # PostgreSQL's schema version table; SQLite keeps the version in PRAGMA user_version.
 _BOOKKEEPING = {"dsbot_schema_version"}

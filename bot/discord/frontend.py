@@ -28,7 +28,7 @@ from bot.discord.connection import translated
 from bot.discord.render import NO_MENTIONS, Outgoing, escape, render
 from bot.dispatch import Dispatch, dispatch, resolve_context
 from bot.frontend import ChatUnreachable, LinkReport
-from bot.tally import TallyRefresher
+from bot.tally import TallyRefresher, Throttle
 from handlers.model import Lang, Reply, Request, Services
 from handlers.poll_view import refreshed_poll
 from storage.poll_copies import PollCopy
@@ -92,7 +92,7 @@ class DiscordFrontEnd:
         settings: Settings,
         services: Services,
         *,
-        tally: TallyRefresher | None = None,
+        tally: Throttle | None = None,
         defer_after: float = DEFER_AFTER,
         dispatcher: Dispatch = dispatch,
         copies: CopiesRefresher | None = None,

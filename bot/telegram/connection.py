@@ -20,6 +20,12 @@ from bot.frontend import LinkReport, TokenRejected
 _REJECTED = (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)  # what Telegram says to a bad token
 
 
+def file_base_url(base_url: str) -> str:
+    """The Bot API serves files under /file/bot<token>, beside /bot<token>."""
+    stem = base_url.rstrip("/")
+    return stem.removesuffix("/bot") + "/file/bot"
+
+
 def _ignore(up: bool) -> None:
     pass
 

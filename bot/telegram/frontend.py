@@ -15,14 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from telegram import (
-    Chat,
-    InputFile,
-    Message,
-    ReplyParameters,
-    Update,
-    User,
-)
+from telegram import Chat, InputFile, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -47,8 +40,8 @@ from bot.copies import CopiesRefresher, shows_poll
 from bot.delivery import LastShown, for_command, for_press
 from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
-from bot.tally import TallyRefresher
-from bot.telegram.connection import WatchedPolling
+from bot.tally import TallyRefresher, Throttle
+from bot.telegram.connection import WatchedPolling, file_base_url
 from bot.telegram.copies import edit_copy
 from bot.telegram.inline import install_inline
 from bot.telegram.limiter import PatientRateLimiter
@@ -70,13 +63,13 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Link previews off, as the Bot API's own JSON: a LinkPreviewOptions object would be built
 # and turned back into this dict for every message.
 _NO_PREVIEW: Final = {"is_disabled": True}
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+]
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
-
-
-def file_base_url(base_url: str) -> str:
-    """The Bot API serves files under /file/bot<token>, beside /bot<token>."""
-    stem = base_url.rstrip("/")
-    return stem.removesuffix("/bot") + "/file/bot"
 
 
 class TelegramFrontEnd:
@@ -93,7 +86,7 @@ class TelegramFrontEnd:
         dispatcher: Dispatch = dispatch,
         request: BaseRequest | None = None,
         clock: Callable[[], float] = time.monotonic,
-        tally: TallyRefresher | None = None,
+        tally: Throttle | None = None,
         copies: CopiesRefresher | None = None,
     ) -> None:
         if settings.telegram_bot_token is None:
@@ -126,8 +119,7 @@ class TelegramFrontEnd:
         # Watched, so that a lost link is reported (see bot.telegram.connection).
         self._polling = WatchedPolling(request or HTTPXRequest(connection_pool_size=1))
         self._ended: asyncio.Future[None] | None = None
-        builder = builder.get_updates_request(self._polling)
-        self.app: TelegramApp = builder.build()
+        self.app: TelegramApp = self._receiving(builder).build()
         self.moderators = Moderators(
             lambda: self.app.bot, self.tuning.admin_cache_seconds, self.clock
         )
@@ -162,16 +154,18 @@ class TelegramFrontEnd:
                 raise
             raise Unreachable.because(error) from None
         await self.app.start()
+        await self._start_receiving()
+
+    def _receiving(self, builder: Any) -> Any:
+        return builder.get_updates_request(self._polling)  # bot.telegram.webhook: updater(None)
+
+    async def _start_receiving(self) -> None:
+        # python-telegram-bot's polling start deletes a webhook left set, keeping its updates.
         updater = self.app.updater
         assert updater is not None
         await updater.start_polling(
             timeout=int(self.tuning.poll_timeout),
-            allowed_updates=[
-                Update.MESSAGE,
-                Update.CALLBACK_QUERY,
-                Update.INLINE_QUERY,
-                Update.CHOSEN_INLINE_RESULT,
-            ],
+            allowed_updates=ALLOWED_UPDATES,
             bootstrap_retries=-1,
             error_callback=self._on_polling_error,
         )

@@ -39,6 +39,8 @@ SOURCE_ROWS = {
     "market_latest": 1,
     "market_unknown": 1,
     "market_charts": 1,
+    "telegram_updates": 1,
+    "tally_refreshes": 1,
 }
 
 
@@ -93,6 +95,8 @@ async def community(path: Path) -> None:
         await cache.store_latest("NVDA", CachedLatest(118.42, NOW, NOW))
         await cache.store_unknown("NOPE", NOW)
         await cache.store_chart("nvda-2025-01", b"\x89PNG\r\n\x1a\n-chart", NOW)
+        await stores.update_claims.claim(912345678, NOW)
+        await stores.refresh_leases.take("telegram:-1001:17", 1737990000000, 1000)
 
 
 def sqlite_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -83,9 +83,14 @@ def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], flo
 
 
 def value(
-    page: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+    page: dict[tuple[str, frozenset[tuple[str, str]]], float],
+    name: str,
+    *,
+    role: str = "scheduler",
+    **labels: str,
 ) -> float:
-    return page[(name, frozenset(labels.items()))]
+    """A sample; `role` is the process's roles, the scheduler alone where no token is set."""
+    return page[(name, frozenset({**labels, "role": role}.items()))]
 
 
 def counted(server: HttpServer, cooldowns: Cooldowns | None = None) -> Dispatch:
@@ -331,8 +336,19 @@ async def test_dsbot_run_serves_health_and_counts_telegram_commands_in_metrics(
     # The scheduler is reported (it may still be loading its calendar) but gates nothing.
     assert body["components"]["telegram"] == "connected"
     assert "scheduler" in body["components"]
-    assert value(page, "dsbot_commands_total", platform="telegram", command="cost") == 1
-    assert value(page, "dsbot_frontend_connected", platform="telegram") == 1
+    assert (
+        value(
+            page,
+            "dsbot_commands_total",
+            platform="telegram",
+            command="cost",
+            role="telegram,scheduler",
+        )
+        == 1
+    )
+    assert (
+        value(page, "dsbot_frontend_connected", platform="telegram", role="telegram,scheduler") == 1
+    )
 
 
 class Shown(logging.Handler):

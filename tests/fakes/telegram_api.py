@@ -54,7 +54,9 @@ _JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "reply_parameters", "scope", "link_preview_options"}
     | {"allowed_updates", "entities", "caption_entities", "results", "button"}
 )
-_BOOL_FIELDS = frozenset({"show_alert", "disable_notification", "protect_content", "is_personal"})
+_BOOL_FIELDS = frozenset(
+    {"show_alert", "disable_notification", "protect_content", "is_personal", "drop_pending_updates"}
+)
 # The fields an administrator's ChatMember must carry.
 _ADMIN_RIGHTS = (
     "can_be_edited",
@@ -71,7 +73,16 @@ _ADMIN_RIGHTS = (
     "can_delete_stories",
 )
 _INT_FIELDS = frozenset(
-    {"chat_id", "message_id", "user_id", "offset", "limit", "timeout", "cache_time"}
+    {
+        "chat_id",
+        "message_id",
+        "user_id",
+        "offset",
+        "limit",
+        "timeout",
+        "cache_time",
+        "max_connections",
+    }
 )
 # Editing an inline message that is gone (deleted, or never sent through the bot).
 INLINE_GONE = "Bad Request: MESSAGE_ID_INVALID"
