@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handlers.timezones import parse_zone
 from storage.urls import DatabaseLocation, database_location, redact
@@ -32,6 +39,10 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = None
     # A Discord role (name or id) whose members count as moderators besides Manage Server.
     dsbot_discord_mod_role: str | None = None
+    # Discord gateway sharding (bot/discord/sharding.py): how many shards the bot has in all,
+    # and which of them this process runs (unset: all of them). Both unset: no sharding.
+    discord_shard_count: int | None = Field(default=None, ge=1, le=100_000)
+    discord_shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
     # A file (SQLite, the default) or postgresql://user:password@host:port/dbname; a URL is
     # kept as a ServerUrl, whose str() and repr() hide the password.
     dsbot_database: DatabaseLocation = Path("dsbot.sqlite3")
@@ -148,6 +159,43 @@ class Settings(BaseSettings):
     def _host_and_port(cls, value: str | None) -> str | None:
         if value is not None:
             parse_listen(value)
+        return value
+
+    @field_validator("discord_shard_count", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        ids = [part.strip() for part in value.split(",")]
+        if not all(part.isascii() and part.isdecimal() for part in ids):
+            raise ValueError(f'"{value[:60]}" is not a comma list of shard numbers (e.g. 0,1)')
+        return tuple(int(part) for part in ids)
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _within_count(
+        cls, value: tuple[int, ...] | None, info: ValidationInfo
+    ) -> tuple[int, ...] | None:
+        if value is None or "discord_shard_count" not in info.data:
+            return value  # a bad count is reported on its own
+        count = info.data["discord_shard_count"]
+        if count is None:
+            raise ValueError("needs DISCORD_SHARD_COUNT, the number of shards in all")
+        if not value or len(set(value)) != len(value):
+            raise ValueError("name each shard once (e.g. 0,1)")
+        outside = [shard for shard in value if not 0 <= shard < count]
+        if outside:
+            raise ValueError(
+                f"shard {outside[0]} does not exist: with DISCORD_SHARD_COUNT={count} "
+                f"the shards are 0 to {count - 1}"
+            )
         return value
 
     @field_validator("dsbot_database", mode="before")

@@ -22,10 +22,11 @@ from discord import app_commands
 from bot.config import Settings
 from bot.copies import CopiesRefresher, shows_poll
 from bot.delivery import Delivery, LastShown, for_command, for_press
-from bot.discord.buttons import ActionButton
+from bot.discord.client import DiscordClient, new_client
 from bot.discord.commands import CatalogueTranslator, slash_commands
 from bot.discord.connection import translated
 from bot.discord.render import NO_MENTIONS, Outgoing, escape, render
+from bot.discord.sharding import shard_plan, syncs_commands
 from bot.dispatch import Dispatch, dispatch, resolve_context
 from bot.frontend import ChatUnreachable, LinkReport
 from bot.tally import TallyRefresher, Throttle
@@ -45,35 +46,6 @@ COMMAND_HASH_KEY = "discord.command_tree_hash"
 
 def _ignore(up: bool) -> None:
     pass
-
-
-class DiscordClient(discord.Client):
-    """discord.py's client with our command tree, translator and dynamic buttons."""
-
-    def __init__(self, front_end: DiscordFrontEnd) -> None:
-        # Slash commands and buttons arrive as interactions: no message-content intent; the
-        # guilds intent keeps roles cached so a configured moderator role can be recognised.
-        intents = discord.Intents.none()
-        intents.guilds = True
-        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
-        self.front_end = front_end
-        self.tree: app_commands.CommandTree[DiscordClient] = app_commands.CommandTree(self)
-        self.connected = asyncio.Event()
-        front_end.register_commands(self.tree)
-
-    async def setup_hook(self) -> None:
-        self.add_dynamic_items(ActionButton)
-        await self.tree.set_translator(CatalogueTranslator())
-
-    async def on_connect(self) -> None:  # READY: a new session
-        self.connected.set()
-        self.front_end.link_report(True)
-
-    async def on_resumed(self) -> None:
-        self.front_end.link_report(True)
-
-    async def on_disconnect(self) -> None:
-        self.front_end.link_report(False)
 
 
 async def command_tree_hash(tree: app_commands.CommandTree[Any]) -> str:
@@ -113,22 +85,25 @@ class DiscordFrontEnd:
         self.tally = self.copies.tally
         self.shown = LastShown()
         self.link_report: LinkReport = _ignore
-        self.client = DiscordClient(self)
+        self.shards = shard_plan(settings)
+        self.client: DiscordClient = new_client(self, self.shards)
         self._connection: asyncio.Task[None] | None = None
 
     # -- lifecycle
 
     async def start(self) -> None:
-        """Log in, sync commands if the tree changed since the last sync, connect.
+        """Log in, sync commands if the tree changed since the last sync (only the process
+        that runs shard 0 does), connect (every shard of this process).
 
         Raises TokenRejected for a refused token and Unreachable when Discord cannot be
         reached or answers 5xx; the supervisor tries again.
         """
         if self.client.is_closed():
-            self.client = DiscordClient(self)  # a closed client cannot log in again
+            self.client = new_client(self, self.shards)  # a closed one cannot log in again
         try:
             await self.client.login(self.token.get_secret_value())
-            await self.sync_if_changed()
+            if syncs_commands(self.shards):
+                await self.sync_if_changed()
             # discord.py's own reconnect loop backs off for up to 17 minutes and logs each
             # failure with a traceback: a failed reconnect ends the connection instead, and
             # the supervisor connects again with its capped back-off.

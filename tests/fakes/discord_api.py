@@ -7,6 +7,11 @@ fake speaks enough of the gateway protocol for a bot that only receives interact
 records every REST call, including interaction callbacks and webhook follow-ups and edits.
 It can answer the next calls to a path with 429s and can drop the gateway connection.
 
+It shards as Discord does (Topics > Gateway > Sharding): a session that IDENTIFYs with
+`shard: [id, count]` is that shard, READY and GUILD_CREATE name only its guilds, a guild's
+events go to shard (guild_id >> 22) % count, and events without a guild (direct messages)
+to shard 0. `/gateway/bot` recommends `recommended_shards`; `add_guild` adds guilds.
+
 It refuses what Discord refuses, with Discord's status and error code: a first response to an
 interaction after `response_deadline` seconds (404 10062), a second one (400 40060), a
 follow-up or edit with an interaction token older than `token_lifetime` (401 50027), and a
@@ -86,6 +91,16 @@ class GatewaySession:
     resumed: bool = False
     heartbeats: int = 0
     resume_requested: bool = False  # the client sent RESUME (perhaps held by the test)
+    shard: tuple[int, int] = (0, 1)  # [shard_id, num_shards] from IDENTIFY (or the resumed one)
+
+    @property
+    def live(self) -> bool:
+        return not self.socket.closed and (self.identify is not None or self.resumed)
+
+
+def shard_of(guild_id: int, count: int) -> int:
+    """Topics > Gateway > Sharding: shard_id = (guild_id >> 22) % num_shards."""
+    return (guild_id >> 22) % count
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -132,6 +147,12 @@ class FakeDiscord:
         self.messages: dict[int, Json] = {}
         # Roles of the one guild, by id: what GUILD_CREATE tells the client.
         self.roles: dict[int, str] = {MOD_ROLE_ID: "Moderators"}
+        # Guild id -> its one text channel; GUILD_ID is the guild of the tests that need one.
+        self.guild_channels: dict[int, int] = {GUILD_ID: CHANNEL_ID}
+        # What GET /gateway/bot answers as `shards`, Discord's recommended shard count.
+        self.recommended_shards = 1
+        # Interaction id -> the [shard_id, num_shards] of the session it was sent on.
+        self.delivered_on: dict[int, tuple[int, int]] = {}
         # path regex -> remaining number of 429 answers to give it.
         self.rate_limits: dict[str, int] = {}
         self.retry_after = 0.05
@@ -150,8 +171,8 @@ class FakeDiscord:
         self._dispatched: dict[int, float] = {}
         self._acknowledged: set[int] = set()
         self._sequence = itertools.count(2)
-        # Every dispatched event, for replay to a client that resumes (as Discord does).
-        self._event_log: list[Json] = []
+        # Every dispatched event with its shard, for replay to a client that resumes.
+        self._event_log: list[tuple[int, Json]] = []
         # Cleared by a test to keep resumes waiting (the client is "reconnecting").
         self.resumes_allowed = asyncio.Event()
         self.resumes_allowed.set()
@@ -238,9 +259,26 @@ class FakeDiscord:
     @property
     def live_session(self) -> GatewaySession | None:
         for session in reversed(self.sessions):
-            if not session.socket.closed and (session.identify or session.resumed):
+            if session.live:
                 return session
         return None
+
+    def session_of_shard(self, shard_id: int) -> GatewaySession | None:
+        """The open session of that shard (of the shard count the last session uses)."""
+        latest = self.live_session
+        if latest is None:
+            return None
+        for session in reversed(self.sessions):
+            if session.live and session.shard == (shard_id, latest.shard[1]):
+                return session
+        return None
+
+    def add_guild(self, guild_id: int, channel_id: int) -> None:
+        self.guild_channels[guild_id] = channel_id
+
+    def shard_count(self) -> int:
+        latest = self.live_session or (self.sessions[-1] if self.sessions else None)
+        return latest.shard[1] if latest is not None else 1
 
     async def wait_until_connected(self, sessions: int = 1, timeout: float = 5.0) -> None:
         """Until `sessions` gateway sessions have identified or resumed, the last still open."""
@@ -268,20 +306,32 @@ class FakeDiscord:
                 await socket.send_json({"op": 11})
             elif op == 2:
                 session.identify = frame["d"]
-                await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": self._ready()})
+                shard_id, count = frame["d"].get("shard") or (0, 1)
+                session.shard = (int(shard_id), int(count))
+                guilds = [g for g in self.guild_channels if shard_of(g, count) == shard_id]
+                ready = self._ready(session.shard, guilds)
+                await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": ready})
                 # As with the guilds intent: the full guild (roles included) follows READY.
-                await socket.send_json(
-                    {"op": 0, "t": "GUILD_CREATE", "s": next(self._sequence), "d": self._guild()}
-                )
+                for guild in guilds:
+                    await socket.send_json(
+                        {
+                            "op": 0,
+                            "t": "GUILD_CREATE",
+                            "s": next(self._sequence),
+                            "d": self._guild(guild),
+                        }
+                    )
             elif op == 6:
                 session.resume_requested = True
                 await self._notify()
                 await self.resumes_allowed.wait()
                 session.resumed = True
-                # Discord replays what the client missed, in order, then says RESUMED.
+                session.shard = _shard_of_session(str(frame["d"].get("session_id", "")))
+                # Discord replays what the shard missed, in order, then says RESUMED.
                 seen = int(frame["d"].get("seq") or 0)
-                for missed in [event for event in self._event_log if event["s"] > seen]:
-                    await socket.send_json(missed)
+                for shard, missed in self._event_log:
+                    if shard == session.shard[0] and missed["s"] > seen:
+                        await socket.send_json(missed)
                 await socket.send_json(
                     {"op": 0, "t": "RESUMED", "s": next(self._sequence), "d": {}}
                 )
@@ -289,18 +339,19 @@ class FakeDiscord:
         await self._notify()
         return socket
 
-    def _ready(self) -> Json:
+    def _ready(self, shard: tuple[int, int], guilds: list[int]) -> Json:
         return {
             "v": 10,
             "user": user_payload(BOT_USER_ID, "dsbot", bot=True),
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": "fake-session",
+            "guilds": [{"id": str(guild), "unavailable": True} for guild in guilds],
+            "session_id": f"fake-session-{shard[0]}-{shard[1]}",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APPLICATION_ID), "flags": 0},
+            "shard": list(shard),
         }
 
-    def _guild(self) -> Json:
-        everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0"}
+    def _guild(self, guild_id: int) -> Json:
+        everyone = {"id": str(guild_id), "name": "@everyone", "permissions": "0"}
         roles = [
             {"id": str(role_id), "name": name, "permissions": "0"}
             for role_id, name in self.roles.items()
@@ -310,13 +361,13 @@ class FakeDiscord:
                 {"position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}
             )
         return {
-            "id": str(GUILD_ID),
+            "id": str(guild_id),
             "name": "DeepSeek moment",
             "owner_id": str(OWNER_ID),
             "roles": [everyone, *roles],
             "channels": [
                 {
-                    "id": str(CHANNEL_ID),
+                    "id": str(self.guild_channels[guild_id]),
                     "type": 0,
                     "name": "general",
                     "position": 0,
@@ -335,15 +386,20 @@ class FakeDiscord:
             "joined_at": "2025-01-27T00:00:00+00:00",
         }
 
-    async def send_event(self, event: str, data: Json) -> None:
-        session = self.live_session
+    async def send_event(self, event: str, data: Json) -> GatewaySession | None:
+        """Send an event on the shard of its guild (shard 0 without one); the session, or None
+        while that shard is reconnecting (it gets the event when it resumes)."""
+        guild = data.get("guild_id")
+        shard = shard_of(int(guild), self.shard_count()) if guild else 0
+        session = self.session_of_shard(shard)
         frame = {"op": 0, "t": event, "s": next(self._sequence), "d": data}
-        self._event_log.append(frame)
+        self._event_log.append((shard, frame))
         if session is None:
             if not self.sessions:
                 raise RuntimeError("no gateway session is connected")
-            return  # the client is reconnecting: it gets the event when it resumes
+            return None
         await session.socket.send_json(frame)
+        return session
 
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close the gateway as Discord does on a hiccup; a client should reconnect."""
@@ -364,8 +420,10 @@ class FakeDiscord:
         roles: tuple[int, ...],
         guild: bool,
         message: Json | None = None,
+        guild_id: int = GUILD_ID,
     ) -> Json:
         interaction_id = self.next_id()
+        channel_id = self.guild_channels[guild_id] if guild else CHANNEL_ID
         user = user_payload(user_id, f"user{user_id % 1000}")
         payload: Json = {
             "id": str(interaction_id),
@@ -375,20 +433,20 @@ class FakeDiscord:
             "token": f"itoken-{interaction_id}",
             "version": 1,
             "locale": locale,
-            "channel_id": str(CHANNEL_ID),
+            "channel_id": str(channel_id),
             "app_permissions": str(EVERYDAY_PERMISSIONS),
             "entitlements": [],
             "attachment_size_limit": 10 * 1024 * 1024,
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0 if guild else 1,
         }
         if guild:
-            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = "en-US"
             payload["channel"] = {
-                "id": str(CHANNEL_ID),
+                "id": str(channel_id),
                 "type": 0,
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild_id),
                 "name": "general",
                 "position": 0,
                 "permission_overwrites": [],
@@ -422,8 +480,10 @@ class FakeDiscord:
         permissions: int = EVERYDAY_PERMISSIONS,
         roles: tuple[int, ...] = (),
         guild: bool = True,
+        guild_id: int = GUILD_ID,
     ) -> Json:
-        """Send a slash-command INTERACTION_CREATE as if a user ran /name with `options`."""
+        """Send a slash-command INTERACTION_CREATE as if a user ran /name with `options`
+        (in `guild_id`, on its shard, or in a direct message when `guild` is False)."""
         data: Json = {"id": str(self._command_id(name)), "name": name, "type": 1}
         if options:
             data["options"] = options
@@ -435,6 +495,7 @@ class FakeDiscord:
             permissions=permissions,
             roles=roles,
             guild=guild,
+            guild_id=guild_id,
         )
         await self._dispatch_interaction(payload)
         return payload
@@ -481,7 +542,9 @@ class FakeDiscord:
     async def _dispatch_interaction(self, payload: Json) -> None:
         # Discord's clock starts when it creates the interaction, connected client or not.
         self._dispatched[int(payload["id"])] = self.now()
-        await self.send_event("INTERACTION_CREATE", payload)
+        session = await self.send_event("INTERACTION_CREATE", payload)
+        if session is not None:
+            self.delivered_on[int(payload["id"])] = session.shard
 
     def _command_id(self, name: str) -> int:
         for commands in self.commands.values():
@@ -554,7 +617,7 @@ class FakeDiscord:
             return _json(
                 {
                     "url": self.gateway_url,
-                    "shards": 1,
+                    "shards": self.recommended_shards,
                     "session_start_limit": {
                         "total": 1000,
                         "remaining": 999,
@@ -742,6 +805,14 @@ class FakeDiscord:
             return _json({"message": "Unknown Message", "code": 10008}, status=404)
         self._apply_edit(message_id, data)
         return _json(self.messages[message_id])
+
+
+def _shard_of_session(session_id: str) -> tuple[int, int]:
+    """The shard a session id of the fake's (`fake-session-<id>-<count>`) was made for."""
+    parts = session_id.rsplit("-", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return 0, 1
 
 
 def _interaction_of(token: str) -> int:
