@@ -11,11 +11,20 @@ from __future__ import annotations
 import asyncio
 from http import HTTPStatus
 
+from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
 from bot.frontend import LinkReport, TokenRejected
+
+# What the bot asks Telegram for, by polling or by webhook: commands, presses, inline mode.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+]
 
 _REJECTED = (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)  # what Telegram says to a bad token
 

@@ -41,7 +41,7 @@ from bot.delivery import LastShown, for_command, for_press
 from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
 from bot.tally import TallyRefresher, Throttle
-from bot.telegram.connection import WatchedPolling, file_base_url
+from bot.telegram.connection import ALLOWED_UPDATES, WatchedPolling, file_base_url
 from bot.telegram.copies import edit_copy
 from bot.telegram.inline import install_inline
 from bot.telegram.limiter import PatientRateLimiter
@@ -63,12 +63,6 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Link previews off, as the Bot API's own JSON: a LinkPreviewOptions object would be built
 # and turned back into this dict for every message.
 _NO_PREVIEW: Final = {"is_disabled": True}
-ALLOWED_UPDATES = [
-    Update.MESSAGE,
-    Update.CALLBACK_QUERY,
-    Update.INLINE_QUERY,
-    Update.CHOSEN_INLINE_RESULT,
-]
 _UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "chat was deactivated")
 
 

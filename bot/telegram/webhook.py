@@ -36,7 +36,8 @@ from bot.frontend import TokenRejected, Unreachable
 from bot.health import Health, State
 from bot.http_server import ListenFailed
 from bot.shared_tally import SharedTallyRefresher
-from bot.telegram.frontend import ALLOWED_UPDATES, TelegramFrontEnd
+from bot.telegram.connection import ALLOWED_UPDATES
+from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html
 from handlers.i18n import text
 from handlers.model import LANGS, Reply, Request, Services
