@@ -117,8 +117,8 @@ async def run_front_ends(
         supervisors += [
             Supervisor(name, job, health, backoff, gates_readiness=False)
             for name, job in (
-                ("scheduler", RecapScheduler(services, front_ends)),
-                ("poll-closing", PollClosingJob(services, front_ends)),
+                ("scheduler", RecapScheduler(services, front_ends, connected=health.connected)),
+                ("poll-closing", PollClosingJob(services, front_ends, connected=health.connected)),
             )
         ]
         signals = stop is None
