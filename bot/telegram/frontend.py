@@ -52,6 +52,7 @@ from bot.telegram.connection import WatchedPolling
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
 from bot.telegram.moderators import Moderators
+from bot.telegram.private import send_privately
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html, toast
 from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
@@ -234,11 +235,19 @@ class TelegramFrontEnd:
         reply = await self.dispatcher(request, self.services)
         # Telegram cannot show a message to one member of a group: private answers are posted.
         delivery = for_command(reply, chat_kind=kind, can_whisper=False)
-        if delivery.post is None:
-            return
         reply_to = message.message_id if kind == "group" else None
         try:
-            await self._post(message.chat.id, delivery.post, reply_to=reply_to)
+            if delivery.private is not None:
+                await send_privately(
+                    self._post,
+                    delivery.private,
+                    request,
+                    self.services,
+                    command=message.message_id,
+                    bot=self.username,
+                )
+            elif delivery.post is not None:
+                await self._post(message.chat.id, delivery.post, reply_to=reply_to)
         except PossiblyDelivered:
             pass  # logged where it happened
         except TelegramError as error:
