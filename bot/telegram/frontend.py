@@ -49,6 +49,7 @@ from bot.dispatch import Dispatch, dispatch, parse_command
 from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
 from bot.tally import TallyRefresher
 from bot.telegram.connection import WatchedPolling
+from bot.telegram.incoming import chat_kind, request_from
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
 from bot.telegram.moderators import Moderators
@@ -56,7 +57,7 @@ from bot.telegram.private import send_privately
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html, toast
 from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
-from handlers.model import ChatKind, Reply, Request, Services
+from handlers.model import Reply, Request, Services
 from storage.poll_model import Platform
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class TelegramFrontEnd:
         message = update.message
         if message is None or message.text is None or message.from_user is None:
             return
-        kind = _chat_kind(message.chat)
+        kind = chat_kind(message.chat)
         if kind is None:
             return
         parsed = parse_command(message.text)
@@ -221,7 +222,7 @@ class TelegramFrontEnd:
                 return
             command, rest = parsed.name, parsed.text
         user = message.from_user
-        request = _request(
+        request = request_from(
             user,
             message.chat.id,
             kind,
@@ -261,12 +262,14 @@ class TelegramFrontEnd:
         answered = False
         try:
             message = query.message
-            kind = _chat_kind(message.chat) if message is not None else None
+            kind = chat_kind(message.chat) if message is not None else None
             if query.data is None or message is None or kind is None:
                 return
             user = query.from_user
             # No button action changes shared chat state: votes are every member's.
-            request = _request(user, message.chat.id, kind, action=query.data, delivery_id=query.id)
+            request = request_from(
+                user, message.chat.id, kind, action=query.data, delivery_id=query.id
+            )
             delivery = for_press(await self.dispatcher(request, self.services))
             await query.answer(text=toast(delivery.notice) or None, show_alert=delivery.alert)
             answered = True
@@ -438,24 +441,3 @@ class TelegramFrontEnd:
         except TelegramError:
             self.shown.forget((chat_id, message_id))
             raise
-
-
-def _request(user: User, chat_id: int, kind: ChatKind, **fields: Any) -> Request:
-    """A Request from `user` in the chat, with the command's or the press's own fields."""
-    return Request(
-        platform="telegram",
-        user_id=str(user.id),
-        chat_id=str(chat_id),
-        chat_kind=kind,
-        locale=user.language_code or "",
-        user_name=user.full_name,
-        **fields,
-    )
-
-
-def _chat_kind(chat: Chat) -> ChatKind | None:
-    if chat.type == ChatType.PRIVATE:
-        return "private"
-    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
-        return "group"
-    return None  # channels are not served
