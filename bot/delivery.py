@@ -24,7 +24,8 @@ class Delivery:
     `notice` is a short line only the requester sees (a Telegram toast, a Discord ephemeral
     message), shown as an alert when `alert`. `edit` replaces the pressed message now;
     `refresh` is the action whose reply replaces it later, throttled per message, from fresh
-    data. `post` goes to the chat for everyone; `private` to the requester alone.
+    data. `post` goes to the chat for everyone; `private` to the requester alone: an
+    ephemeral message on Discord, the requester's private chat with the bot on Telegram.
     """
 
     notice: str = ""
@@ -41,8 +42,11 @@ def has_content(reply: Reply) -> bool:
 
 def for_command(reply: Reply, *, chat_kind: ChatKind, can_whisper: bool) -> Delivery:
     """A command's reply. `can_whisper`: the platform shows a message to one member in a
-    group (Discord's ephemeral messages); Telegram cannot, so private answers are posted."""
-    private = reply.ephemeral or reply.is_error
+    group (Discord's ephemeral messages); Telegram cannot, so private answers are posted,
+    except confidential ones, which go to the requester's private chat instead."""
+    private = reply.ephemeral or reply.is_error or reply.confidential
+    if reply.confidential and not can_whisper and chat_kind == "group":
+        return Delivery(private=reply)
     if private and not can_whisper:
         if reply.droppable and chat_kind == "group":
             return Delivery()  # the member was already told once; a repeat adds to the flood
@@ -62,7 +66,7 @@ def for_press(reply: Reply) -> Delivery:
     fresh data, so a burst of presses costs one edit per interval, and the last one is exact.
     """
     notice = toast(reply)
-    if reply.ephemeral:
+    if reply.ephemeral or reply.confidential:
         return Delivery(notice=notice, alert=reply.is_error)
     if reply.edit and reply.refresh_action:
         return Delivery(notice=notice, alert=reply.is_error, refresh=reply.refresh_action)
@@ -76,7 +80,7 @@ def for_press(reply: Reply) -> Delivery:
 def toast(reply: Reply) -> str:
     """What the presser of a button sees: the notice, or the whole reply when it is private.
     Front ends cut it to what their platform shows."""
-    return reply.notice or (reply.plain_text() if reply.ephemeral else "")
+    return reply.notice or (reply.plain_text() if reply.ephemeral or reply.confidential else "")
 
 
 def _notice_reply(reply: Reply) -> Reply:

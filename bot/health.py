@@ -48,6 +48,10 @@ class Health:
             listener(component, state)
         return True
 
+    def connected(self, component: str) -> bool:
+        """Whether `component` (a front end, by platform name) is connected right now."""
+        return self.states.get(component) is State.CONNECTED
+
     def ready(self) -> bool:
         return bool(self.gating) and all(self.states[c] is State.CONNECTED for c in self.gating)
 

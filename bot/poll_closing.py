@@ -6,7 +6,8 @@ every CHECK_SECONDS next to the recap scheduler, finds the polls that ended and 
 announcing is not done, and sends each chat the store names (PollStore.showing_chats) its
 announcement. Each one is claimed in the database before it is sent (one row per poll and
 chat), so no restart and no second process posts it twice; the price is that a send that
-fails after its claim is not tried again (logged), as with the recaps.
+fails after its claim is not tried again (logged), as with the recaps. So nothing is claimed
+for a platform whose front end is not connected: its chats wait for a run after it is back.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class ClosingReport:
 
     sent: list[tuple[int, str, str]] = field(default_factory=list)
     failed: list[tuple[int, str, str]] = field(default_factory=list)
+    waiting: set[str] = field(default_factory=set)  # platforms whose chats were left for later
 
 
 class PollClosingJob:
@@ -48,11 +50,15 @@ class PollClosingJob:
         *,
         clock: Callable[[], datetime] | None = None,
         interval: float = CHECK_SECONDS,
+        connected: Callable[[str], bool] = lambda platform: True,
     ) -> None:
         self.services = services
         self.front_ends: dict[str, FrontEnd] = {fe.platform: fe for fe in front_ends}
         self.clock = clock or services.clock
         self.interval = interval
+        # The runner passes Health.connected; a front end without a supervisor is taken as up.
+        self.connected = connected
+        self._waiting: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -80,15 +86,23 @@ class PollClosingJob:
             polls = self.services.polls
             now = self.clock()
             report = ClosingReport()
+            down = {platform for platform in self.front_ends if not self.connected(platform)}
             await polls.close_expired(now)
             for poll in await polls.unannounced(now):
-                if await self._announce(poll, now, report):
+                if await self._announce(poll, now, report, down):
                     await polls.finish_announcing(poll.id)
+            for platform in sorted(report.waiting - self._waiting):
+                log.warning(
+                    "poll announcements to %s wait: its front end is not connected", platform
+                )
+            self._waiting = (self._waiting | report.waiting) & down
             return report
 
-    async def _announce(self, poll: Poll, now: datetime, report: ClosingReport) -> bool:
+    async def _announce(
+        self, poll: Poll, now: datetime, report: ClosingReport, down: set[str]
+    ) -> bool:
         """Claim and send the poll's announcement in each chat; False if a chat must wait
-        for its platform's front end (not running in this process)."""
+        for its platform's front end (not running in this process, or not connected)."""
         polls = self.services.polls
         found = await polls.get_with_tally(poll.id)
         if found is None:
@@ -97,6 +111,10 @@ class PollClosingJob:
         for platform, chat_id in await polls.showing_chats(poll.id):
             front_end = self.front_ends.get(platform)
             if front_end is None:
+                done = False
+                continue
+            if platform in down:
+                report.waiting.add(platform)
                 done = False
                 continue
             if not await polls.claim_announcement(poll.id, platform, chat_id, now):

@@ -202,8 +202,18 @@ async def run_front_ends(
             supervisors += [
                 Supervisor(name, job, health, backoff, gates_readiness=False)
                 for name, job in (
-                    ("scheduler", RecapScheduler(services, [*front_ends, *senders])),
-                    ("poll-closing", PollClosingJob(services, [*front_ends, *senders])),
+                    (
+                        "scheduler",
+                        RecapScheduler(
+                            services, [*front_ends, *senders], connected=health.connected
+                        ),
+                    ),
+                    (
+                        "poll-closing",
+                        PollClosingJob(
+                            services, [*front_ends, *senders], connected=health.connected
+                        ),
+                    ),
                 )
             ]
         signals = stop is None

@@ -14,7 +14,9 @@ one that is older. A recap is claimed in the database before it is sent, so no r
 or overlapping sweep can send it twice; the price is that a chat claimed when the process
 dies misses that recap, so only CLAIM_AHEAD chats per platform are claimed ahead of their
 turn. All chats due in one sweep share one gather_recap: one market fetch, one chart,
-however many chats.
+however many chats. A platform whose front end is not connected (still connecting at start,
+or in an outage its supervisor is retrying) has nothing claimed: its chats stay owed, and
+the sweep after it reconnects (a minute at most) sends what is then less than two hours late.
 
 Fan-out is paced per platform below its flood limit (Telegram about 30 messages a second
 overall, Discord 50 requests a second) with aiolimiter: a steady stream, never more than
@@ -67,6 +69,7 @@ EARLY_SLACK = timedelta(seconds=1)
 
 Sleep = Callable[[float], Awaitable[None]]
 ChatKey = tuple[str, str]
+Connected = Callable[[str], bool]
 Gather = Callable[[Services, TradingCalendar, Session], Awaitable[RecapData]]
 
 
@@ -107,8 +110,12 @@ class RecapScheduler:
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         sync_seconds: float = SYNC_SECONDS,
         gather: Gather = gather_recap,
+        connected: Connected = lambda platform: True,
     ) -> None:
         self.services = services
+        # The runner passes Health.connected; a front end without a supervisor is taken as up.
+        self.connected = connected
+        self._waiting: set[str] = set()
         self.front_ends: dict[str, FrontEnd] = {fe.platform: fe for fe in front_ends}
         self.store = services.subscriptions
         self.calendar = calendar
@@ -232,6 +239,8 @@ class RecapScheduler:
             now = self.clock()
             report = SweepReport()
             plan: dict[Session, list[Subscription]] = {}
+            down = {platform for platform in self.front_ends if not self.connected(platform)}
+            held: set[str] = set()
             for subscription in await self.store.all():
                 if subscription.platform not in self.front_ends:
                     continue
@@ -240,6 +249,9 @@ class RecapScheduler:
                     continue
                 handled = subscription.handled_session
                 if handled is not None and handled >= due.session.day:
+                    continue
+                if subscription.platform in down:
+                    held.add(subscription.platform)
                     continue
                 late = now - due.at
                 if late >= self.catch_up:
@@ -257,6 +269,7 @@ class RecapScheduler:
                         report.skipped.append(subscription.key)
                     continue
                 plan.setdefault(due.session, []).append(subscription)
+            self._note_waiting(held, down)
             for session, subscriptions in plan.items():
                 data = await self.gather(self.services, self.calendar, session)
                 await self._fan_out(data, subscriptions, report)
@@ -270,6 +283,12 @@ class RecapScheduler:
                     report.retries,
                 )
             return report
+
+    def _note_waiting(self, held: set[str], down: set[str]) -> None:
+        """Log once per outage that a platform's recaps wait for its front end."""
+        for platform in sorted(held - self._waiting):
+            log.warning("recaps to %s chats wait: its front end is not connected", platform)
+        self._waiting = (self._waiting | held) & down
 
     async def _fan_out(
         self, data: RecapData, subscriptions: list[Subscription], report: SweepReport
@@ -327,7 +346,10 @@ class RecapScheduler:
         ahead = self._claim_ahead.setdefault(platform, asyncio.Semaphore(CLAIM_AHEAD))
         try:
             async with ahead:
-                if not await self.store.claim(platform, chat_id, session.day):
+                # It may have gone down since the sweep began: then leave the chat owed.
+                if not self.connected(platform) or not await self.store.claim(
+                    platform, chat_id, session.day
+                ):
                     return
                 await self._wait_turn(platform)
             delays = iter(self.retry_delays)

@@ -145,6 +145,8 @@ class Reply:
     refresh a live tally later (throttled) instead of showing a possibly stale edit.
     `droppable` replies may be left unsent where they could only be shown to everyone (a
     repeated "slow down" in a Telegram group): showing them would add to the flood.
+    `confidential` replies (voters' names) are for the requester alone and never public:
+    where the platform cannot whisper in a group, they go to the requester's private chat.
     """
 
     title: str = ""
@@ -158,6 +160,7 @@ class Reply:
     is_error: bool = False
     refresh_action: str = ""
     droppable: bool = False
+    confidential: bool = False
 
     def plain_text(self) -> str:
         """The reply without any table formatting, for logs and assertions."""

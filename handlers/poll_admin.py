@@ -51,7 +51,8 @@ async def list_voters(request: Request, services: Services) -> Reply:
         text(lang, "poll.voters_legend_entry", number=number, label=shorten(label, MAX_SHOWN))
         for number, label in enumerate(labels_of(poll, lang), start=1)
     )
-    return Reply(title=title, parts=(table, legend, privacy_line(lang, poll)), ephemeral=True)
+    parts = (table, legend, privacy_line(lang, poll))
+    return Reply(title=title, parts=parts, ephemeral=True, confidential=True)
 
 
 async def export_poll(request: Request, services: Services) -> Reply:
@@ -70,4 +71,6 @@ async def export_poll(request: Request, services: Services) -> Reply:
         parts=(text(lang, key, id=poll.id),),
         files=tuple(files),
         ephemeral=True,
+        # The voters' file names them; the results alone are no secret, but one rule is simpler.
+        confidential=True,
     )

@@ -43,14 +43,16 @@ from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRe
 from bot.tally import TallyRefresher, Throttle
 from bot.telegram.connection import ALLOWED_UPDATES, WatchedPolling, file_base_url
 from bot.telegram.copies import edit_copy
+from bot.telegram.incoming import chat_kind, request_from
 from bot.telegram.inline import install_inline
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
 from bot.telegram.moderators import Moderators
+from bot.telegram.private import send_privately
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html, toast
 from bot.telegram.tuning import TelegramTuning
 from handlers.arguments import needs_moderator
-from handlers.model import ChatKind, Lang, Reply, Request, Services
+from handlers.model import Lang, Reply, Services
 from handlers.poll_view import refreshed_poll
 from storage.poll_copies import PollCopy
 from storage.poll_model import Platform
@@ -209,7 +211,7 @@ class TelegramFrontEnd:
         message = update.message
         if message is None or message.text is None or message.from_user is None:
             return
-        kind = _chat_kind(message.chat)
+        kind = chat_kind(message.chat)
         if kind is None:
             return
         parsed = parse_command(message.text)
@@ -226,7 +228,7 @@ class TelegramFrontEnd:
                 return
             command, rest = parsed.name, parsed.text
         user = message.from_user
-        request = _request(
+        request = request_from(
             user,
             message.chat.id,
             kind,
@@ -240,15 +242,25 @@ class TelegramFrontEnd:
         reply = await self.dispatcher(request, self.services)
         # Telegram cannot show a message to one member of a group: private answers are posted.
         delivery = for_command(reply, chat_kind=kind, can_whisper=False)
-        if delivery.post is None:
-            return
         reply_to = message.message_id if kind == "group" else None
         try:
-            posted = await self._post(message.chat.id, delivery.post, reply_to=reply_to)
-            poll_id = shows_poll(delivery.post)
-            if poll_id is not None and posted is not None:
-                chat, locale = str(message.chat.id), request.locale
-                await self.copies.shown(PollCopy(poll_id, "telegram", chat, str(posted), locale))
+            if delivery.private is not None:
+                await send_privately(
+                    self._post,
+                    delivery.private,
+                    request,
+                    self.services,
+                    command=message.message_id,
+                    bot=self.username,
+                )
+            elif delivery.post is not None:
+                posted = await self._post(message.chat.id, delivery.post, reply_to=reply_to)
+                poll_id = shows_poll(delivery.post)
+                if poll_id is not None and posted is not None:
+                    chat, locale = str(message.chat.id), request.locale
+                    await self.copies.shown(
+                        PollCopy(poll_id, "telegram", chat, str(posted), locale)
+                    )
         except PossiblyDelivered:
             pass  # logged where it happened
         except TelegramError as error:
@@ -262,12 +274,14 @@ class TelegramFrontEnd:
         answered = False
         try:
             message = query.message
-            kind = _chat_kind(message.chat) if message is not None else None
+            kind = chat_kind(message.chat) if message is not None else None
             if query.data is None or message is None or kind is None:
                 return
             user = query.from_user
             # No button action changes shared chat state: votes are every member's.
-            request = _request(user, message.chat.id, kind, action=query.data, delivery_id=query.id)
+            request = request_from(
+                user, message.chat.id, kind, action=query.data, delivery_id=query.id
+            )
             delivery = for_press(await self.dispatcher(request, self.services))
             await query.answer(text=toast(delivery.notice) or None, show_alert=delivery.alert)
             answered = True
@@ -426,24 +440,3 @@ class TelegramFrontEnd:
         except TelegramError:
             self.shown.forget((chat_id, message_id))
             raise
-
-
-def _request(user: User, chat_id: int, kind: ChatKind, **fields: Any) -> Request:
-    """A Request from `user` in the chat, with the command's or the press's own fields."""
-    return Request(
-        platform="telegram",
-        user_id=str(user.id),
-        chat_id=str(chat_id),
-        chat_kind=kind,
-        locale=user.language_code or "",
-        user_name=user.full_name,
-        **fields,
-    )
-
-
-def _chat_kind(chat: Chat) -> ChatKind | None:
-    if chat.type == ChatType.PRIVATE:
-        return "private"
-    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
-        return "group"
-    return None  # channels are not served

@@ -65,6 +65,18 @@ def test_a_repeated_slow_down_is_dropped_only_where_it_could_only_be_public() ->
     )
 
 
+def test_a_confidential_answer_is_never_posted_in_a_group_even_where_nobody_can_whisper() -> None:
+    voters = Reply(title="Voters", parts=("Grace Hopper: 2",), ephemeral=True, confidential=True)
+
+    whispered = for_command(voters, chat_kind="group", can_whisper=True)
+    in_the_group = for_command(voters, chat_kind="group", can_whisper=False)
+    in_a_private_chat = for_command(voters, chat_kind="private", can_whisper=False)
+
+    assert whispered == Delivery(private=voters)
+    assert in_the_group == Delivery(private=voters)  # the requester's private chat on Telegram
+    assert in_a_private_chat == Delivery(post=voters)  # that chat is the requester's alone
+
+
 def test_an_edit_that_shows_what_the_message_already_shows_is_not_sent() -> None:
     shown = LastShown(size=2)
     assert shown.changes("m1", "tally 1")

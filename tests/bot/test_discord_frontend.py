@@ -508,6 +508,15 @@ def test_a_long_table_is_split_into_code_blocks_within_every_embed_limit() -> No
     assert messages[-1].embeds[-1].footer.text == text("en", "discord.trimmed")
 
 
+def test_a_table_whose_header_is_blank_keeps_that_line_inside_its_code_block() -> None:
+    # The input that made Telegram's split property fail: a code block keeps a blank line.
+    reply = Reply(parts=(Table((" ",), ()), Table(("0",), ())))
+
+    (message,) = render(reply, "en")
+
+    assert message.embeds[0].description == "```\n\n-\n```\n\n```\n0\n-\n```"
+
+
 def test_a_short_reply_is_one_embed_without_a_trim_note() -> None:
     (message,) = render(Reply(title="Hi", parts=("one", "two")), "zh")
     (embed,) = message.embeds

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.dispatch import dispatch
+from bot.health import Health, State
 from bot.poll_closing import PollClosingJob
 from bot.services import build_services
 from bot.telegram.frontend import TelegramFrontEnd
@@ -160,3 +162,28 @@ async def test_a_chat_whose_platform_is_not_running_here_is_announced_when_it_is
     assert without.sent == []
     assert with_telegram.sent == [(2, "telegram", str(GROUP))]
     assert len(telegram.sent) == 1
+
+
+async def test_a_poll_closed_while_its_front_end_is_down_is_announced_once_it_reconnects(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    await new_poll(services, "/poll new Lunch? | Pizza | Sushi --closes 2h")
+    health = Health()
+    health.expect("telegram")
+    health.set("telegram", State.LOST)  # as its supervisor records an outage
+    front_end = RecordingFrontEnd("telegram")
+    job = PollClosingJob(services, [front_end], clock=lambda: LATER, connected=health.connected)
+
+    with caplog.at_level(logging.WARNING, logger="bot.poll_closing"):
+        while_down = [await job.run(), await job.run()]
+        sent_while_down = list(front_end.sent)
+        still_owed = [poll.id for poll in await services.polls.unannounced(LATER)]
+        health.set("telegram", State.CONNECTED)
+        back = [await job.run(), await job.run()]
+
+    assert [report.sent for report in while_down] == [[], []] and sent_while_down == []
+    assert still_owed == [2]
+    assert [report.sent for report in back] == [[(2, "telegram", str(GROUP))], []]
+    assert [chat for chat, _ in front_end.sent] == [str(GROUP)]
+    waits = [r.getMessage() for r in caplog.records if "wait" in r.getMessage()]
+    assert waits == ["poll announcements to telegram wait: its front end is not connected"]

@@ -97,22 +97,35 @@ async def test_telegram_a_hidden_poll_in_chinese(
     assert "投票人数：1（Telegram 1）" in announced.plain
 
 
-async def test_telegram_moderators_list_a_public_polls_voters_and_export_it_as_documents(
+async def asked_privately(
+    fake: FakeBotApi, line: str, method: str = "sendMessage", **sender: Any
+) -> Any:
+    """Send `line` in the group as the moderator; the bot's next `method` message, wherever."""
+    before = len(fake.sent(method))
+    fake.send_command(line, **{"chat_id": GROUP, "user_id": ADMIN, **sender})
+    (*_, params) = await fake.wait_for(method, before + 1)
+    return fake.chat_messages(int(params["chat_id"]))[-1]
+
+
+async def test_telegram_moderators_get_a_public_polls_voters_and_export_in_their_private_chat(
     fake: FakeBotApi, telegram: TelegramFrontEnd
 ) -> None:
     poll: StoredMessage = await said(fake, "/poll new Tea? | Green | =Black --public")
     fake.press(poll, poll.buttons()[1][1], user_id=31_337, first_name="Grace Hopper")
     await fake.wait_for("answerCallbackQuery")
-    voters = await said(fake, "/poll voters")
+    voters = await asked_privately(fake, "/poll voters")
     refused = await said(fake, "/poll voters", user_id=7)
     await said(fake, "/poll close", "sendPhoto")
     fake.send_command("/poll export", chat_id=GROUP, user_id=ADMIN)
     await fake.wait_for("sendDocument", 2)
 
     assert "Votes are public" in poll.plain
+    assert voters.chat_id == ADMIN
     assert "Grace Hopper" in voters.plain and "31337" not in voters.plain
+    assert not any("Grace Hopper" in m.plain for m in fake.chat_messages(GROUP))
     assert refused.plain == "Only the moderators of this chat can do that."
-    documents = [m.document for m in fake.chat_messages(GROUP) if m.document is not None]
+    assert [m.document for m in fake.chat_messages(GROUP) if m.document is not None] == []
+    documents = [m.document for m in fake.chat_messages(ADMIN) if m.document is not None]
     (results_name, results_csv), (voters_name, voters_csv) = documents  # type: ignore[misc]
     assert results_name.startswith("poll-2-results-") and voters_name.startswith("poll-2-voters-")
     assert read_csv(results_csv) == [
@@ -124,6 +137,40 @@ async def test_telegram_moderators_list_a_public_polls_voters_and_export_it_as_d
         ["Voter", "Platform", "Choice"],
         ["Grace Hopper", "Telegram", "'=Black"],
     ]
+
+
+START_FIRST = {
+    "en": "I can send this only to you, in a private chat, and you have not started one with "
+    "me yet. Open @dsbot_test_bot, press Start, then try again.",
+    "zh": "这条内容只能在私聊中发给你，但你还没有和我开始私聊。请打开 @dsbot_test_bot，"
+    "点“开始”，然后再试一次。",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_telegram_a_moderator_who_never_started_the_bot_is_told_so_and_no_voter_is_posted(
+    fake: FakeBotApi, telegram: TelegramFrontEnd, lang: str
+) -> None:
+    speaks = {"language_code": "zh-hans" if lang == "zh" else "en"}
+    poll: StoredMessage = await said(fake, "/poll new Tea? | Green | Black --public", **speaks)
+    fake.press(poll, poll.buttons()[0][1], user_id=31_337, first_name="Grace Hopper")
+    await fake.wait_for("answerCallbackQuery")
+    await said(fake, "/poll close", "sendPhoto", **speaks)
+    fake.strangers.add(ADMIN)
+
+    told = await said(fake, "/poll voters", **speaks)
+    told_on_export = await said(fake, "/poll export", **speaks)
+    # The moderator opens the private chat (Start), then asks again in the group.
+    await asked_privately(fake, "/start", chat_id=ADMIN, **speaks)
+    voters = await asked_privately(fake, "/poll voters", **speaks)
+
+    refused = [call for call in fake.attempts("sendMessage") if call.status == 403]
+    assert [int(call.params["chat_id"]) for call in refused] == [ADMIN, ADMIN]
+    assert told.plain == told_on_export.plain == START_FIRST[lang]
+    group = fake.chat_messages(GROUP)
+    assert not any("Grace Hopper" in m.plain for m in group)
+    assert [m for m in group if m.document is not None] == []
+    assert voters.chat_id == ADMIN and "Grace Hopper" in voters.plain
 
 
 async def test_telegram_nobody_lists_the_voters_of_an_anonymous_poll(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.frontend import ChatUnreachable
+from bot.frontend import ChatUnreachable, LinkReport
+from bot.health import Health, State
 from bot.recap_trigger import RecapTrigger
 from bot.scheduler import RecapScheduler
 from bot.services import build_services
+from bot.supervisor import Backoff, Supervisor
 from handlers.model import Lang, Reply, Services
 from handlers.recap import TICKERS, RecapData, RecapLine
 from storage.facts import Facts
@@ -27,6 +29,7 @@ from storage.poll_copies import PollCopy
 from storage.poll_model import Platform
 from storage.subscriptions import Schedule
 from storage.trading_calendar import Session, TradingCalendar, nyse_calendar
+from tests.bot.conftest import StateLog
 from tests.conftest import offline_settings
 from tests.fakes.yahoo import Bar, FakeYahoo, proxied_session
 
@@ -117,6 +120,7 @@ def make_scheduler(
     *front_ends: FakeFrontEnd,
     slept: list[float] | None = None,
     gather: Gathered | None = None,
+    connected: Callable[[str], bool] = lambda platform: True,
 ) -> RecapScheduler:
     async def sleep(seconds: float) -> None:
         if slept is not None:
@@ -131,6 +135,7 @@ def make_scheduler(
         sleep=sleep,
         pace={},
         gather=gather or Gathered(),
+        connected=connected,
     )
 
 
@@ -440,6 +445,105 @@ async def test_a_platform_without_a_running_front_end_keeps_its_recaps_owed(
 
     assert telegram.chats() == ["-1"]
     assert discord.chats() == ["555"]
+
+
+@dataclass
+class LinkedFrontEnd(FakeFrontEnd):
+    """A front end whose start waits until its platform is reachable, and whose link the test
+    can drop and bring back; while it is down, sends fail as a real front end's would."""
+
+    reachable: asyncio.Event = field(default_factory=asyncio.Event)
+    report: LinkReport | None = None
+
+    async def start(self) -> None:
+        await self.reachable.wait()
+
+    def watch(self, report: LinkReport) -> None:
+        self.report = report
+
+    def link(self, up: bool) -> None:
+        if up:
+            self.reachable.set()
+        else:
+            self.reachable.clear()
+        assert self.report is not None
+        self.report(up)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if not self.reachable.is_set():
+            self.attempts.append(chat_id)
+            raise ConnectionError("the platform is unreachable")
+        await super().send(chat_id, reply)
+
+    async def wait_ended(self) -> None:
+        await asyncio.Event().wait()
+
+
+def waits_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "wait" in r.getMessage()]
+
+
+async def test_recaps_due_while_a_front_end_is_still_connecting_are_claimed_and_sent_once_it_is_up(
+    services: Services, clock: Clock, calendar: TradingCalendar, caplog: pytest.LogCaptureFixture
+) -> None:
+    await subscribe(services, "-1")
+    await subscribe(services, "-2")
+    telegram, health = LinkedFrontEnd(), Health()
+    states = StateLog(health)
+    supervisor = Supervisor("telegram", telegram, health, Backoff(first=0.01, cap=0.05))
+    scheduler = make_scheduler(services, clock, calendar, telegram, connected=health.connected)
+    running = asyncio.create_task(supervisor.run())
+    await states.until("telegram", State.CONNECTING)
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        for minute in (15, 16):
+            clock.now = utc(f"2025-03-10T20:{minute}")
+            await scheduler.run_due()
+        while_down = [await services.subscriptions.get("telegram", c) for c in ("-1", "-2")]
+        telegram.reachable.set()
+        await states.until("telegram", State.CONNECTED)
+        for minute in (17, 18):
+            clock.now = utc(f"2025-03-10T20:{minute}")
+            await scheduler.run_due()
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+    assert [record.handled_session if record else "gone" for record in while_down] == [None, None]
+    assert sorted(telegram.attempts) == ["-1", "-2"]
+    assert sorted(telegram.chats()) == ["-1", "-2"]
+    assert waits_logged(caplog) == ["recaps to telegram chats wait: its front end is not connected"]
+
+
+async def test_a_recap_due_during_an_outage_waits_for_the_link_and_each_outage_is_logged_once(
+    services: Services, clock: Clock, calendar: TradingCalendar, caplog: pytest.LogCaptureFixture
+) -> None:
+    await subscribe(services, "-1")
+    telegram, health = LinkedFrontEnd(), Health()
+    telegram.reachable.set()
+    states = StateLog(health)
+    supervisor = Supervisor("telegram", telegram, health, Backoff(first=0.01, cap=0.05))
+    scheduler = make_scheduler(services, clock, calendar, telegram, connected=health.connected)
+    running = asyncio.create_task(supervisor.run())
+    await states.until("telegram", State.CONNECTED)
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        for day in ("2025-03-10", "2025-03-11"):
+            telegram.link(False)
+            for minute in (15, 16, 17):
+                clock.now = utc(f"{day}T20:{minute}")
+                await scheduler.run_due()
+            telegram.link(True)
+            clock.now = utc(f"{day}T21:30")
+            await scheduler.run_due()
+            await scheduler.run_due()
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+    assert telegram.attempts == ["-1", "-1"]
+    record = await services.subscriptions.get("telegram", "-1")
+    assert record is not None and record.last_sent_session == date(2025, 3, 11)
+    assert record.last_sent_at == utc("2025-03-11T21:30")
+    assert len(waits_logged(caplog)) == 2
 
 
 async def test_each_chat_gets_its_own_language(

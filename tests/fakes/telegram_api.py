@@ -154,6 +154,8 @@ class FakeBotApi:
     admins: dict[int, set[int]] = field(default_factory=dict)
     owners: dict[int, int] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    # Users who never opened a private chat with the bot: Telegram lets no bot message them.
+    strangers: set[int] = field(default_factory=set)
     missing: set[int] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
     # Methods in the order their requests arrived (a call is in `calls` once answered).
@@ -288,6 +290,8 @@ class FakeBotApi:
     ) -> Json:
         """A user types `text`; a private chat with the user unless `chat_id` (negative: group)."""
         chat = chat_id if chat_id is not None else user_id
+        if chat > 0:
+            self.strangers.discard(user_id)  # writing to the bot starts the private chat
         user: Json = {"id": user_id, "is_bot": False, "first_name": first_name}
         if language_code is not None:
             user["language_code"] = language_code
@@ -666,6 +670,8 @@ class FakeBotApi:
     def _check_chat(self, chat_id: int) -> None:
         if chat_id in self.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.strangers:
+            raise _ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat_id in self.missing:
             raise _ApiError(400, "Bad Request: chat not found")
 
