@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -21,7 +22,7 @@ from discord import app_commands
 
 from bot.config import Settings
 from bot.delivery import Delivery, LastShown, for_command, for_press
-from bot.discord.buttons import ActionButton
+from bot.discord.buttons import Pressed, route_presses
 from bot.discord.commands import CatalogueTranslator, slash_commands
 from bot.discord.connection import translated
 from bot.discord.render import NO_MENTIONS, Outgoing, escape, render
@@ -57,9 +58,9 @@ class DiscordClient(discord.Client):
         self.tree: app_commands.CommandTree[DiscordClient] = app_commands.CommandTree(self)
         self.connected = asyncio.Event()
         front_end.register_commands(self.tree)
+        route_presses(self, front_end.on_button)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(ActionButton)
         await self.tree.set_translator(CatalogueTranslator())
 
     async def on_connect(self) -> None:  # READY: a new session
@@ -315,31 +316,47 @@ class DiscordFrontEnd:
 
     # -- buttons
 
-    async def on_button(self, interaction: discord.Interaction[Any], action: str) -> None:
+    async def on_button(
+        self, interaction: discord.Interaction[Any], action: str, pressed: Pressed
+    ) -> None:
         request = await resolve_context(self.to_request(interaction, action=action), self.services)
-        answer = asyncio.ensure_future(self.dispatcher(request, self.services))
-        done, _ = await asyncio.wait({answer}, timeout=self.defer_after)
-        if not done:
+        deferral: asyncio.Future[Any] | None = None
+
+        def acknowledge_late() -> None:
             # Acknowledge without changing the message; the answer follows up.
-            await interaction.response.defer()
-        delivery = for_press(await answer)
-        message = interaction.message
-        if delivery.edit is not None and message is not None:
-            await self._edit_pressed(interaction, delivery.edit, request.lang, message)
+            nonlocal deferral
+            deferral = asyncio.ensure_future(interaction.response.defer())
+
+        # A timer, not a task and a wait: almost every press is answered well before it.
+        late = asyncio.get_running_loop().call_later(self.defer_after, acknowledge_late)
+        try:
+            reply = await self.dispatcher(request, self.services)
+        finally:
+            late.cancel()
+        if deferral is not None:
+            await deferral  # sent before anything that follows it up
+        delivery = for_press(reply)
+        channel_id, message_id = pressed.channel_id, pressed.message_id
+        if delivery.edit is not None and message_id is not None:
+            await self._edit_pressed(
+                interaction, delivery.edit, request.lang, channel_id, message_id
+            )
         if delivery.notice:
             await self._tell_privately(interaction, delivery.notice)
         if delivery.post is not None:
             for outgoing in render(delivery.post, request.lang):
                 await self._respond(interaction, outgoing)
-        if delivery.refresh and message is not None:
-            refresh = dataclasses.replace(
-                request, action=delivery.refresh, delivery_id="", internal=True
-            )
-            channel_id, message_id = message.channel.id, message.id
-            self.tally.request(
-                f"discord:{channel_id}:{message_id}",
-                lambda: self._refresh(refresh, channel_id, message_id),
-            )
+        if delivery.refresh and message_id is not None:
+            action = delivery.refresh
+
+            def refresh() -> Awaitable[None]:
+                # Built when the refresh runs: a burst of presses coalesces into one.
+                internal = dataclasses.replace(
+                    request, action=action, delivery_id="", internal=True
+                )
+                return self._refresh(internal, channel_id, message_id)
+
+            self.tally.request(f"discord:{channel_id}:{message_id}", refresh)
         if not interaction.response.is_done():
             await interaction.response.defer()
 
@@ -348,11 +365,12 @@ class DiscordFrontEnd:
         interaction: discord.Interaction[Any],
         reply: Reply,
         lang: Lang,
-        message: discord.Message,
+        channel_id: int,
+        message_id: int,
     ) -> None:
         rendered = render(reply, lang)
         first = rendered[0] if rendered else Outgoing([], [])
-        if not self.shown.changes((message.channel.id, message.id), first.digest()):
+        if not self.shown.changes((channel_id, message_id), first.digest()):
             return
         edit: dict[str, Any] = {
             "embeds": first.embeds,
@@ -366,7 +384,7 @@ class DiscordFrontEnd:
             else:
                 await interaction.response.edit_message(**edit)
         except discord.HTTPException:
-            self.shown.forget((message.channel.id, message.id))
+            self.shown.forget((channel_id, message_id))
             raise
 
     async def _respond(self, interaction: discord.Interaction[Any], outgoing: Outgoing) -> None:
