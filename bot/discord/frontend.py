@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -320,42 +320,31 @@ class DiscordFrontEnd:
         self, interaction: discord.Interaction[Any], action: str, pressed: Pressed
     ) -> None:
         request = await resolve_context(self.to_request(interaction, action=action), self.services)
-        deferral: asyncio.Future[Any] | None = None
-
-        def acknowledge_late() -> None:
-            # Acknowledge without changing the message; the answer follows up.
-            nonlocal deferral
-            deferral = asyncio.ensure_future(interaction.response.defer())
-
-        # A timer, not a task and a wait: almost every press is answered well before it.
-        late = asyncio.get_running_loop().call_later(self.defer_after, acknowledge_late)
+        # Late, acknowledged first (message unchanged) by a timer, not a task and a wait.
+        deferrals: list[asyncio.Future[Any]] = []
+        late = asyncio.get_running_loop().call_later(
+            self.defer_after,
+            lambda: deferrals.append(asyncio.ensure_future(interaction.response.defer())),
+        )
         try:
             reply = await self.dispatcher(request, self.services)
         finally:
             late.cancel()
-        if deferral is not None:
+        for deferral in deferrals:
             await deferral  # sent before anything that follows it up
         delivery = for_press(reply)
         channel_id, message_id = pressed.channel_id, pressed.message_id
         if delivery.edit is not None and message_id is not None:
-            await self._edit_pressed(
-                interaction, delivery.edit, request.lang, channel_id, message_id
-            )
+            await self._edit_pressed(interaction, delivery.edit, request.lang, pressed)
         if delivery.notice:
             await self._tell_privately(interaction, delivery.notice)
         if delivery.post is not None:
             for outgoing in render(delivery.post, request.lang):
                 await self._respond(interaction, outgoing)
         if delivery.refresh and message_id is not None:
-            action = delivery.refresh
-
-            def refresh() -> Awaitable[None]:
-                # Built when the refresh runs: a burst of presses coalesces into one.
-                internal = dataclasses.replace(
-                    request, action=action, delivery_id="", internal=True
-                )
-                return self._refresh(internal, channel_id, message_id)
-
+            refresh = functools.partial(
+                self._refresh, request, delivery.refresh, channel_id, message_id
+            )
             self.tally.request(f"discord:{channel_id}:{message_id}", refresh)
         if not interaction.response.is_done():
             await interaction.response.defer()
@@ -365,12 +354,12 @@ class DiscordFrontEnd:
         interaction: discord.Interaction[Any],
         reply: Reply,
         lang: Lang,
-        channel_id: int,
-        message_id: int,
+        pressed: Pressed,
     ) -> None:
         rendered = render(reply, lang)
         first = rendered[0] if rendered else Outgoing([], [])
-        if not self.shown.changes((channel_id, message_id), first.digest()):
+        shown = (pressed.channel_id, pressed.message_id)
+        if not self.shown.changes(shown, first.digest()):
             return
         edit: dict[str, Any] = {
             "embeds": first.embeds,
@@ -384,7 +373,7 @@ class DiscordFrontEnd:
             else:
                 await interaction.response.edit_message(**edit)
         except discord.HTTPException:
-            self.shown.forget((channel_id, message_id))
+            self.shown.forget(shown)
             raise
 
     async def _respond(self, interaction: discord.Interaction[Any], outgoing: Outgoing) -> None:
@@ -405,8 +394,13 @@ class DiscordFrontEnd:
                 escape(notice), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
 
-    async def _refresh(self, request: Request, channel_id: int, message_id: int) -> None:
-        """Re-render a tally message from fresh data (throttled by the TallyRefresher)."""
+    async def _refresh(
+        self, pressed: Request, action: str, channel_id: int, message_id: int
+    ) -> None:
+        """Re-render a tally message from fresh data (throttled by the TallyRefresher).
+
+        The bot's own request is made here, when it runs: a burst of presses coalesces."""
+        request = dataclasses.replace(pressed, action=action, delivery_id="", internal=True)
         reply = await self.dispatcher(request, self.services)
         if reply.is_error:
             return
