@@ -1,7 +1,8 @@
 """Start-up cost: `dsbot ask /help` to exit, against bare imports of the platform libraries.
 
-Runs each command several times in fresh processes and prints the median wall time and the
-peak resident memory of each, and the ratio of dsbot's figures to each baseline's. Every
+Runs each command several times in fresh processes, the commands taking turns, and prints
+the median wall time and peak resident memory of each, and the ratio of dsbot's figures to
+each baseline's. Every
 timed `dsbot ask /help` must print the help (its title from the catalogue), not an error,
 and every run must exit 0; otherwise the run exits 1.
 Usage: .venv/bin/python -m bench.startup [--runs 7]
@@ -10,6 +11,7 @@ Usage: .venv/bin/python -m bench.startup [--runs 7]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -29,28 +31,28 @@ def help_problem(output: str) -> str | None:
     return None if output.startswith(text("en", "help.title")) else "not the /help reply"
 
 
-def measure(
-    command: list[str], env: dict[str, str], runs: int, check: ReplyCheck | None = None
-) -> tuple[float, float]:
-    """Median seconds and median peak RSS (MiB) of `command` over `runs` fresh processes."""
-    seconds: list[float] = []
-    peaks: list[float] = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        # Output goes to files, so a full pipe can never stall the process being timed.
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
-            _, status, usage = os.wait4(process.pid, 0)
-            seconds.append(time.perf_counter() - started)
-            out.seek(0)
-            err.seek(0)
-            output, errors = out.read().decode(), err.read().decode()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{command} failed: {errors}")
-        if check is not None:
-            check.record(help_problem(output), output)
-        peaks.append(usage.ru_maxrss / 1024)  # Linux reports KiB
-    return statistics.median(seconds), statistics.median(peaks)
+def run_once(command: list[str], env: dict[str, str], check: ReplyCheck | None = None) -> Run:
+    """Wall seconds and peak RSS (MiB) of `command` in a fresh process."""
+    started = time.perf_counter()
+    # Output goes to files, so a full pipe can never stall the process being timed.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read().decode(), err.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command} failed: {errors}")
+    if check is not None:
+        check.record(help_problem(output), output)
+    return Run(seconds, usage.ru_maxrss / 1024)  # Linux reports KiB
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mib: float
 
 
 def main() -> None:
@@ -66,16 +68,27 @@ def main() -> None:
     env.update({"DSBOT_DATABASE": str(folder / "bench.sqlite3"), "DSBOT_MARKET": "offline"})
     python = sys.executable
     # A first run creates and migrates the database, which later runs only open.
-    measure([python, "-m", "bot", "ask", "/help"], env, 1)
+    run_once([python, "-m", "bot", "ask", "/help"], env)
     cases = {
         "import telegram (python-telegram-bot)": [python, "-c", "import telegram.ext"],
         "import discord (discord.py)": [python, "-c", "import discord"],
         "dsbot ask /help": [python, "-m", "bot", "ask", "/help"],
     }
     check = ReplyCheck("dsbot ask /help")
+    # The cases take turns, each round starting one case later: a spike of another
+    # process's load then falls on every case alike instead of on whichever ran then.
+    names = list(cases)
+    runs_of: dict[str, list[Run]] = {name: [] for name in names}
+    for k in range(runs):
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            dsbot = name == "dsbot ask /help"
+            runs_of[name].append(run_once(cases[name], env, check if dsbot else None))
     results = {
-        name: measure(command, env, runs, check if name == "dsbot ask /help" else None)
-        for name, command in cases.items()
+        name: (
+            statistics.median(run.seconds for run in done),
+            statistics.median(run.peak_mib for run in done),
+        )
+        for name, done in runs_of.items()
     }
     fail_if_any([check])
     dsbot_time, dsbot_rss = results["dsbot ask /help"]

@@ -9,9 +9,10 @@ read when Prometheus scrapes, not on every update.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -54,55 +55,41 @@ class Metrics:
         # processes of one fleet are told apart (7 possible values: a comma list of roles).
         self.exposed: Collector = _Labelled(self.registry, role) if role else self.registry
         self._command_label = {command.name: command.name for command in commands.commands}
-        self._commands = Counter(
+        self._command_children = _bound_counter(
+            self.registry,
             "dsbot_commands",
             "Commands and button presses answered, by platform and registered command.",
-            ["platform", "command"],
-            registry=self.registry,
+            platform=PLATFORMS,
+            command=(*self._command_label, UNKNOWN),
         )
-        self._errors = Counter(
+        self._error_children = _bound_counter(
+            self.registry,
             "dsbot_command_errors",
             "Requests answered with an error, by platform and kind.",
-            ["platform", "kind"],
-            registry=self.registry,
+            platform=PLATFORMS,
+            kind=ERROR_KINDS,
         )
-        self._seconds = Histogram(
+        seconds = Histogram(
             "dsbot_command_seconds",
             "Time from a request reaching dispatch to its reply being ready.",
             ["platform"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self._votes = Counter(
+        self._latency_children = {p: seconds.labels(p) for p in PLATFORMS}
+        self._vote_children = _bound_counter(
+            self.registry,
             "dsbot_votes",
             "Votes, changes and withdrawals committed, by the voter's platform.",
-            ["platform"],
-            registry=self.registry,
+            platform=PLATFORMS,
         )
-        self._rate_limited = Counter(
+        self._limited_children = _bound_counter(
+            self.registry,
             "dsbot_rate_limited",
             "Requests refused by the cooldowns, and 429s the platform answered.",
-            ["platform", "source"],
-            registry=self.registry,
+            platform=PLATFORMS,
+            source=RATE_LIMITERS,
         )
-        # Bound once, so that counting is a dict look-up and an .inc().
-        self._command_children = {
-            (platform, name): self._commands.labels(platform, name)
-            for platform in PLATFORMS
-            for name in (*self._command_label, UNKNOWN)
-        }
-        self._error_children = {
-            (platform, kind): self._errors.labels(platform, kind)
-            for platform in PLATFORMS
-            for kind in ERROR_KINDS
-        }
-        self._latency_children = {p: self._seconds.labels(p) for p in PLATFORMS}
-        self._vote_children = {p: self._votes.labels(p) for p in PLATFORMS}
-        self._limited_children = {
-            (platform, source): self._rate_limited.labels(platform, source)
-            for platform in PLATFORMS
-            for source in RATE_LIMITERS
-        }
         self._kind_by_text = {
             text(lang, key): kind for lang in LANGS for key, kind in _KIND_BY_KEY.items()
         }
@@ -147,7 +134,7 @@ class Metrics:
             child.inc()
 
     def vote_recorded(self, platform: str) -> None:
-        child = self._vote_children.get(platform)
+        child = self._vote_children.get((platform,))
         if child is not None:
             child.inc()
 
@@ -170,6 +157,15 @@ class Metrics:
     @staticmethod
     def unwatch(counter: _Platform429Counter) -> None:
         counter.detach()
+
+
+def _bound_counter(
+    registry: CollectorRegistry, name: str, documentation: str, **values: Sequence[str]
+) -> dict[tuple[str, ...], Counter]:
+    """A counter with a child bound up front for every combination of its labels' values
+    (keyword order is label order), so that counting is a dict look-up and an .inc()."""
+    counter = Counter(name, documentation, list(values), registry=registry)
+    return {labels: counter.labels(*labels) for labels in itertools.product(*values.values())}
 
 
 class _Platform429Counter(logging.Handler):

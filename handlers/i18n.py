@@ -49,6 +49,11 @@ def text(lang: Lang, key: str, /, **params: Any) -> str:
     )
 
 
+def texts(lang: Lang, *keys: str) -> tuple[str, ...]:
+    """The messages `keys` in `lang`, in order: a table's column headers."""
+    return tuple(text(lang, key) for key in keys)
+
+
 def pick_lang(locale: str, default: Lang = "en") -> Lang:
     """Chinese for any zh locale (zh, zh-CN, zh_TW, zh-Hans...), English for every other one."""
     cleaned = locale.strip().lower()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from handlers.commands import Command, Form, Param
 from handlers.i18n import text
@@ -35,7 +36,7 @@ from handlers.poll_view import (
     vote_notice,
 )
 from handlers.user_text import normalised
-from storage.poll_model import DEEPSEEK_POLL_ID, Poll, PollClosed, PollError
+from storage.poll_model import DEEPSEEK_POLL_ID, Poll, PollClosed, PollError, VoteOutcome
 
 # Defined in handlers/poll_lookup.py; importing them from here keeps working.
 __all__ = [
@@ -80,25 +81,37 @@ async def record(
     request: Request, services: Services, poll: Poll, choices: frozenset[int]
 ) -> Reply:
     now = services.clock()
+    stored = services.polls.set_choices(
+        poll.id,
+        platform=request.platform,
+        chat_id=request.chat_id,
+        user_id=request.user_id,
+        options=choices,
+        now=now,
+        user_name=request.user_name,
+    )
+    return await _answer_vote(stored, request, services, now, edit=False)
+
+
+async def _answer_vote(
+    stored: Awaitable[VoteOutcome],
+    request: Request,
+    services: Services,
+    now: datetime,
+    *,
+    edit: bool,
+) -> Reply:
+    """The poll as the vote left it, with the voter's own choice; `edit` for a press."""
     try:
-        outcome = await services.polls.set_choices(
-            poll.id,
-            platform=request.platform,
-            chat_id=request.chat_id,
-            user_id=request.user_id,
-            options=choices,
-            now=now,
-            user_name=request.user_name,
-        )
+        outcome = await stored
     except PollClosed as error:
-        return await refused_on_closed(error.poll, request, services, edit=False)
+        return await refused_on_closed(error.poll, request, services, edit=edit)
     except PollError as error:
         raise_for(error, request.lang)
     if outcome.changed:
         services.events.vote_recorded(request.platform)
-    return poll_message(
-        outcome.poll, outcome.tally, request, now, notice=vote_notice(request.lang, outcome)
-    )
+    notice = vote_notice(request.lang, outcome)
+    return poll_message(outcome.poll, outcome.tally, request, now, edit=edit, notice=notice)
 
 
 async def results(request: Request, services: Services) -> Reply:
@@ -184,31 +197,17 @@ async def poll_action(request: Request, services: Services) -> Reply:
         return poll_message(*found, request, now, edit=True)
     if not _ascii_number(pieces[2]) or len(pieces[2]) > 2:
         raise UserError("poll.bad_button")
-    try:
-        outcome = await services.polls.press(
-            poll_id,
-            platform=request.platform,
-            chat_id=request.chat_id,
-            user_id=request.user_id,
-            option=int(pieces[2]),
-            now=now,
-            delivery_id=request.delivery_id,
-            user_name=request.user_name,
-        )
-    except PollClosed as error:
-        return await refused_on_closed(error.poll, request, services, edit=True)
-    except PollError as error:
-        raise_for(error, request.lang)
-    if outcome.changed:
-        services.events.vote_recorded(request.platform)
-    return poll_message(
-        outcome.poll,
-        outcome.tally,
-        request,
-        now,
-        edit=True,
-        notice=vote_notice(request.lang, outcome),
+    stored = services.polls.press(
+        poll_id,
+        platform=request.platform,
+        chat_id=request.chat_id,
+        user_id=request.user_id,
+        option=int(pieces[2]),
+        now=now,
+        delivery_id=request.delivery_id,
+        user_name=request.user_name,
     )
+    return await _answer_vote(stored, request, services, now, edit=True)
 
 
 def _is_poll_id(word: str) -> bool:

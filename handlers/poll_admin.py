@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.i18n import text
+from handlers.i18n import text, texts
 from handlers.model import Reply, Request, Services, Table, UserError, require_moderator
 from handlers.poll_export import results_csv, voters_csv
 from handlers.poll_lookup import target_poll
@@ -30,11 +30,7 @@ async def list_voters(request: Request, services: Services) -> Reply:
         return Reply(title=title, parts=(text(lang, "poll.voters_none", id=poll.id),))
     separator = text(lang, "poll.voters_number_separator")
     table = Table(
-        headers=(
-            text(lang, "poll.col_voter"),
-            text(lang, "poll.col_platform"),
-            text(lang, "poll.col_choice"),
-        ),
+        headers=texts(lang, "poll.col_voter", "poll.col_platform", "poll.col_choice"),
         rows=tuple(
             (
                 fit(one_line(voter.name), NAME_COLUMNS),

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from handlers.i18n import text
+from handlers.i18n import text, texts
 from handlers.model import Button, Image, Lang, Reply, Request, Table
 from handlers.poll_chart import render_chart
 from handlers.timezones import utc_offset, zone_label
@@ -209,11 +209,8 @@ async def results_reply(
     labels = labels_of(poll, lang)
     numbers = [str(number) for number in range(1, len(labels) + 1)]
     totals = Table(
-        headers=(
-            text(lang, "poll.col_number"),
-            text(lang, "poll.col_option"),
-            text(lang, "poll.col_votes"),
-            text(lang, "poll.col_share"),
+        headers=texts(
+            lang, "poll.col_number", "poll.col_option", "poll.col_votes", "poll.col_share"
         ),
         rows=tuple(
             (number, fit(label, OPTION_COLUMNS), str(count), f"{percent(count, tally.voters)}%")
@@ -314,11 +311,7 @@ def list_reply(
     """The polls a chat can see, newest first, with their status and voters."""
     # Two lines per poll: the status under the question keeps the table phone-sized.
     table = Table(
-        headers=(
-            text(lang, "poll.col_id"),
-            text(lang, "poll.col_question"),
-            text(lang, "poll.col_voters"),
-        ),
+        headers=texts(lang, "poll.col_id", "poll.col_question", "poll.col_voters"),
         rows=tuple(
             row
             for summary in summaries

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.discord.buttons import ActionButton
+from bot.discord.buttons import route_presses
 from bot.discord.commands import CatalogueTranslator
 from bot.discord.render import NO_MENTIONS
 from bot.discord.sharding import ShardPlan
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 class DiscordClient(discord.Client):
-    """discord.py's client with our command tree, translator and dynamic buttons."""
+    """discord.py's client with our command tree, translator, and presses read from the raw
+    interaction (bot.discord.buttons.route_presses)."""
 
     def __init__(self, front_end: DiscordFrontEnd, **options: Any) -> None:
         # Slash commands and buttons arrive as interactions: no message-content intent; the
@@ -30,9 +31,9 @@ class DiscordClient(discord.Client):
         self.tree: app_commands.CommandTree[DiscordClient] = app_commands.CommandTree(self)
         self.connected = asyncio.Event()
         front_end.register_commands(self.tree)
+        route_presses(self, front_end.on_button)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(ActionButton)
         await self.tree.set_translator(CatalogueTranslator())
 
     async def on_connect(self) -> None:  # READY: a new session

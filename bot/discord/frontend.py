@@ -22,6 +22,7 @@ from discord import app_commands
 from bot.config import Settings
 from bot.copies import CopiesRefresher, shows_poll
 from bot.delivery import Delivery, LastShown, for_command, for_press
+from bot.discord.buttons import Pressed
 from bot.discord.client import DiscordClient, new_client
 from bot.discord.commands import CatalogueTranslator, slash_commands
 from bot.discord.connection import translated
@@ -311,26 +312,34 @@ class DiscordFrontEnd:
 
     # -- buttons
 
-    async def on_button(self, interaction: discord.Interaction[Any], action: str) -> None:
+    async def on_button(
+        self, interaction: discord.Interaction[Any], action: str, pressed: Pressed
+    ) -> None:
         request = await resolve_context(self.to_request(interaction, action=action), self.services)
-        answer = asyncio.ensure_future(self.dispatcher(request, self.services))
-        done, _ = await asyncio.wait({answer}, timeout=self.defer_after)
-        if not done:
-            # Acknowledge without changing the message; the answer follows up.
-            await interaction.response.defer()
-        delivery = for_press(await answer)
-        message = interaction.message
-        if delivery.edit is not None and message is not None:
-            await self._edit_pressed(interaction, delivery.edit, request.lang, message)
+        # Late, acknowledged first (message unchanged) by a timer, not a task and a wait.
+        deferrals: list[asyncio.Future[Any]] = []
+        late = asyncio.get_running_loop().call_later(
+            self.defer_after,
+            lambda: deferrals.append(asyncio.ensure_future(interaction.response.defer())),
+        )
+        try:
+            reply = await self.dispatcher(request, self.services)
+        finally:
+            late.cancel()
+        for deferral in deferrals:
+            await deferral  # sent before anything that follows it up
+        delivery = for_press(reply)
+        channel_id, message_id = pressed.channel_id, pressed.message_id
+        if delivery.edit is not None and message_id is not None:
+            await self._edit_pressed(interaction, delivery.edit, request.lang, pressed)
         if delivery.notice:
             await self._tell_privately(interaction, delivery.notice)
         if delivery.post is not None:
             for outgoing in render(delivery.post, request.lang):
                 await self._respond(interaction, outgoing)
         poll_id = refreshed_poll(delivery.refresh) if delivery.refresh else None
-        if poll_id is not None and message is not None:
-            pressed = str(message.channel.id), str(message.id)
-            copy = PollCopy(poll_id, "discord", *pressed, request.locale)
+        if poll_id is not None and message_id is not None:
+            copy = PollCopy(poll_id, "discord", str(channel_id), str(message_id), request.locale)
             await self.copies.pressed(copy, refused=delivery.alert)
         if not interaction.response.is_done():
             await interaction.response.defer()
@@ -340,11 +349,12 @@ class DiscordFrontEnd:
         interaction: discord.Interaction[Any],
         reply: Reply,
         lang: Lang,
-        message: discord.Message,
+        pressed: Pressed,
     ) -> None:
         rendered = render(reply, lang)
         first = rendered[0] if rendered else Outgoing([], [])
-        if not self.shown.changes((message.channel.id, message.id), first.digest()):
+        shown = (pressed.channel_id, pressed.message_id)
+        if not self.shown.changes(shown, first.digest()):
             return
         edit: dict[str, Any] = {
             "embeds": first.embeds,
@@ -358,7 +368,7 @@ class DiscordFrontEnd:
             else:
                 await interaction.response.edit_message(**edit)
         except discord.HTTPException:
-            self.shown.forget((message.channel.id, message.id))
+            self.shown.forget(shown)
             raise
 
     async def _respond(self, interaction: discord.Interaction[Any], outgoing: Outgoing) -> None:
