@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from storage.market_cache import MarketCacheStore
     from storage.poll_copies import PollCopyStore
     from storage.polls import PollStore
+    from storage.refresh_leases import RefreshLeaseStore
     from storage.subscriptions import SubscriptionStore
-from storage.refresh_leases import RefreshLeaseStore
-from storage.update_claims import UpdateClaimStore
+    from storage.update_claims import UpdateClaimStore
 
 ChatKind = Literal["private", "group"]
 Lang = Literal["en", "zh"]
