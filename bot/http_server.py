@@ -113,12 +113,27 @@ async def serving_http(
     if listen is None:
         yield None
         return
-    host, port = parse_listen(listen)
+    host, _ = parse_listen(listen)
     metrics = Metrics(services.registry, role=settings.role_label)
     previous_hook = services.events.vote_recorded
     metrics.observe(services, health)
     watcher = metrics.watch_platform_429s()
     app = build_app(health, services, metrics, routes=routes, database_deadline=database_deadline)
+    try:
+        async with listening(app, listen, listen_variable) as bound:
+            server = HttpServer(host, bound, metrics)
+            log.info("serving /healthz, /readyz and /metrics on %s", server.url)
+            yield server
+    finally:
+        services.events.vote_recorded = previous_hook
+        Metrics.unwatch(watcher)
+
+
+@asynccontextmanager
+async def listening(app: web.Application, listen: str, variable: str) -> AsyncIterator[int]:
+    """Serve `app` on `listen` (host:port, named `variable` in errors) while inside; yields the
+    port it got. An address it cannot listen on raises ListenFailed."""
+    host, port = parse_listen(listen)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -126,15 +141,10 @@ async def serving_http(
             await web.TCPSite(runner, host, port).start()
         except OSError as error:
             raise ListenFailed(
-                f"cannot listen on {listen_variable}={listen}: {error.strerror or error}"
+                f"cannot listen on {variable}={listen}: {error.strerror or error}"
             ) from error
-        bound = _bound_port(runner, port)
-        server = HttpServer(host, bound, metrics)
-        log.info("serving /healthz, /readyz and /metrics on %s", server.url)
-        yield server
+        yield _bound_port(runner, port)
     finally:
-        services.events.vote_recorded = previous_hook
-        Metrics.unwatch(watcher)
         await runner.cleanup()
 
 

@@ -15,13 +15,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 
-from bot.tally import Refresh
+from bot.tally import KeyedRefreshes
 from storage.refresh_leases import RefreshLeaseStore
 
 log = logging.getLogger(__name__)
 
 
-class SharedTallyRefresher:
+class SharedTallyRefresher(KeyedRefreshes):
     """TallyRefresher's `request` and `drain`, one redraw an interval per message fleet-wide."""
 
     def __init__(
@@ -31,23 +31,11 @@ class SharedTallyRefresher:
         wall: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        super().__init__()
         self.leases = leases
         self.interval = interval
         self._wall = wall
         self._sleep = sleep
-        self._pending: dict[Hashable, Refresh] = {}
-        self._tasks: dict[Hashable, asyncio.Task[None]] = {}
-
-    def request(self, key: Hashable, refresh: Refresh) -> None:
-        """Ask for `refresh` to run for `key`; a newer request replaces a waiting one."""
-        self._pending[key] = refresh
-        task = self._tasks.get(key)
-        if task is None or task.done():
-            self._tasks[key] = asyncio.get_running_loop().create_task(self._run(key))
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def _run(self, key: Hashable) -> None:
         try:

@@ -34,22 +34,13 @@ class Throttle(Protocol):
 _PRUNE_AT = 256
 
 
-class TallyRefresher:
-    """Per-key throttle: a refresh starts at least `interval` after the previous one of the
-    same key finished, and never two are in flight for a key."""
+class KeyedRefreshes:
+    """Refresh requests coalesced per key: one task a key runs them (`_run`, the subclass's
+    throttle); a newer request replaces one still waiting."""
 
-    def __init__(
-        self,
-        interval: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.interval = interval
-        self._clock = clock
-        self._sleep = sleep
+    def __init__(self) -> None:
         self._pending: dict[Hashable, Refresh] = {}
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
-        self._last_done: dict[Hashable, float] = {}
 
     def request(self, key: Hashable, refresh: Refresh) -> None:
         """Ask for `refresh` to run for `key` soon; a newer request replaces a waiting one."""
@@ -62,6 +53,26 @@ class TallyRefresher:
         """Wait until every requested refresh has run (for a clean shutdown)."""
         while self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _run(self, key: Hashable) -> None:
+        raise NotImplementedError
+
+
+class TallyRefresher(KeyedRefreshes):
+    """Per-key throttle: a refresh starts at least `interval` after the previous one of the
+    same key finished, and never two are in flight for a key."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__()
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._last_done: dict[Hashable, float] = {}
 
     async def _run(self, key: Hashable) -> None:
         try:

@@ -43,7 +43,7 @@ from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRe
 from bot.tally import TallyRefresher, Throttle
 from bot.telegram.connection import ALLOWED_UPDATES, WatchedPolling, file_base_url
 from bot.telegram.copies import edit_copy
-from bot.telegram.incoming import chat_kind, request_from
+from bot.telegram.incoming import answer_quietly, chat_kind, request_from
 from bot.telegram.inline import install_inline
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.menus import register_menus
@@ -302,10 +302,7 @@ class TelegramFrontEnd:
             log.warning("Telegram: a button press in chat %s failed: %s", chat and chat.id, error)
         finally:
             if not answered:
-                try:
-                    await query.answer()
-                except TelegramError as error:
-                    log.warning("Telegram: could not answer a callback query: %s", error)
+                await answer_quietly(query)
 
     async def _is_moderator(self, chat: Chat, user: User, message: Message | None) -> bool:
         """Everyone moderates their own private chat; in a group, its creator and admins."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from telegram import Chat, User
+from telegram import CallbackQuery, Chat, User
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from handlers.model import ChatKind, Request
+
+log = logging.getLogger(__name__)
 
 
 def request_from(user: User, chat_id: int, kind: ChatKind, **fields: Any) -> Request:
@@ -29,3 +33,12 @@ def chat_kind(chat: Chat) -> ChatKind | None:
     if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
         return "group"
     return None  # channels are not served
+
+
+async def answer_quietly(query: CallbackQuery) -> None:
+    """Answer a press nothing else answered, so the client stops its spinner; a failure is
+    only logged (the press's effect, if any, is already committed)."""
+    try:
+        await query.answer()
+    except TelegramError as error:
+        log.warning("Telegram: could not answer a callback query: %s", error)

@@ -34,6 +34,7 @@ from bot.copies import INLINE_CHAT
 from bot.delivery import for_press
 from bot.frontend import ChatUnreachable
 from bot.telegram.copies import edit_copy
+from bot.telegram.incoming import answer_quietly
 from bot.telegram.render import TEXT_LIMIT, keyboard, render_html, toast
 from handlers.i18n import pick_lang
 from handlers.inline import (
@@ -196,7 +197,4 @@ async def inline_press(front_end: TelegramFrontEnd, update: Update) -> None:
         log.warning("Telegram: a press on an inline message failed: %s", error)
     finally:
         if not answered:
-            try:
-                await query.answer()
-            except TelegramError as error:
-                log.warning("Telegram: could not answer a callback query: %s", error)
+            await answer_quietly(query)

@@ -34,7 +34,7 @@ from bot.config import Settings, parse_listen
 from bot.dispatch import Dispatch
 from bot.frontend import TokenRejected, Unreachable
 from bot.health import Health, State
-from bot.http_server import ListenFailed
+from bot.http_server import listening
 from bot.shared_tally import SharedTallyRefresher
 from bot.telegram.connection import ALLOWED_UPDATES
 from bot.telegram.frontend import TelegramFrontEnd
@@ -226,23 +226,12 @@ class WebhookReceiver:
 async def serving_webhook(listen: str, receiver: WebhookReceiver) -> AsyncIterator[int]:
     """The webhook route alone on `listen` (when DSBOT_HTTP_LISTEN names another address);
     yields the port it got."""
-    host, port = parse_listen(listen)
+    host, _ = parse_listen(listen)
     app = web.Application()
     app.add_routes([receiver.route()])
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    try:
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as error:
-            raise ListenFailed(
-                f"cannot listen on TELEGRAM_WEBHOOK_LISTEN={listen}: {error.strerror or error}"
-            ) from error
-        bound = next((a[1] for a in runner.addresses if isinstance(a, tuple)), port)
+    async with listening(app, listen, "TELEGRAM_WEBHOOK_LISTEN") as bound:
         log.info("serving the Telegram webhook on %s:%s%s", host, bound, receiver.path)
-        yield int(bound)
-    finally:
-        await runner.cleanup()
+        yield bound
 
 
 def report_listener(health: Health, up: bool) -> None:
