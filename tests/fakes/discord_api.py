@@ -268,6 +268,9 @@ class FakeDiscord:
         latest = self.live_session
         if latest is None:
             return None
+        # The live session first: a subclass may choose it (the bench's two clients take turns).
+        if latest.shard == (shard_id, latest.shard[1]):
+            return latest
         for session in reversed(self.sessions):
             if session.live and session.shard == (shard_id, latest.shard[1]):
                 return session
