@@ -113,6 +113,7 @@ def guarded(cooldowns: Cooldowns | None = None, inner: Dispatch = dispatch) -> D
             ephemeral=True,
             is_error=True,
             droppable=verdict is Verdict.REFUSE_AGAIN,
+            error_key="core.slow_down",
         )
 
     return admitted

@@ -102,12 +102,18 @@ async def run_command(request: Request, services: Services, **context: Any) -> R
     return await arguments.form.handler(request, services)
 
 
+def _refused(lang: Lang, key: str) -> Reply:
+    return Reply(parts=(text(lang, key),), ephemeral=True, is_error=True, error_key=key)
+
+
 def refusal(lang: Lang, error: UserError) -> Reply:
     """The catalogued answer to a request the user can put right."""
     params = {
         name: value(lang) if callable(value) else value for name, value in error.params.items()
     }
-    return Reply(parts=(text(lang, error.key, **params),), ephemeral=True, is_error=True)
+    return Reply(
+        parts=(text(lang, error.key, **params),), ephemeral=True, is_error=True, error_key=error.key
+    )
 
 
 async def dispatch(request: Request, services: Services) -> Reply:
@@ -132,16 +138,16 @@ async def dispatch(request: Request, services: Services) -> Reply:
     except StorageBusy as error:
         # Another process (a backup, an admin's sqlite3 shell) holds the write lock.
         log.warning("database busy on %s command=%r: %s", request.platform, request.command, error)
-        return Reply(parts=(text(lang, "core.busy"),), ephemeral=True, is_error=True)
+        return _refused(lang, "core.busy")
     except StorageUnavailable as error:
         # The database server is restarting or unreachable; the pool reconnects by itself.
         log.warning(
             "database unavailable on %s command=%r: %s", request.platform, request.command, error
         )
-        return Reply(parts=(text(lang, "core.storage_unavailable"),), ephemeral=True, is_error=True)
+        return _refused(lang, "core.storage_unavailable")
     except StorageFull as error:
         log.error("database full on %s command=%r: %s", request.platform, request.command, error)
-        return Reply(parts=(text(lang, "core.storage_full"),), ephemeral=True, is_error=True)
+        return _refused(lang, "core.storage_full")
     except Exception:
         log.exception(
             "handler failed on %s command=%r action=%r",
@@ -149,4 +155,4 @@ async def dispatch(request: Request, services: Services) -> Reply:
             request.command,
             request.action,
         )
-        return Reply(parts=(text(lang, "core.sorry"),), ephemeral=True, is_error=True)
+        return _refused(lang, "core.sorry")

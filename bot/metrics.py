@@ -21,8 +21,7 @@ from prometheus_client.registry import Collector
 from bot.dispatch import Dispatch
 from bot.health import Health, State
 from handlers.commands import Registry
-from handlers.i18n import text
-from handlers.model import LANGS, Reply, Request, Services
+from handlers.model import Reply, Request, Services
 from storage.market import MarketData
 
 PLATFORMS = ("telegram", "discord", "console")
@@ -90,10 +89,6 @@ class Metrics:
             platform=PLATFORMS,
             source=RATE_LIMITERS,
         )
-        self._kind_by_text = {
-            text(lang, key): kind for lang in LANGS for key, kind in _KIND_BY_KEY.items()
-        }
-        self._slow_down_texts = {text(lang, _SLOW_DOWN) for lang in LANGS}
         ProcessCollector(registry=self.registry)
 
     def counted(self, inner: Dispatch) -> Dispatch:
@@ -122,11 +117,10 @@ class Metrics:
         return counting
 
     def _count_error(self, request: Request, label: str, reply: Reply) -> None:
-        first = reply.parts[0] if reply.parts else ""
-        if first in self._slow_down_texts:
+        if reply.error_key == _SLOW_DOWN:
             self.rate_limited(request.platform, "cooldown")
             return
-        kind = self._kind_by_text.get(first) if isinstance(first, str) else None
+        kind = _KIND_BY_KEY.get(reply.error_key)
         if kind is None:
             kind = "unknown_command" if label == UNKNOWN else "user"
         child = self._error_children.get((request.platform, kind))

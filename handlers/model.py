@@ -160,6 +160,9 @@ class Reply:
     is_error: bool = False
     refresh_action: str = ""
     droppable: bool = False
+    # The catalogue key of a refusal (core.busy, core.slow_down, ...), for code that must
+    # tell refusals apart (metrics, webhook redelivery) without reading the text.
+    error_key: str = ""
     confidential: bool = False
 
     def plain_text(self) -> str:

@@ -39,8 +39,7 @@ from bot.shared_tally import SharedTallyRefresher
 from bot.telegram.connection import ALLOWED_UPDATES
 from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, keyboard, render_html
-from handlers.i18n import text
-from handlers.model import LANGS, Reply, Request, Services
+from handlers.model import Reply, Request, Services
 from storage.update_claims import Claim
 
 log = logging.getLogger(__name__)
@@ -64,12 +63,11 @@ _outcome: contextvars.ContextVar[_Outcome | None] = contextvars.ContextVar(
 
 def noting_failures(inner: Dispatch) -> Dispatch:
     """`inner`, marking the update in hand failed when the database refused its request."""
-    failures = {text(lang, key) for lang in LANGS for key in _NOT_COMMITTED}
 
     async def noting(request: Request, services: Services) -> Reply:
         reply = await inner(request, services)
         outcome = _outcome.get()
-        if outcome is not None and reply.is_error and reply.parts and reply.parts[0] in failures:
+        if outcome is not None and reply.error_key in _NOT_COMMITTED:
             outcome.failed = True
         return reply
 
