@@ -11,13 +11,19 @@ CREATE TABLE telegram_updates (
 );
 CREATE INDEX telegram_updates_by_age ON telegram_updates (claimed_at);
 
--- Which process refreshes a live tally message next, and when (milliseconds since the
--- epoch): the refresh lease that keeps a message at one edit an interval across every
--- worker (bot.shared_tally); `shown` a hash of what the message shows now, so that no
--- worker sends an edit that changes nothing (Telegram refuses it with a 400).
+-- Which worker redraws a live tally message, and when (milliseconds since the epoch): the
+-- refresh lease that keeps a message at one edit an interval, and its edits in order, across
+-- every worker (bot.shared_tally). `holder` redraws until `held_until` (then the lease
+-- lapses: that worker is taken to be dead); `again` is set when a vote came in during its
+-- redraw, so it redraws once more; `due_at` is the earliest the next redraw may start;
+-- `shown` a hash of what the message shows now, so that no worker sends an edit that
+-- changes nothing (Telegram refuses it with a 400).
 CREATE TABLE tally_refreshes (
     message_key TEXT NOT NULL,
     due_at      INTEGER NOT NULL,
+    holder      TEXT,
+    held_until  INTEGER NOT NULL DEFAULT 0,
+    again       INTEGER NOT NULL DEFAULT 0 CHECK (again IN (0, 1)),
     shown       TEXT,
     PRIMARY KEY (message_key)
 );

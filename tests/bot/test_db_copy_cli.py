@@ -96,7 +96,7 @@ async def community(path: Path) -> None:
         await cache.store_unknown("NOPE", NOW)
         await cache.store_chart("nvda-2025-01", b"\x89PNG\r\n\x1a\n-chart", NOW)
         await stores.update_claims.claim(912345678, NOW)
-        await stores.refresh_leases.take("telegram:-1001:17", 1737990000000, 1000)
+        await stores.refresh_leases.take("telegram:-1001:17", "worker-1", 1737990000000, 30_000)
 
 
 def sqlite_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
