@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         return frozenset(roles)
 
     @property
+    def in_a_fleet(self) -> bool:
+        """Whether other processes may send as the same bots: webhook workers, or roles split
+        over processes. Then limits that hold for a bot are kept in the database."""
+        return self.telegram_webhook_url is not None or self.dsbot_roles is not None
+
+    @property
     def role_label(self) -> str:
         """The roles as one metrics label value, e.g. "scheduler,telegram" (at most 7 values)."""
         return ",".join(role for role in ROLES if role in self.roles)

@@ -76,4 +76,5 @@ async def build_services(
                 default_tz=ZoneInfo(settings.dsbot_tz),
                 update_claims=stores.update_claims,
                 refresh_leases=stores.refresh_leases,
+                flood_limits=stores.flood_limits,
             )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from storage.bot_state import BotStateStore
     from storage.chat_settings import ChatSettingsStore
     from storage.facts import Facts
+    from storage.flood_limits import FloodLimitStore
     from storage.market import MarketData
     from storage.market_cache import MarketCacheStore
     from storage.poll_copies import PollCopyStore
@@ -217,6 +218,8 @@ class Services:
     update_claims: UpdateClaimStore | None = None
     # Live tally refreshes shared by every process (None: each process throttles alone).
     refresh_leases: RefreshLeaseStore | None = None
+    # Telegram's flood limits kept by the whole fleet (None: by each process alone).
+    flood_limits: FloodLimitStore | None = None
 
 
 Handler = Callable[[Request, Services], Awaitable[Reply]]

@@ -11,6 +11,7 @@ from pathlib import Path
 from storage.bot_state import BotStateStore
 from storage.chat_settings import ChatSettingsStore
 from storage.db import open_database
+from storage.flood_limits import FloodLimitStore
 from storage.market_cache import MarketCacheStore
 from storage.poll_copies import PollCopyStore
 from storage.polls import PollStore
@@ -34,6 +35,7 @@ class Stores:
     poll_copies: PollCopyStore
     update_claims: UpdateClaimStore
     refresh_leases: RefreshLeaseStore
+    flood_limits: FloodLimitStore
 
 
 def stores_over(db: Sql) -> Stores:
@@ -48,6 +50,7 @@ def stores_over(db: Sql) -> Stores:
         poll_copies=copies,
         update_claims=UpdateClaimStore(db),
         refresh_leases=RefreshLeaseStore(db),
+        flood_limits=FloodLimitStore(db),
     )
 
 

@@ -42,6 +42,7 @@ TABLES: tuple[str, ...] = (
     "market_charts",
     "telegram_updates",
     "tally_refreshes",
+    "telegram_flood",
 )
 # PostgreSQL's schema version table; SQLite keeps the version in PRAGMA user_version.
 _BOOKKEEPING = {"dsbot_schema_version"}

@@ -101,7 +101,12 @@ class TelegramFrontEnd:
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
-            .rate_limiter(PatientRateLimiter(self.tuning))
+            .rate_limiter(
+                PatientRateLimiter(
+                    self.tuning,
+                    shared=services.flood_limits if settings.in_a_fleet else None,
+                )
+            )
             # A reply waiting out a 429 or an outage must not hold up everyone else's.
             .concurrent_updates(True)
             # dsbot schedules its own jobs; PTB would otherwise start an idle JobQueue.

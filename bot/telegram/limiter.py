@@ -27,6 +27,7 @@ from telegram.ext import AIORateLimiter
 
 from bot.frontend import PossiblyDelivered
 from bot.telegram.tuning import TelegramTuning
+from storage.flood_limits import FloodLimitStore, Rate
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ class PatientRateLimiter(AIORateLimiter):
     with capped exponential backoff, except that a send is not repeated after an ambiguous
     failure (see the module docstring); a 4xx other than 429 is a real answer and is raised
     at once.
+
+    With `shared` (processes of a fleet sending as one bot), a message's send time is
+    reserved in the database (storage.flood_limits) instead, so the limits hold for the
+    fleet; should the database fail, this process's own limiters take over.
     """
 
     def __init__(
@@ -56,6 +61,8 @@ class PatientRateLimiter(AIORateLimiter):
         tuning: TelegramTuning,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        shared: FloodLimitStore | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
             overall_max_rate=tuning.messages_per_second,
@@ -68,6 +75,10 @@ class PatientRateLimiter(AIORateLimiter):
         self._throttled = bool(tuning.messages_per_second or tuning.messages_per_minute_per_group)
         self.sleep = sleep
         self.clock = clock
+        self.shared = shared if self._throttled else None
+        self._wall = wall
+        self._bot_rate = Rate.per(tuning.messages_per_second or 1e9, 1)
+        self._group_rate = Rate.per(tuning.messages_per_minute_per_group or 1e9, 60)
 
     async def process_request(
         self,
@@ -83,6 +94,8 @@ class PatientRateLimiter(AIORateLimiter):
         # off): AIORateLimiter would only wrap the call in empty limiters, which cost about a
         # tenth of the call. It still waits while a 429 pauses every call.
         direct = not (limited and self._throttled)
+        if limited and self.shared is not None and await self._reserved(data.get("chat_id")):
+            direct, limited = True, False
         delay = self.tuning.retry_first_delay
         give_up_at = self.clock() + self.tuning.retry_give_up_after
         while True:
@@ -114,6 +127,26 @@ class PatientRateLimiter(AIORateLimiter):
                 log.warning("Telegram %s failed (%s); retrying in %.2f s", endpoint, error, delay)
                 await self.sleep(delay)
                 delay = min(delay * 2, self.tuning.retry_max_delay)
+
+    async def _reserved(self, chat_id: object) -> bool:
+        """Wait for this message's turn among the fleet's; False when the database failed."""
+        scopes = {"all": self._bot_rate}
+        # AIORateLimiter's test for a group: a negative id, or a @username.
+        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+            scopes[f"chat:{chat_id}"] = self._group_rate
+        now_ms = int(self._wall() * 1000)
+        try:
+            at_ms = await self.shared.reserve(scopes, now_ms)  # type: ignore[union-attr]
+        except Exception as error:
+            log.warning(
+                "Telegram: the fleet's flood limits are unavailable (%s); "
+                "keeping this process's own",
+                error,
+            )
+            return False
+        if at_ms > now_ms:
+            await self.sleep((at_ms - now_ms) / 1000)
+        return True
 
     async def _wait_out(self, error: RetryAfter) -> None:
         """Pause every call for as long as Telegram asked, as AIORateLimiter does."""

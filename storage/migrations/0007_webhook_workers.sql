@@ -27,3 +27,13 @@ CREATE TABLE tally_refreshes (
     shown       TEXT,
     PRIMARY KEY (message_key)
 );
+
+-- Telegram's flood limits, shared by every process that sends as the bot: for each scope
+-- ('all' for the bot's 30 messages a second, 'chat:<id>' for a group's 20 a minute), the
+-- theoretical time (microseconds since the epoch) the scope's next message is due at, by
+-- the generic cell rate algorithm (storage.flood_limits).
+CREATE TABLE telegram_flood (
+    scope   TEXT NOT NULL,
+    tat_us  INTEGER NOT NULL,
+    PRIMARY KEY (scope)
+);

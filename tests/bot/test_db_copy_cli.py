@@ -16,6 +16,7 @@ import asyncpg
 from storage.backends import open_stores
 from storage.db import migrations, open_database
 from storage.db_copy import TABLES
+from storage.flood_limits import Rate
 from storage.market_cache import CachedLatest
 from storage.poll_copies import PollCopy
 from storage.subscriptions import Schedule
@@ -41,6 +42,7 @@ SOURCE_ROWS = {
     "market_charts": 1,
     "telegram_updates": 1,
     "tally_refreshes": 1,
+    "telegram_flood": 2,
 }
 
 
@@ -97,6 +99,9 @@ async def community(path: Path) -> None:
         await cache.store_chart("nvda-2025-01", b"\x89PNG\r\n\x1a\n-chart", NOW)
         await stores.update_claims.claim(912345678, NOW)
         await stores.refresh_leases.take("telegram:-1001:17", "worker-1", 1737990000000, 30_000)
+        await stores.flood_limits.reserve(
+            {"all": Rate.per(30, 1), "chat:-1001": Rate.per(20, 60)}, 1737990000000
+        )
 
 
 def sqlite_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:

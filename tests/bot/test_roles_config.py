@@ -70,3 +70,20 @@ def test_a_secret_with_characters_telegram_refuses_is_refused_without_showing_it
 
     assert lines == ["TELEGRAM_WEBHOOK_SECRET: must be 1-256 characters of A-Z, a-z, 0-9, _ and -"]
     assert "bad secret" not in "".join(lines)
+
+
+def test_only_a_fleet_keeps_the_flood_limits_in_the_database() -> None:
+    alone = Settings(_env_file=None, telegram_bot_token=TOKEN)  # type: ignore[arg-type]
+    split = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,  # type: ignore[arg-type]
+        dsbot_roles="telegram",
+    )
+    worker = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,  # type: ignore[arg-type]
+        telegram_webhook_url="https://dsbot.example/telegram/hook",
+        telegram_webhook_secret="s3cret",  # type: ignore[arg-type]
+    )
+
+    assert (alone.in_a_fleet, split.in_a_fleet, worker.in_a_fleet) == (False, True, True)

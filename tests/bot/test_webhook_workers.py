@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import dsbot_environment
 from tests.fakes.telegram_api import StoredMessage
+from tests.fakes.telegram_flood import FloodRule
 from tests.fakes.telegram_webhook import WebhookBotApi
 
 GROUP = -1001_234_567_890
@@ -114,6 +115,35 @@ async def test_300_voters_over_3_workers_are_answered_and_tallied_exactly(
     ]
     assert len(edits) <= (edits[-1].received - started) + 2
     assert [(c.method, c.status, c.result) for c in fake.calls if c.status in (400, 429)] == []
+
+
+async def test_three_workers_keep_telegrams_flood_limits_together(
+    fake: WebhookBotApi, pg_url: str, tmp_path: Path
+) -> None:
+    # Each worker alone would send its third of these at once: 24 answers in a group in a
+    # second, and 45 a second overall, both over Telegram's limits.
+    fake.flood = FloodRule()
+    async with workers(fake, pg_url, tmp_path, 3):
+        started = fake.now()
+        for member in range(24):
+            fake.send_command("/about", chat_id=GROUP, user_id=40_000 + member)
+        for member in range(45):
+            fake.send_command("/about", user_id=50_000 + member)
+        await fake.wait_until(lambda: len(fake.chat_messages(GROUP)) >= 24, timeout=60)
+        await fake.wait_until(
+            lambda: all(fake.chat_messages(50_000 + member) for member in range(45)), 30
+        )
+        answered = [c.received for c in fake.calls if c.method == "sendMessage"]
+
+    assert [(c.method, c.status) for c in fake.calls if c.status == 429] == []
+    assert len(answered) == 24 + 45
+    # The group's twenty-first answer waited for the bucket: 20, then one every 3 seconds.
+    group_times = sorted(
+        c.received
+        for c in fake.calls
+        if c.method == "sendMessage" and str(c.params["chat_id"]) == str(GROUP)
+    )
+    assert group_times[-1] - started >= 3 * 3
 
 
 async def test_a_worker_killed_mid_burst_loses_no_press_and_counts_none_twice(

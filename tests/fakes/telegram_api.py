@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.telegram_flood import COUNTED, FloodRule
 from tests.fakes.telegram_html import BadEntities, Entity, parse_entities, parse_html, utf16_length
 from tests.fakes.telegram_inline import (
     InlineMessage,
@@ -163,6 +164,8 @@ class FakeBotApi:
     callback_expiry: float = CALLBACK_EXPIRY
     # Requests whose answer is being held back by an injected delay, by method.
     holding: dict[str, int] = field(default_factory=dict)
+    # Telegram's flood limits, enforced with 429s when set.
+    flood: FloodRule | None = None
 
     def __post_init__(self) -> None:
         self._updates: list[Json] = []
@@ -521,6 +524,14 @@ class FakeBotApi:
                 return self._answer(
                     method, params, fault.status, {"description": description}, received
                 )
+        if self.flood is not None and method.startswith(COUNTED) and "chat_id" in params:
+            wait = self.flood.retry_after(params["chat_id"], time.monotonic())
+            if wait is not None:
+                body = {
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                }
+                return self._answer(method, params, 429, body, received)
         if method == "getUpdates":
             updates = await self._get_updates(params)
             return self._answer(method, params, 200, {"result": updates}, received)

@@ -184,6 +184,7 @@ async def test_sqlite_and_postgresql_have_the_same_schema_after_every_migration(
         "recap_requests",
         "recap_subscriptions",
         "tally_refreshes",
+        "telegram_flood",
         "telegram_updates",
     }
     for table in on_sqlite:

@@ -1,0 +1,75 @@
+"""Telegram's flood limits for a fleet: send times reserved through the database.
+
+Each scope (the whole bot, or one group) is a leaky bucket kept as the generic cell rate
+algorithm's one number, its theoretical arrival time (tat, in microseconds): a message may
+go at `tat - (burst - 1) * spacing` at the earliest, and each one reserved moves tat on by the
+spacing. A worker reserves the time its message may go at in one transaction, then waits
+until then, so every process together keeps to the rate. This is the rule of
+python-telegram-bot's AIORateLimiter (aiolimiter's leaky bucket), which a single process
+uses, stated for the fleet.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from storage.sql import Sql
+
+# Scopes not used for this long are deleted (their bucket has long drained).
+_FORGET_AFTER_MS = 3_600_000
+_PRUNE_EVERY_MS = 600_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """`burst` messages at once, then one every `spacing_ms`."""
+
+    burst: int
+    spacing_ms: float
+
+    @classmethod
+    def per(cls, messages: float, seconds: float) -> Rate:
+        return cls(max(int(messages), 1), seconds * 1000 / messages)
+
+
+class FloodLimitStore:
+    """When each message may go, so that no scope's rate is exceeded across processes."""
+
+    def __init__(self, db: Sql) -> None:
+        self.db = db
+        self._pruned_at = 0
+
+    async def reserve(self, scopes: dict[str, Rate], now_ms: int) -> int:
+        """The time (ms) a message counted in every one of `scopes` may go at, reserved."""
+        names = sorted(scopes)
+        async with self.db.transaction() as tx:
+            await tx.serialise(*(f"telegram_flood:{name}" for name in names))
+            # In microseconds, so that rounding a spacing like 33 1/3 ms does not drift.
+            now = now_ms * 1000
+            tats = {name: now for name in names}
+            for scope, tat in await tx.fetch_all(
+                "SELECT scope, tat_us FROM telegram_flood WHERE scope IN ("
+                + ", ".join("?" for _ in names)
+                + ")",
+                names,
+            ):
+                tats[scope] = max(int(tat), now)
+            spacings = {name: math.ceil(scopes[name].spacing_ms * 1000) for name in names}
+            at = max([now] + [tats[n] - (scopes[n].burst - 1) * spacings[n] for n in names])
+            await tx.executemany(
+                "INSERT INTO telegram_flood (scope, tat_us) VALUES (?, ?) "
+                "ON CONFLICT (scope) DO UPDATE SET tat_us = excluded.tat_us",
+                [(n, max(tats[n], at) + spacings[n]) for n in names],
+            )
+        if now_ms - self._pruned_at > _PRUNE_EVERY_MS:
+            await self._prune(now_ms)
+        return math.ceil(at / 1000)
+
+    async def _prune(self, now_ms: int) -> None:
+        self._pruned_at = now_ms
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM telegram_flood WHERE tat_us < ?",
+                ((now_ms - _FORGET_AFTER_MS) * 1000,),
+            )
