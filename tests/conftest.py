@@ -174,16 +174,27 @@ def make_request(line: str = "", **fields: Any) -> Request:
     return Request(**base)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Cluster]:
-    """The tests' own PostgreSQL server, started once; a test needing it fails (never skips)
-    when the machine cannot run one."""
+def a_started_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server, destroyed after; a test needing it fails (never skips) when the
+    machine cannot run one."""
     try:
         cluster = started_cluster()
     except PostgresUnavailable as error:
         pytest.fail(f"PostgreSQL could not start for the tests: {error}", pytrace=False)
     yield cluster
     cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """The tests' own PostgreSQL server, started once."""
+    yield from a_started_cluster()
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A server of one test alone, for a test that stops and starts it."""
+    yield from a_started_cluster()
 
 
 @pytest.fixture

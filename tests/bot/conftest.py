@@ -29,6 +29,7 @@ from bot.tally import TallyRefresher
 from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.tuning import TelegramTuning
 from handlers.model import Services
+from storage.backends import Stores, open_stores
 from tests.fakes.discord_api import FakeDiscord, point_discord_py_at
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -100,6 +101,13 @@ def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture
+async def sqlite_stores(tmp_path: Path) -> AsyncIterator[Stores]:
+    """Every store over a fresh SQLite file: one worker's view of a fleet's database."""
+    async with open_stores(tmp_path / "dsbot.sqlite3") as opened:
+        yield opened
 
 
 @pytest.fixture

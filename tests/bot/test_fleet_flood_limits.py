@@ -3,15 +3,13 @@ reserved for it, and this process's own limits take over when the database fails
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.telegram.limiter import PatientRateLimiter
 from bot.telegram.tuning import TelegramTuning
-from storage.backends import Stores, open_stores
+from storage.backends import Stores
 from storage.flood_limits import FloodLimitStore, Rate
 from storage.sql import StorageUnavailable
 
@@ -19,9 +17,8 @@ NOW = 1_737_990_000.0
 
 
 @pytest.fixture
-async def stores(tmp_path: Path) -> AsyncIterator[Stores]:
-    async with open_stores(tmp_path / "dsbot.sqlite3") as opened:
-        yield opened
+def stores(sqlite_stores: Stores) -> Stores:
+    return sqlite_stores
 
 
 class Sleeps:

@@ -4,9 +4,6 @@ the server is back work resumes with every acknowledged vote still there."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-
-import pytest
 
 from bot.dispatch import dispatch
 from bot.services import build_services
@@ -14,23 +11,12 @@ from handlers.model import Request
 from storage.facts import Facts
 from storage.polls import DEEPSEEK_POLL_ID
 from tests.conftest import NOW, make_request, offline_settings
-from tests.pg import Cluster, PostgresUnavailable, started_cluster
+from tests.pg import Cluster
 
 UNAVAILABLE_EN = (
     "The bot's storage is unavailable right now, so nothing was saved. Please try again shortly."
 )
 UNAVAILABLE_ZH = "机器人的存储暂时无法使用，这次操作没有保存。请稍后再试。"
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[Cluster]:
-    """A server of this test alone, since the test stops it."""
-    try:
-        cluster = started_cluster()
-    except PostgresUnavailable as error:
-        pytest.fail(f"PostgreSQL could not start for the tests: {error}", pytrace=False)
-    yield cluster
-    cluster.destroy()
 
 
 def vote(user: str, option: int, locale: str = "en") -> Request:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.shared_tally import SharedTallyRefresher
-from storage.backends import Stores, open_stores
+from storage.backends import Stores
 from storage.refresh_leases import Lease, RefreshLeaseStore
 from storage.sql import StorageUnavailable
 
@@ -19,9 +17,8 @@ KEY = ("telegram", "-1001234567890", "17")
 
 
 @pytest.fixture
-async def stores(tmp_path: Path) -> AsyncIterator[Stores]:
-    async with open_stores(tmp_path / "dsbot.sqlite3") as opened:
-        yield opened
+def stores(sqlite_stores: Stores) -> Stores:
+    return sqlite_stores
 
 
 class Message:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -14,20 +14,9 @@ import pytest
 from tests.bot.test_webhook_workers import ADMIN, GROUP, HOOK_URL, SECRET, free_port
 from tests.conftest import dsbot_environment
 from tests.fakes.telegram_webhook import WebhookBotApi
-from tests.pg import Cluster, PostgresUnavailable, started_cluster
+from tests.pg import Cluster
 
 OTHER_GROUP = GROUP - 1
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[Cluster]:
-    """A server of this test alone, since the test stops it."""
-    try:
-        cluster = started_cluster()
-    except PostgresUnavailable as error:
-        pytest.fail(f"PostgreSQL could not start for the tests: {error}", pytrace=False)
-    yield cluster
-    cluster.destroy()
 
 
 @pytest.fixture
