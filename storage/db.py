@@ -135,6 +135,10 @@ class Database:
             finally:
                 await self.connection.execute("COMMIT")
 
+    async def execute_alone(self, sql: str, parameters: Sequence[object] = ()) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute(sql, parameters)
+
     async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]:
         """Every row of one read statement: its own transaction, one trip to the thread.
 

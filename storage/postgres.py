@@ -180,6 +180,15 @@ class PostgresDatabase:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def execute_alone(self, sql: str, parameters: Sequence[object] = ()) -> int:
+        """One write in autocommit: one round trip instead of BEGIN, the write and COMMIT."""
+        try:
+            async with self.pool.acquire(timeout=CONNECT_TIMEOUT) as connection:
+                return await PostgresTx(connection).execute(sql, parameters)
+        except BaseException as error:
+            _raise_typed(error)
+            raise
+
     async def schema_version(self) -> int:
         async with self._begun(readonly=True) as tx:
             exists = await tx.fetch_one("SELECT to_regclass(?)::text", (VERSION_TABLE,))
@@ -211,7 +220,20 @@ class PostgresDatabase:
                     current = migration.version
                 return current
             finally:
-                await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+                try:
+                    await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+                except BaseException:
+                    # Still holding the lock, it must not go back to the pool.
+                    connection.terminate()
+                    raise
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a connection goes back to the pool with: as it is, saving asyncpg's reset query (a
+    round trip on every transaction). dsbot leaves no session state behind: its locks are
+    transaction-scoped but the migration lock, which `migrate` releases or ends the
+    connection over; no LISTEN, cursor or SET. asyncpg still rolls back an open transaction
+    before calling this."""
 
 
 def pool_options(url: str) -> tuple[str, int, int]:
@@ -244,6 +266,7 @@ async def open_postgres(url: ServerUrl, *, migrate: bool = True) -> AsyncIterato
             max_size=largest,
             timeout=CONNECT_TIMEOUT,
             command_timeout=COMMAND_TIMEOUT,
+            reset=_keep_session,
         )
     except Exception as error:
         # asyncpg's messages name the host and user, never the password; the URL is redacted.

@@ -39,43 +39,37 @@ class UpdateClaimStore:
 
     async def claim(self, update_id: int, now: datetime | None = None) -> Claim:
         now = now or datetime.now(UTC)
-        async with self.db.transaction() as tx:
-            taken = await tx.execute(
-                "INSERT INTO telegram_updates (update_id, state, claimed_at) "
-                "VALUES (?, 'handling', ?) ON CONFLICT (update_id) DO NOTHING",
-                (update_id, to_db(now)),
+        # One statement, so a new update costs one round trip: taken when new, or when its
+        # claim lapsed (that worker died).
+        taken = await self.db.execute_alone(
+            "INSERT INTO telegram_updates (update_id, state, claimed_at) "
+            "VALUES (?, 'handling', ?) ON CONFLICT (update_id) DO UPDATE "
+            "SET claimed_at = excluded.claimed_at "
+            "WHERE telegram_updates.state = 'handling' AND telegram_updates.claimed_at < ?",
+            (update_id, to_db(now), to_db(now - self.lease)),
+        )
+        if taken:
+            claim = Claim.MINE
+        else:
+            rows = await self.db.fetch_all(
+                "SELECT state FROM telegram_updates WHERE update_id = ?", (update_id,)
             )
-            if not taken:
-                # A lapsed claim: its worker died; the update is this worker's now.
-                taken = await tx.execute(
-                    "UPDATE telegram_updates SET claimed_at = ? "
-                    "WHERE update_id = ? AND state = 'handling' AND claimed_at < ?",
-                    (to_db(now), update_id, to_db(now - self.lease)),
-                )
-            if taken:
-                claim = Claim.MINE
-            else:
-                row = await tx.fetch_one(
-                    "SELECT state FROM telegram_updates WHERE update_id = ?", (update_id,)
-                )
-                claim = Claim.DONE if row is None or row[0] == "done" else Claim.BUSY
+            claim = Claim.BUSY if rows and rows[0][0] == "handling" else Claim.DONE
         if self._pruned is None or now - self._pruned > _PRUNE_EVERY:
             await self.prune(now)
         return claim
 
     async def finish(self, update_id: int) -> None:
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE telegram_updates SET state = 'done' WHERE update_id = ?", (update_id,)
-            )
+        await self.db.execute_alone(
+            "UPDATE telegram_updates SET state = 'done' WHERE update_id = ?", (update_id,)
+        )
 
     async def release(self, update_id: int) -> None:
         """Give a claim back after a failed handling, so the re-sent update is handled."""
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "DELETE FROM telegram_updates WHERE update_id = ? AND state = 'handling'",
-                (update_id,),
-            )
+        await self.db.execute_alone(
+            "DELETE FROM telegram_updates WHERE update_id = ? AND state = 'handling'",
+            (update_id,),
+        )
 
     async def prune(self, now: datetime) -> None:
         self._pruned = now
