@@ -23,8 +23,8 @@ each case gets a fresh database of its own.
 
 Every answer is checked (the vote notice, the /cost reply, no alert or refusal; every POST
 answered 200) and the stored votes must equal the acknowledged presses; otherwise exit 1.
-Usage: .venv/bin/python -m bench.webhook_workers [--updates 2000] [--rounds 5]
-       [--voters 1000] [--workers 1 2 3]
+Usage: .venv/bin/python -m bench.webhook_workers [--updates 400] [--rounds 3]
+       [--voters 150] [--workers 1 2 3]
 """
 
 from __future__ import annotations
@@ -368,9 +368,9 @@ if __name__ == "__main__":
         asyncio.run(poster(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-        parser.add_argument("--updates", type=int, default=2000)
-        parser.add_argument("--rounds", type=int, default=5)
-        parser.add_argument("--voters", type=int, default=1000)
+        parser.add_argument("--updates", type=int, default=400)
+        parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--voters", type=int, default=150)
         parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
         logging.basicConfig(level=logging.WARNING)
         asyncio.run(main(parser.parse_args()))
