@@ -73,15 +73,12 @@ class Settings(BaseSettings):
         "telegram_webhook_secret",
         "telegram_webhook_url",
         "dsbot_roles",
+        "dsbot_http_listen",
+        "discord_shard_count",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("dsbot_http_listen", mode="before")
-    @classmethod
-    def _blank_is_off(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("dsbot_roles")
@@ -166,11 +163,6 @@ class Settings(BaseSettings):
         if value is not None:
             parse_listen(value)
         return value
-
-    @field_validator("discord_shard_count", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("discord_shard_ids", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from bot.dispatch import Dispatch, dispatch, resolve_context
 from bot.frontend import ChatUnreachable
@@ -41,6 +41,29 @@ class CopyEditor(Protocol):
     platform: Platform
 
     async def refresh_copy(self, copy: PollCopy, reply: Reply, lang: Lang) -> None: ...
+
+
+class Wiring(TypedDict, total=False):
+    """How a front end joins the others of its process; the runner passes one `copies` to
+    all of them, and a test may give a front end its own dispatcher or throttle instead."""
+
+    dispatcher: Dispatch
+    tally: Throttle | None
+    copies: CopiesRefresher | None
+
+
+def joined_copies(
+    editor: CopyEditor, services: Services, wiring: Wiring, tally_interval: float
+) -> CopiesRefresher:
+    """The process's CopiesRefresher (or a new one of the editor's own), with the editor
+    attached, so that one throttle covers every copy of a poll on every front end."""
+    copies = wiring.get("copies") or CopiesRefresher(
+        services,
+        dispatcher=wiring.get("dispatcher", dispatch),
+        tally=wiring.get("tally") or TallyRefresher(interval=tally_interval),
+    )
+    copies.attach(editor)
+    return copies
 
 
 def shows_poll(reply: Reply) -> int | None:

@@ -237,6 +237,16 @@ def _on_one_poll(
     return Form(name, handler, usage, summary, (_poll_id(),), words, moderator, slow=slow)
 
 
+# `/poll new Q | A | B --multi --closes 2h`: the question, the choices, then the options.
+NEW_POLL_PARAMS = (
+    Param("question", "text", "discord.opt_question", required=True, then="choices"),
+    Param("choices", "text", "discord.opt_choices", required=True),
+    Param("multi", "flag", "discord.opt_multi", dashed=True),
+    Param("closes", "moment", "discord.opt_closes", dashed=True, words=("close",)),
+    Param("hide-results", "flag", "discord.opt_hide_results", dashed=True),
+    Param("public", "flag", "discord.opt_public", dashed=True),
+)
+
 COMMAND = Command(
     "poll",
     "poll.summary",
@@ -277,14 +287,7 @@ COMMAND = Command(
             words=("create", "start", "新建", "创建", "发起"),
             moderator=True,
             misuse="poll.new_usage",
-            params=(
-                Param("question", "text", "discord.opt_question", required=True, then="choices"),
-                Param("choices", "text", "discord.opt_choices", required=True),
-                Param("multi", "flag", "discord.opt_multi", dashed=True),
-                Param("closes", "moment", "discord.opt_closes", dashed=True, words=("close",)),
-                Param("hide-results", "flag", "discord.opt_hide_results", dashed=True),
-                Param("public", "flag", "discord.opt_public", dashed=True),
-            ),
+            params=NEW_POLL_PARAMS,
         ),
         _on_one_poll(
             "close",

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 PRICES_FILE = "market_2025-01.csv"
@@ -80,14 +80,6 @@ class DayMove:
 
 
 @dataclass(frozen=True, slots=True)
-class Milestone:
-    at: datetime
-    kind: str
-    # The incident's scope from this moment on, when the milestone changes it.
-    scope: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Incident:
     id: str
     kind: str
@@ -109,6 +101,15 @@ class Incident:
                 start, scope = step.at, step.scope
         pieces.append((start, self.end, scope))
         return pieces
+
+
+class Milestone(NamedTuple):
+    """One moment of an incident's timeline."""
+
+    at: datetime
+    kind: str
+    # The incident's scope from this moment on, when the milestone changes it.
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

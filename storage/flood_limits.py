@@ -12,17 +12,17 @@ uses, stated for the fleet.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from datetime import timedelta
+from typing import NamedTuple
 
+from storage.pruning import PruneSchedule
 from storage.sql import Sql
 
 # Scopes not used for this long are deleted (their bucket has long drained).
 _FORGET_AFTER_MS = 3_600_000
-_PRUNE_EVERY_MS = 600_000
 
 
-@dataclass(frozen=True, slots=True)
-class Rate:
+class Rate(NamedTuple):
     """`burst` messages at once, then one every `spacing_ms`."""
 
     burst: int
@@ -38,7 +38,7 @@ class FloodLimitStore:
 
     def __init__(self, db: Sql) -> None:
         self.db = db
-        self._pruned_at = 0
+        self._pruning = PruneSchedule(every=timedelta(minutes=10))
 
     async def reserve(self, scopes: dict[str, Rate], now_ms: int) -> int:
         """The time (ms) a message counted in every one of `scopes` may go at, reserved."""
@@ -62,12 +62,11 @@ class FloodLimitStore:
                 "ON CONFLICT (scope) DO UPDATE SET tat_us = excluded.tat_us",
                 [(n, max(tats[n], at) + spacings[n]) for n in names],
             )
-        if now_ms - self._pruned_at > _PRUNE_EVERY_MS:
+        if self._pruning.due(now_ms / 1000):
             await self._prune(now_ms)
         return math.ceil(at / 1000)
 
     async def _prune(self, now_ms: int) -> None:
-        self._pruned_at = now_ms
         async with self.db.transaction() as tx:
             await tx.execute(
                 "DELETE FROM telegram_flood WHERE tat_us < ?",

@@ -30,6 +30,7 @@ from storage.poll_model import (
 )
 from storage.poll_privacy import voter_key, voter_secret
 from storage.poll_reads import load_poll, tally
+from storage.pruning import PruneSchedule
 from storage.sql import Row, Sql, StorageError, Tx
 from storage.timestamps import to_db
 
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 
 # Telegram redelivers an unconfirmed update for up to a day; delivery ids are kept twice as long.
 PRESS_MEMORY = timedelta(days=2)
-_PRUNE_EVERY = timedelta(hours=1)
 VoteKey = tuple[int, str, str]
 # A display name longer than this is cut: Telegram's full names can be 128 characters.
 MAX_NAME = 128
@@ -76,7 +76,7 @@ class GroupCommit:
         # Figures for the benchmark and tests: how many vote transactions carried how many votes.
         self.batches = 0
         self.batched_votes = 0
-        self._pruned_at: datetime | None = None
+        self._pruning = PruneSchedule(every=timedelta(hours=1))
         self._secret: bytes | None = None
 
     async def submit(self, op: VoteOp) -> VoteOutcome:
@@ -122,11 +122,10 @@ class GroupCommit:
         async with self.db.transaction() as tx:
             secret = self._secret or await voter_secret(tx, now)
             held = await _apply_votes(tx, ops, secret)
-            if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
+            if self._pruning.due(now.timestamp()):
                 await tx.execute(
                     "DELETE FROM poll_presses WHERE pressed_at < ?", (to_db(now - PRESS_MEMORY),)
                 )
-                self._pruned_at = now
             touched = {item[0].id: item[0] for item in held if not isinstance(item, PollError)}
             tallies = {poll_id: await tally(tx, poll) for poll_id, poll in touched.items()}
         # Remembered only once committed: a rolled-back first secret was never stored.

@@ -244,18 +244,9 @@ class PollStore:
         user_name: str = "",
     ) -> VoteOutcome:
         """Make the vote exactly `options` (empty withdraws it); repeating it changes nothing."""
-        return await self._votes.submit(
-            VoteOp(
-                poll_id,
-                platform,
-                chat_id,
-                user_id,
-                "set",
-                frozenset(options),
-                now,
-                user_name=user_name,
-            )
-        )
+        chosen = frozenset(options)
+        op = VoteOp(poll_id, platform, chat_id, user_id, "set", chosen, now, user_name=user_name)
+        return await self._votes.submit(op)
 
     async def voters(self, poll_id: int) -> list[PollVoter]:
         """Who voted for what, by display name: public polls only, nobody for anonymous ones."""

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import timedelta
+from typing import NamedTuple
 
+from storage.pruning import PruneSchedule
 from storage.sql import Sql
 
 # Leases whose time passed this long ago are deleted (the next vote takes a fresh one).
 _FORGET_AFTER_MS = 86_400_000
-_PRUNE_EVERY_MS = 3_600_000
 
 
-@dataclass(frozen=True, slots=True)
-class Lease:
+class Lease(NamedTuple):
     """Granted: redraw at `at_ms`, then `finish`. Refused: the holder's lease lapses at `at_ms`."""
 
     granted: bool
@@ -28,7 +28,7 @@ class RefreshLeaseStore:
 
     def __init__(self, db: Sql) -> None:
         self.db = db
-        self._pruned_at = 0
+        self._pruning = PruneSchedule(every=timedelta(hours=1))
 
     async def take(self, key: str, holder: str, now_ms: int, hold_ms: int) -> Lease:
         """The lease of `key` for `holder`; refused while a live holder has it, which is then
@@ -58,7 +58,7 @@ class RefreshLeaseStore:
                     "WHERE message_key = ?",
                     (holder, lease.at_ms + hold_ms, key),
                 )
-        if now_ms - self._pruned_at > _PRUNE_EVERY_MS:
+        if self._pruning.due(now_ms / 1000):
             await self._prune(now_ms)
         return lease
 
@@ -128,7 +128,6 @@ class RefreshLeaseStore:
             )
 
     async def _prune(self, now_ms: int) -> None:
-        self._pruned_at = now_ms
         async with self.db.transaction() as tx:
             await tx.execute(
                 "DELETE FROM tally_refreshes WHERE due_at < ? AND held_until < ?",

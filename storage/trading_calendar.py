@@ -13,9 +13,9 @@ import asyncio
 import bisect
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -24,8 +24,7 @@ REGULAR_CLOSE = time(16, 0)
 FIRST_DAY = "2024-01-02"
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
+class Session(NamedTuple):
     """One NYSE trading day and the instant (UTC) its closing bell rang or will ring."""
 
     day: date

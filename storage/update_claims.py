@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime, timedelta
 
+from storage.pruning import PruneSchedule
 from storage.sql import Sql
 from storage.timestamps import to_db
 
@@ -13,7 +14,6 @@ CLAIM_MEMORY = timedelta(days=2)
 # A worker that holds a claim this long without finishing is taken to be dead: another worker
 # may take the update over. Far above any command's handling time.
 CLAIM_LEASE = timedelta(seconds=60)
-_PRUNE_EVERY = timedelta(hours=1)
 
 
 class Claim(enum.Enum):
@@ -35,7 +35,7 @@ class UpdateClaimStore:
         self.db = db
         self.lease = lease
         self.memory = memory
-        self._pruned: datetime | None = None
+        self._pruning = PruneSchedule(every=timedelta(hours=1))
 
     async def claim(self, update_id: int, now: datetime | None = None) -> Claim:
         now = now or datetime.now(UTC)
@@ -55,7 +55,7 @@ class UpdateClaimStore:
                 "SELECT state FROM telegram_updates WHERE update_id = ?", (update_id,)
             )
             claim = Claim.BUSY if rows and rows[0][0] == "handling" else Claim.DONE
-        if self._pruned is None or now - self._pruned > _PRUNE_EVERY:
+        if self._pruning.due(now.timestamp()):
             await self.prune(now)
         return claim
 
@@ -72,7 +72,6 @@ class UpdateClaimStore:
         )
 
     async def prune(self, now: datetime) -> None:
-        self._pruned = now
         async with self.db.transaction() as tx:
             await tx.execute(
                 "DELETE FROM telegram_updates WHERE claimed_at < ?", (to_db(now - self.memory),)

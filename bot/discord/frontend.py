@@ -14,13 +14,13 @@ import dataclasses
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import Any, Unpack
 
 import discord
 from discord import app_commands
 
 from bot.config import Settings
-from bot.copies import CopiesRefresher, shows_poll
+from bot.copies import Wiring, joined_copies, shows_poll
 from bot.delivery import Delivery, LastShown, for_command, for_press
 from bot.discord.buttons import Pressed
 from bot.discord.client import DiscordClient, new_client
@@ -28,9 +28,8 @@ from bot.discord.commands import CatalogueTranslator, slash_commands
 from bot.discord.connection import translated
 from bot.discord.render import NO_MENTIONS, Outgoing, escape, render
 from bot.discord.sharding import shard_plan, syncs_commands
-from bot.dispatch import Dispatch, dispatch, resolve_context
+from bot.dispatch import dispatch, resolve_context
 from bot.frontend import ChatUnreachable, LinkReport
-from bot.tally import TallyRefresher, Throttle
 from handlers.model import Lang, Reply, Request, Services
 from handlers.poll_view import refreshed_poll
 from storage.poll_copies import PollCopy
@@ -64,11 +63,8 @@ class DiscordFrontEnd:
         self,
         settings: Settings,
         services: Services,
-        *,
-        tally: Throttle | None = None,
         defer_after: float = DEFER_AFTER,
-        dispatcher: Dispatch = dispatch,
-        copies: CopiesRefresher | None = None,
+        **wiring: Unpack[Wiring],
     ) -> None:
         if settings.discord_bot_token is None:
             raise ValueError("DISCORD_BOT_TOKEN is not set")
@@ -77,12 +73,8 @@ class DiscordFrontEnd:
         self.token = settings.discord_bot_token
         self.mod_role = (settings.dsbot_discord_mod_role or "").strip()
         self.defer_after = defer_after
-        self.dispatcher = dispatcher
-        # One throttle for every copy of a poll on every front end of the process.
-        self.copies = copies or CopiesRefresher(
-            services, dispatcher=dispatcher, tally=tally or TallyRefresher(interval=1.0)
-        )
-        self.copies.attach(self)
+        self.dispatcher = wiring.get("dispatcher", dispatch)
+        self.copies = joined_copies(self, services, wiring, tally_interval=1.0)
         self.tally = self.copies.tally
         self.shown = LastShown()
         self.link_report: LinkReport = _ignore

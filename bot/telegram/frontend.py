@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
 from telegram import Chat, InputFile, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
@@ -36,11 +36,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
-from bot.copies import CopiesRefresher, shows_poll
+from bot.copies import Wiring, joined_copies, shows_poll
 from bot.delivery import LastShown, for_command, for_press
-from bot.dispatch import Dispatch, dispatch, parse_command
+from bot.dispatch import dispatch, parse_command
 from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
-from bot.tally import TallyRefresher, Throttle
 from bot.telegram.connection import ALLOWED_UPDATES, WatchedPolling, file_base_url
 from bot.telegram.copies import edit_copy
 from bot.telegram.incoming import answer_quietly, chat_kind, request_from
@@ -79,24 +78,19 @@ class TelegramFrontEnd:
         services: Services,
         *,
         tuning: TelegramTuning | None = None,
-        dispatcher: Dispatch = dispatch,
         request: BaseRequest | None = None,
         clock: Callable[[], float] = time.monotonic,
-        tally: Throttle | None = None,
-        copies: CopiesRefresher | None = None,
+        **wiring: Unpack[Wiring],
     ) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.services = services
         self.tuning = tuning or TelegramTuning()
-        self.dispatcher = dispatcher
+        self.dispatcher = wiring.get("dispatcher", dispatch)
         self.shown = LastShown()
         self.clock = clock
         self.username = ""
-        tally = tally or TallyRefresher(interval=self.tuning.tally_interval)
-        # One throttle for every copy of a poll on every front end of the process.
-        self.copies = copies or CopiesRefresher(services, dispatcher=dispatcher, tally=tally)
-        self.copies.attach(self)
+        self.copies = joined_copies(self, services, wiring, self.tuning.tally_interval)
         self.tally = self.copies.tally
         builder = (
             ApplicationBuilder()
