@@ -9,6 +9,7 @@ each front end's `refresh_copy` does the drawing.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -91,6 +92,9 @@ class CopiesRefresher:
         self.editors: dict[str, CopyEditor] = {}
         self._known: OrderedDict[tuple[str, str, str], int] = OrderedDict()
         self._lists: dict[int, tuple[float, list[PollCopy]]] = {}
+        # Copies being stored: a burst of presses on a message not yet known (after a
+        # restart, say) stores it once, the other presses waiting for that one write.
+        self._storing: dict[tuple[str, str, str], asyncio.Future[None]] = {}
 
     def attach(self, editor: CopyEditor) -> None:
         self.editors[editor.platform] = editor
@@ -114,7 +118,7 @@ class CopiesRefresher:
         """
         known = self._known.get(copy.key) == copy.poll_id
         if not known and not refused:
-            await self.shown(copy)
+            await self._stored_once(copy)
             known = True
         await self.refresh(copy.poll_id)
         if not known:
@@ -129,6 +133,14 @@ class CopiesRefresher:
 
     async def drain(self) -> None:
         await self.tally.drain()
+
+    async def _stored_once(self, copy: PollCopy) -> None:
+        storing = self._storing.get(copy.key)
+        if storing is None:
+            storing = self._storing[copy.key] = asyncio.ensure_future(self.shown(copy))
+            storing.add_done_callback(lambda _: self._storing.pop(copy.key, None))
+        # Shielded: a press that gives up must not cancel the write the others wait for.
+        await asyncio.shield(storing)
 
     def _remember(self, copy: PollCopy) -> None:
         self._known[copy.key] = copy.poll_id
