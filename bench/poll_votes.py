@@ -2,9 +2,11 @@
 
 For each backend, both sides do the same work: the same `--voters` members vote `--rounds`
 times each (option (voter + round) % 4, so every round changes every vote), after one warm-up
-vote outside the clock. The grouped side is the real path: the Services `dsbot run` builds
-(cooldowns included), and each round all voters press a poll button at once, each press going
-through dispatch and the /poll action handler into PollStore's group commit. The baseline,
+vote and one warm-up round of every voter outside the clock. The grouped side is the real
+path: the Services `dsbot run` builds (cooldowns included), and all voters press a poll
+button at once, each pressing again as soon as their last press is answered (a closed loop:
+nobody waits for a round to end), each press going through dispatch and the /poll action
+handler into PollStore's group commit. The baseline,
 measured in the same run on the same kind of database, is the naive loop: one upsert
 committed per vote (SQLite: BEGIN IMMEDIATE, upsert, COMMIT on the bot's WAL file with
 synchronous=FULL; PostgreSQL: one upsert in autocommit, one round trip each).
@@ -36,6 +38,7 @@ import aiosqlite
 from bench.replies import ReplyCheck, fail_if_any, refusal_in, template_pattern
 from bot.config import Settings
 from bot.cooldowns import guarded
+from bot.dispatch import Dispatch
 from bot.services import build_services
 from handlers.model import Reply, Request, Services
 from handlers.poll_view import labels_of
@@ -93,6 +96,13 @@ def key_of(secret: bytes, voter: int) -> str:
     return voter_key(secret, DEEPSEEK_POLL_ID, "telegram", str(voter))
 
 
+# The untimed round each side votes first, so that both measure a database in use (its
+# write-ahead log at its working size), not a new file's first growth: one grouped commit
+# of a fresh file grows its WAL by hundreds of pages, and each such growth costs a journal
+# commit of the file system on top of the fsync.
+WARM_ROUND = -1
+
+
 def option_of(voter: int, round_: int) -> int:
     return (voter + round_) % 4
 
@@ -126,12 +136,8 @@ async def stored_problems(db: Sql, voters: int, rounds: int, check: ReplyCheck) 
         )
 
 
-# What `dsbot run` answers with: dispatch behind the production cooldowns.
-ANSWER = guarded()
-
-
-async def one_press(services: Services, voter: int, round_: int) -> Reply:
-    return await ANSWER(
+async def one_press(services: Services, answer: Dispatch, voter: int, round_: int) -> Reply:
+    return await answer(
         Request(
             platform="telegram",
             user_id=str(voter),
@@ -174,30 +180,41 @@ class Transactions:
 async def grouped(database: Path | ServerUrl, voters: int, rounds: int, check: ReplyCheck) -> Side:
     """`voters` concurrent presses per round through dispatch, production Services."""
     settings = Settings(dsbot_database=database, dsbot_market="offline", _env_file=None)  # type: ignore[call-arg]
+    # What `dsbot run` answers with: dispatch behind the production cooldowns.
+    answer = guarded()
     async with build_services(settings) as services:
         poll = await services.polls.get(DEEPSEEK_POLL_ID)
         assert poll is not None
         labels = labels_of(poll, "en")
         # Warm up imports and caches outside the clock.
-        warm = await one_press(services, voters, 0)
+        warm = await one_press(services, answer, voters, 0)
         if problem := vote_problem(warm, labels[option_of(voters, 0)]):
             raise SystemExit(f"the warm-up vote was not acknowledged: {problem}")
+        warm_round = await asyncio.gather(
+            *(one_press(services, answer, voter, WARM_ROUND) for voter in range(voters))
+        )
+        for voter, reply in enumerate(warm_round):
+            if problem := vote_problem(reply, labels[option_of(voter, WARM_ROUND)]):
+                raise SystemExit(f"a warm-up round vote was not acknowledged: {problem}")
         counter = Transactions(services.polls.db)
         await counter.start()
-        answered: list[list[Reply]] = []
+        answered: list[list[Reply | None]] = [[None] * voters for _ in range(rounds)]
+
+        async def member(voter: int) -> None:
+            # Each member presses again once the last press was answered, as a person does:
+            # their votes stay in order, and nobody waits for anybody else's.
+            for round_ in range(rounds):
+                answered[round_][voter] = await one_press(services, answer, voter, round_)
+
         started = time.perf_counter()
-        for round_ in range(rounds):
-            answered.append(
-                await asyncio.gather(
-                    *(one_press(services, voter, round_) for voter in range(voters))
-                )
-            )
+        await asyncio.gather(*(member(voter) for voter in range(voters)))
         seconds = time.perf_counter() - started
         transactions = await counter.stop()
         # Checked once the clock has stopped: the naive side is not charged for checking.
         acknowledged = 0
         for round_, replies in enumerate(answered):
             for voter, reply in enumerate(replies):
+                assert reply is not None
                 problem = vote_problem(reply, labels[option_of(voter, round_)])
                 check.record(problem, reply.notice or reply.plain_text())
                 acknowledged += problem is None
@@ -246,7 +263,9 @@ async def naive(database: Path | ServerUrl, voters: int, rounds: int, check: Rep
         async with db.transaction() as created:
             secret = await voter_secret(created, datetime.now(UTC))
         vote = naive_vote(db, secret, now)
-        await vote(voters, 0)  # the same warm-up vote as the grouped side
+        await vote(voters, 0)  # the same warm-up vote and round as the grouped side
+        for voter in range(voters):
+            await vote(voter, WARM_ROUND)
         counter = Transactions(db)
         await counter.start()
         started = time.perf_counter()
