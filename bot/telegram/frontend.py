@@ -40,6 +40,7 @@ from bot.copies import Wiring, joined_copies, shows_poll
 from bot.delivery import LastShown, for_command, for_press
 from bot.dispatch import dispatch, parse_command
 from bot.frontend import ChatUnreachable, LinkReport, PossiblyDelivered, TokenRejected, Unreachable
+from bot.telegram.bounded_request import BoundedRequest
 from bot.telegram.connection import ALLOWED_UPDATES, WatchedPolling, file_base_url
 from bot.telegram.copies import edit_copy
 from bot.telegram.incoming import answer_quietly, chat_kind, request_from
@@ -109,8 +110,7 @@ class TelegramFrontEnd:
         if settings.telegram_api_base_url:
             base = settings.telegram_api_base_url
             builder = builder.base_url(base).base_file_url(file_base_url(base))
-        if request is not None:
-            builder = builder.request(request)
+        builder = builder.request(request or BoundedRequest(self.tuning.connections))
         # Watched, so that a lost link is reported (see bot.telegram.connection).
         self._polling = WatchedPolling(request or HTTPXRequest(connection_pool_size=1))
         self._ended: asyncio.Future[None] | None = None

@@ -19,6 +19,7 @@ from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.tuning import TelegramTuning
 from handlers.i18n import text
 from handlers.model import Services
+from tests.bot.conftest import StartTelegram
 from tests.bot.test_telegram_frontend import (
     ADMIN,
     GROUP,
@@ -113,6 +114,24 @@ async def test_429s_on_every_method_for_two_seconds_are_waited_out(
     await assert_everyone_answered_once_and_still_answers(fake, telegram)
     # The polls the 429s hit first hold the commands back until the storm is over.
     assert_each_retry_waited_out_its_429(fake, "getUpdates", 1.0)
+
+
+async def test_a_burst_of_slow_answers_uses_a_bounded_pool_of_connections_and_loses_none(
+    fake: FakeBotApi, start_telegram: StartTelegram
+) -> None:
+    # No flood limit here, so only the connection pool bounds how many calls are in flight.
+    tuning = dataclasses.replace(FAST, messages_per_second=10_000)
+    telegram = await start_telegram(tuning=tuning)
+    fake.inject("sendMessage", delay=0.3, seconds=10)
+    users = range(3001, 3001 + 3 * tuning.connections)
+
+    for user in users:
+        fake.send_command("/about", user_id=user)
+
+    await fake.wait_for("sendMessage", len(users), timeout=20)
+    assert 1 < fake.most_holding["sendMessage"] <= tuning.connections
+    await stop_when_everything_is_in_hand(fake, telegram)
+    assert all(len(fake.chat_messages(user)) == 1 for user in users)
 
 
 async def test_5xx_replies_and_reset_polls_lose_no_reply(

@@ -20,7 +20,7 @@ from handlers.i18n import text
 from handlers.model import Button, Image, Reply, Request, Services, Table
 from handlers.registry import REGISTRY
 from tests.bot.conftest import telegram_settings
-from tests.fakes.telegram_api import BOT_USERNAME, FakeBotApi, StoredMessage
+from tests.fakes.telegram_api import BOT_USERNAME, FakeBotApi, Json, StoredMessage
 
 GROUP = -1001_234_567_890
 ADMIN = 42
@@ -51,16 +51,21 @@ def telegram_tuning() -> TelegramTuning:
 
 async def reply_to(fake: FakeBotApi, line: str, **sender: object) -> StoredMessage:
     """Send `line` and wait for the bot's (first) message in that chat."""
-    chat_id = sender.get("chat_id") or sender.get("user_id") or 1001
+    chat = int(sender.get("chat_id") or sender.get("user_id") or 1001)  # type: ignore[call-overload]
     before = len(fake.sent("sendMessage"))
     fake.send_command(line, **sender)  # type: ignore[arg-type]
-    sent = await fake.wait_for("sendMessage", before + 1)
-    message_id = next(
-        m.message_id
-        for m in fake.chat_messages(int(chat_id))  # type: ignore[call-overload]
-        if m.html == sent[before]["text"]
-    )
-    return fake.messages[(int(chat_id), message_id)]  # type: ignore[call-overload]
+
+    def sent_to_chat() -> list[Json]:
+        # Replies to other chats, still on their way, may arrive first.
+        return [p for p in fake.sent("sendMessage")[before:] if int(p["chat_id"]) == chat]
+
+    seen = before
+    while not sent_to_chat():
+        seen += 1
+        await fake.wait_for("sendMessage", seen)
+    reply = sent_to_chat()[0]["text"]
+    message_id = next(m.message_id for m in fake.chat_messages(chat) if m.html == reply)
+    return fake.messages[(chat, message_id)]
 
 
 # -- start-up -------------------------------------------------------------------------------

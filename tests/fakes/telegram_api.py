@@ -164,6 +164,7 @@ class FakeBotApi:
     callback_expiry: float = CALLBACK_EXPIRY
     # Requests whose answer is being held back by an injected delay, by method.
     holding: dict[str, int] = field(default_factory=dict)
+    most_holding: dict[str, int] = field(default_factory=dict)  # the peak of `holding`
     # Telegram's flood limits, enforced with 429s when set.
     flood: FloodRule | None = None
 
@@ -499,6 +500,9 @@ class FakeBotApi:
         if fault is not None:
             if fault.delay:
                 self.holding[method] = self.holding.get(method, 0) + 1
+                self.most_holding[method] = max(
+                    self.most_holding.get(method, 0), self.holding[method]
+                )
                 self._notify()
                 try:
                     await self._hold(fault.delay)
