@@ -29,6 +29,7 @@ from pathlib import Path
 from bench.poll_votes import one_press, option_of, vote_problem
 from bench.replies import ReplyCheck, fail_if_any
 from bot.config import Settings
+from bot.cooldowns import guarded
 from bot.services import build_services
 from handlers.poll_view import labels_of
 from storage.backends import open_stores
@@ -61,13 +62,16 @@ def cpu_seconds() -> float:
 
 async def child(url: str, first: int, voters: int, rounds: int) -> None:
     """One bot process: ready, wait for the start line, vote, print what it did as JSON."""
-    settings = Settings(dsbot_database=url, dsbot_market="offline", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        dsbot_database=database_location(url), dsbot_market="offline", _env_file=None
+    )  # type: ignore[call-arg]
     check = ReplyCheck(f"process voting from {first}")
     async with build_services(settings) as services:
         poll = await services.polls.get(DEEPSEEK_POLL_ID)
         assert poll is not None
         labels = labels_of(poll, "en")
-        warm = await one_press(services, first + voters, 0)
+        answer = guarded()
+        warm = await one_press(services, answer, first + voters, 0)
         if problem := vote_problem(warm, labels[option_of(first + voters, 0)]):
             raise SystemExit(f"the warm-up vote was not acknowledged: {problem}")
         print("ready", flush=True)
@@ -77,7 +81,10 @@ async def child(url: str, first: int, voters: int, rounds: int) -> None:
         acknowledged = 0
         for round_ in range(rounds):
             replies = await asyncio.gather(
-                *(one_press(services, voter, round_) for voter in range(first, first + voters))
+                *(
+                    one_press(services, answer, voter, round_)
+                    for voter in range(first, first + voters)
+                )
             )
             for voter, reply in zip(range(first, first + voters), replies, strict=True):
                 problem = vote_problem(reply, labels[option_of(voter, round_)])

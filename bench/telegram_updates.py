@@ -150,11 +150,14 @@ class InProcessBotApi(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
-        endpoint = url.rsplit("/", 1)[1]
-        self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        return 200, await self.respond(url.rsplit("/", 1)[1], params)
+
+    async def respond(self, endpoint: str, params: Json) -> bytes:
+        """The body of the Bot API's answer to a call of `endpoint`."""
+        self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
         result = await self._answer(endpoint, params)
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+        return json.dumps({"ok": True, "result": result}).encode()
 
     def _counted(self, key: str, params: Json) -> None:
         self.answers.setdefault(key, params)

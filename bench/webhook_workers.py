@@ -5,17 +5,25 @@ each case gets a fresh database of its own.
 
 1. CPU per update. The same `--updates` updates (from bench.telegram_updates: half `/cost`
    commands in private chats, half poll-button presses by distinct members of one group) go
-   through the real python-telegram-bot Application with dsbot's production cooldowns:
+   through the real python-telegram-bot Application with dsbot's production cooldowns.
+   The headline pair is the production path both ways, with the Bot API in a process of
+   its own (bench.bot_api_process) on 127.0.0.1:
+   * "long polling, Bot API HTTP": TelegramFrontEnd fetches the updates by getUpdates;
+   * "webhook, Bot API HTTP": the Bot API process POSTs every update to the
+     TelegramWebhookFrontEnd's aiohttp listener (secret header, 40 connections at once);
+   and in both, every call (toasts, messages, edits) goes out over HTTP through
+   python-telegram-bot's own HTTPXRequest. The breakdown below it answers the calls in
+   process, to show what the webhook route alone costs:
    * long polling: TelegramFrontEnd, its getUpdates answered by an in-process Bot API;
    * webhook: TelegramWebhookFrontEnd behind its aiohttp listener on 127.0.0.1 (the
      production route: secret check, JSON body, `handle`, the status), the updates POSTed
      over HTTP by a separate process (`--poster`, so its CPU is not counted) with Telegram's
      default of 40 connections at once. Commands are claimed by update id (two more
      transactions each); presses are not (see bot.telegram.webhook).
-   The Bot API's answers (toasts, messages, edits) are answered in process in both cases.
    This process's CPU time (time.process_time) from releasing the updates to the last
-   answer, per update; the two cases take turns for `--rounds` rounds; the ratio is each
-   round's webhook over polling, and the median of the rounds is printed last.
+   answer, per update; the cases take turns for `--rounds` rounds; each ratio is a round's
+   case over the long polling of the same Bot API in that round, and the median of the
+   rounds of the HTTP pair is printed last.
 2. Round trips per vote and per command. Outside the clock, presses alone and commands
    alone go through each mode with every asyncpg exchange counted (bench.round_trips), the
    throttled tally redraws included (counted until the front end has stopped).
@@ -38,15 +46,16 @@ import logging
 import statistics
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from pydantic import SecretStr
 
 from bench import round_trips
+from bench.bot_api_process import posted
 from bench.replies import ReplyCheck, fail_if_any
 from bench.telegram_updates import (
     NO_FLOOD_LIMITS,
@@ -65,7 +74,6 @@ from bot.cooldowns import guarded
 from bot.services import build_services
 from bot.telegram.frontend import TelegramFrontEnd
 from bot.telegram.webhook import (
-    SECRET_HEADER,
     TelegramWebhookFrontEnd,
     WebhookReceiver,
     serving_webhook,
@@ -73,17 +81,21 @@ from bot.telegram.webhook import (
 from handlers.model import Services
 from handlers.poll_view import labels_of
 from storage.polls import DEEPSEEK_POLL_ID
+from storage.urls import database_location
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-webhook_secret"
 HOOK_URL = "https://dsbot.example/telegram/hook"
 POLLING, WEBHOOK = "long polling", "webhook (HTTP POST)"
+POLLING_HTTP, WEBHOOK_HTTP = "long polling, Bot API HTTP", "webhook, Bot API HTTP"
 Case = Callable[[str, list[Json], ReplyCheck], Awaitable[Measured]]
 
 
 @contextlib.asynccontextmanager
 async def pg_services(url: str) -> AsyncIterator[Services]:
-    settings = Settings(dsbot_database=url, dsbot_market="offline", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        dsbot_database=database_location(url), dsbot_market="offline", _env_file=None
+    )  # type: ignore[call-arg]
     async with build_services(settings) as services:
         yield services
 
@@ -100,13 +112,19 @@ def bot_settings(webhook: bool) -> Settings:
 async def check_stored(
     services: Services, updates: list[Json], api: InProcessBotApi, check: ReplyCheck
 ) -> None:
+    await check_stored_answers(services, updates, api.answers, check)
+
+
+async def check_stored_answers(
+    services: Services, updates: list[Json], answers: dict[str, Json], check: ReplyCheck
+) -> None:
     """The votes stored must be the presses acknowledged."""
     poll = await services.polls.get(DEEPSEEK_POLL_ID)
     assert poll is not None
     vote = dsbot_answer(labels_of(poll, "en"))
     acknowledged = sum(
         "callback_query" in update
-        and (answer := api.answers.get(answer_key(update))) is not None
+        and (answer := answers.get(answer_key(update))) is not None
         and vote(update, answer) is None
         for update in updates
     )
@@ -207,6 +225,72 @@ async def webhook(url: str, updates: list[Json], check: ReplyCheck) -> Measured:
     return measured
 
 
+async def over_http(url: str, updates: list[Json], check: ReplyCheck, hooked: bool) -> Measured:
+    """The production path both ways: the Bot API in another process (bench.bot_api_process),
+    dsbot's calls to it over HTTP through python-telegram-bot's own HTTPXRequest, the updates
+    by getUpdates or POSTed to the webhook listener. Only this process's CPU is counted."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as batch:
+        json.dump(updates, batch)
+        batch.flush()
+        connections = bot_settings(True).telegram_webhook_max_connections
+        telegram = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bench.bot_api_process", batch.name, SECRET),
+            str(connections),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=1 << 26,  # the outcome is one JSON line with every answer in it
+        )
+        assert telegram.stdin is not None and telegram.stdout is not None
+        try:
+            words = (await telegram.stdout.readline()).split()
+            if words[:1] != [b"port"]:
+                raise SystemExit("the Bot API process did not start")
+            base = f"http://127.0.0.1:{int(words[1])}/bot"
+            settings = bot_settings(hooked).model_copy(update={"telegram_api_base_url": base})
+            receiver = WebhookReceiver.of(settings) if hooked else None
+            async with contextlib.AsyncExitStack() as stack:
+                go = b"go\n"
+                if receiver is not None:
+                    port = await stack.enter_async_context(serving_webhook("127.0.0.1:0", receiver))
+                    go = f"go http://127.0.0.1:{port}{receiver.path}\n".encode()
+                services = await stack.enter_async_context(pg_services(url))
+                kind = TelegramWebhookFrontEnd if hooked else TelegramFrontEnd
+                front_end = kind(settings, services, tuning=NO_FLOOD_LIMITS, dispatcher=guarded())
+                await front_end.start()
+                stack.push_async_callback(front_end.stop)
+                if isinstance(front_end, TelegramWebhookFrontEnd) and receiver is not None:
+                    receiver.front_end = front_end
+                vote = dsbot_answer(await labels(services))
+                started, cpu_started = time.perf_counter(), time.process_time()
+                telegram.stdin.write(go)
+                await telegram.stdin.drain()
+                outcome = json.loads(await telegram.stdout.readline() or b"{}")
+                wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+                answers: dict[str, Json] = outcome.get("answers", {})
+                for update in updates:
+                    answer = answers.get(answer_key(update))
+                    if answer is None:
+                        check.record("no answer")
+                    else:
+                        check.record(vote(update, answer), str(answer.get("text", "")))
+                record_statuses(outcome.get("statuses", {}), check)
+                await check_stored_answers(services, updates, answers, check)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                telegram.stdin.close()
+            await telegram.wait()
+    return Measured(wall, cpu, outcome.get("calls", {}))
+
+
+async def polling_over_http(url: str, updates: list[Json], check: ReplyCheck) -> Measured:
+    return await over_http(url, updates, check, hooked=False)
+
+
+async def webhook_over_http(url: str, updates: list[Json], check: ReplyCheck) -> Measured:
+    return await over_http(url, updates, check, hooked=True)
+
+
 async def direct(url: str, updates: list[Json], check: ReplyCheck, claims: bool) -> Measured:
     """The update dicts handed to `handle` as the POST route would, 40 at a time, no HTTP."""
     api = InProcessBotApi(updates)
@@ -237,24 +321,9 @@ async def direct_unclaimed(url: str, updates: list[Json], check: ReplyCheck) -> 
 async def poster(target: str, batch: str, connections: int) -> None:
     """The child that plays Telegram: POST every update once `go` arrives; statuses as JSON."""
     updates = json.loads(Path(batch).read_text())
-    limit = asyncio.Semaphore(connections)
-    statuses: Counter[str] = Counter()
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def post(update: Json) -> None:
-            async with limit:
-                try:
-                    async with session.post(
-                        target, json=update, headers={SECRET_HEADER: SECRET}
-                    ) as answer:
-                        statuses[str(answer.status)] += 1
-                except aiohttp.ClientError as error:
-                    statuses[type(error).__name__] += 1
-
-        print("ready", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-        await asyncio.gather(*(post(update) for update in updates))
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    statuses = await posted(target, updates, SECRET, connections)
     print(json.dumps(statuses), flush=True)
 
 
@@ -282,8 +351,9 @@ def describe(counts: Counter[str], per: int) -> str:
 
 
 def ratios(runs: dict[str, list[Measured]], name: str) -> list[float]:
-    """Each round's CPU of case `name` over long polling's in the same round."""
-    return [m.cpu / p.cpu for p, m in zip(runs[POLLING], runs[name], strict=True)]
+    """Each round's CPU of case `name` over long polling's (of the same Bot API) that round."""
+    baseline = runs[POLLING_HTTP if name in (POLLING_HTTP, WEBHOOK_HTTP) else POLLING]
+    return [m.cpu / p.cpu for p, m in zip(baseline, runs[name], strict=True)]
 
 
 async def main(options: argparse.Namespace) -> None:
@@ -291,6 +361,8 @@ async def main(options: argparse.Namespace) -> None:
 
     updates = make_updates(options.updates)
     cases: dict[str, Case] = {
+        POLLING_HTTP: polling_over_http,
+        WEBHOOK_HTTP: webhook_over_http,
         POLLING: polling,
         WEBHOOK: webhook,
         "webhook, handle() direct": direct_claimed,
@@ -358,7 +430,7 @@ async def main(options: argparse.Namespace) -> None:
         print("  (2-core machine: the workers, the fake Bot API and PostgreSQL share the cores)")
     finally:
         cluster.destroy()
-    rounds = ratios(runs, WEBHOOK)
+    rounds = ratios(runs, WEBHOOK_HTTP)
     print("  rounds (webhook / polling CPU): " + " ".join(f"{r:.2f}" for r in rounds))
     print(f"webhook vs polling CPU per update: {statistics.median(rounds):.2f}x (goal <=1.1x)")
 
