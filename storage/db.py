@@ -139,6 +139,10 @@ class Database:
         async with self.transaction() as tx:
             return await tx.execute(sql, parameters)
 
+    async def fetch_alone(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]:
+        async with self.transaction() as tx:
+            return await tx.fetch_all(sql, parameters)
+
     async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]:
         """Every row of one read statement: its own transaction, one trip to the thread.
 

@@ -10,13 +10,13 @@ acknowledged early. Processes sharing a PostgreSQL database take turns per poll
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from storage.batching import Batched
 from storage.poll_model import (
     NoSuchOption,
     Poll,
@@ -60,19 +60,12 @@ class VoteOp:
     user_name: str = ""
 
 
-@dataclass(slots=True)
-class _Pending:
-    op: VoteOp
-    future: asyncio.Future[VoteOutcome] = field(repr=False)
-
-
 class GroupCommit:
     """Queues votes and writes every vote waiting in one transaction, one after the other."""
 
     def __init__(self, db: Sql) -> None:
         self.db = db
-        self._queue: list[_Pending] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches: Batched[VoteOp, VoteOutcome | Exception] = Batched(self._write)
         # Figures for the benchmark and tests: how many vote transactions carried how many votes.
         self.batches = 0
         self.batched_votes = 0
@@ -80,44 +73,32 @@ class GroupCommit:
         self._secret: bytes | None = None
 
     async def submit(self, op: VoteOp) -> VoteOutcome:
-        future: asyncio.Future[VoteOutcome] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(op, future))
-        # The writer is a task of its own so that a voter who gives up (cancelled) cannot
-        # strand the others whose votes are in the same batch.
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_batches())
-        return await future
+        outcome = await self._batches.submit(op)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    async def _write_batches(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            await self._write(batch)
-
-    async def _write(self, batch: list[_Pending]) -> None:
+    async def _write(self, ops: list[VoteOp]) -> list[VoteOutcome | Exception]:
         try:
-            outcomes = await self._apply(batch)
-        except StorageError as error:
+            return [*await self._apply(ops)]
+        except StorageError:
             # Retried one by one, each vote would wait out the busy timeout (or the outage)
             # again; none of them was acknowledged, so every voter hears of the fault.
-            for pending in batch:
-                _settle(pending.future, error)
-            return
+            raise
         except Exception as error:
-            if len(batch) > 1:
-                # Something unexpected in one vote must not cost the others theirs.
-                log.warning(
-                    "a batch of %d votes failed (%s); retrying one by one", len(batch), error
-                )
-                for pending in batch:
-                    await self._write([pending])
-                return
-            _settle(batch[0].future, error)
-            return
-        for pending, outcome in zip(batch, outcomes, strict=True):
-            _settle(pending.future, outcome)
+            if len(ops) == 1:
+                return [error]
+            # Something unexpected in one vote must not cost the others theirs.
+            log.warning("a batch of %d votes failed (%s); retrying one by one", len(ops), error)
+            outcomes: list[VoteOutcome | Exception] = []
+            for op in ops:
+                try:
+                    outcomes.extend(await self._write([op]))
+                except StorageError as fault:
+                    outcomes.append(fault)
+            return outcomes
 
-    async def _apply(self, batch: list[_Pending]) -> list[VoteOutcome | PollError]:
-        ops = [pending.op for pending in batch]
+    async def _apply(self, ops: list[VoteOp]) -> list[VoteOutcome | PollError]:
         now = max(op.now for op in ops)
         async with self.db.transaction() as tx:
             secret = self._secret or await voter_secret(tx, now)
@@ -131,7 +112,7 @@ class GroupCommit:
         # Remembered only once committed: a rolled-back first secret was never stored.
         self._secret = secret
         self.batches += 1
-        self.batched_votes += len(batch)
+        self.batched_votes += len(ops)
         return [
             item
             if isinstance(item, PollError)
@@ -143,17 +124,6 @@ class GroupCommit:
 def poll_key(poll_id: int) -> str:
     """What writers of one poll serialise on (votes, closing), across processes."""
     return f"poll:{poll_id}"
-
-
-def _settle(
-    future: asyncio.Future[VoteOutcome], result: VoteOutcome | PollError | Exception
-) -> None:
-    if future.done():
-        return
-    if isinstance(result, VoteOutcome):
-        future.set_result(result)
-    else:
-        future.set_exception(result)
 
 
 def _chunks(items: Sequence[tuple[object, ...]]) -> Iterable[Sequence[tuple[object, ...]]]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     Connection = PoolConnectionProxy[Any]
 
 log = logging.getLogger(__name__)
+_Result = TypeVar("_Result")
 
 # Seconds to wait for a connection; a server that is down refuses at once on the same host.
 CONNECT_TIMEOUT = 5.0
@@ -182,9 +183,16 @@ class PostgresDatabase:
 
     async def execute_alone(self, sql: str, parameters: Sequence[object] = ()) -> int:
         """One write in autocommit: one round trip instead of BEGIN, the write and COMMIT."""
+        return await self._alone(lambda tx: tx.execute(sql, parameters))
+
+    async def fetch_alone(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]:
+        """One write with RETURNING in autocommit: one round trip, never sent twice."""
+        return await self._alone(lambda tx: tx.fetch_all(sql, parameters))
+
+    async def _alone(self, run: Callable[[PostgresTx], Awaitable[_Result]]) -> _Result:
         try:
             async with self.pool.acquire(timeout=CONNECT_TIMEOUT) as connection:
-                return await PostgresTx(connection).execute(sql, parameters)
+                return await run(PostgresTx(connection))
         except BaseException as error:
             _raise_typed(error)
             raise

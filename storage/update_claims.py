@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from storage.batching import Batched
 from storage.pruning import PruneSchedule
 from storage.sql import Sql
 from storage.timestamps import to_db
@@ -36,33 +38,67 @@ class UpdateClaimStore:
         self.lease = lease
         self.memory = memory
         self._pruning = PruneSchedule(every=timedelta(hours=1))
+        # Claims, and their ends, arriving together are written together (a statement per
+        # chunk of up to 64): a burst of commands costs a few round trips, not two each.
+        self._claims: Batched[tuple[int, datetime], Claim] = Batched(self._claim_all)
+        self._finishes: Batched[int, None] = Batched(self._finish_all)
 
     async def claim(self, update_id: int, now: datetime | None = None) -> Claim:
-        now = now or datetime.now(UTC)
-        # One statement, so a new update costs one round trip: taken when new, or when its
-        # claim lapsed (that worker died).
-        taken = await self.db.execute_alone(
-            "INSERT INTO telegram_updates (update_id, state, claimed_at) "
-            "VALUES (?, 'handling', ?) ON CONFLICT (update_id) DO UPDATE "
-            "SET claimed_at = excluded.claimed_at "
-            "WHERE telegram_updates.state = 'handling' AND telegram_updates.claimed_at < ?",
-            (update_id, to_db(now), to_db(now - self.lease)),
-        )
-        if taken:
-            claim = Claim.MINE
-        else:
-            rows = await self.db.fetch_all(
-                "SELECT state FROM telegram_updates WHERE update_id = ?", (update_id,)
-            )
-            claim = Claim.BUSY if rows and rows[0][0] == "handling" else Claim.DONE
-        if self._pruning.due(now.timestamp()):
-            await self.prune(now)
-        return claim
+        return await self._claims.submit((update_id, now or datetime.now(UTC)))
 
     async def finish(self, update_id: int) -> None:
-        await self.db.execute_alone(
-            "UPDATE telegram_updates SET state = 'done' WHERE update_id = ?", (update_id,)
-        )
+        await self._finishes.submit(update_id)
+
+    async def _claim_all(self, asked: list[tuple[int, datetime]]) -> list[Claim]:
+        # An update asked for twice in one batch (POSTed twice at once) is claimed by its
+        # first ask; the later ones are BUSY, as they would be a moment later.
+        claimer: dict[int, int] = {}
+        for index, (update_id, _) in enumerate(asked):
+            claimer.setdefault(update_id, index)
+        # Only a claim lapsed for every ask of the batch is taken over.
+        lapsed_before = to_db(min(at for _, at in asked) - self.lease)
+        mine: set[int] = set()
+        for chunk in _sized(list(claimer)):
+            rows = [(update_id, to_db(asked[claimer[update_id]][1])) for update_id in chunk]
+            values = ", ".join("(?, 'handling', ?)" for _ in rows)
+            taken = await self.db.fetch_alone(
+                "INSERT INTO telegram_updates (update_id, state, claimed_at) "
+                f"VALUES {values} ON CONFLICT (update_id) DO UPDATE "
+                "SET claimed_at = excluded.claimed_at "
+                "WHERE telegram_updates.state = 'handling' AND telegram_updates.claimed_at < ? "
+                "RETURNING update_id",
+                [*(value for row in rows for value in row), lapsed_before],
+            )
+            mine.update(int(row[0]) for row in taken)
+        done: set[int] = set()
+        for chunk in _sized([update_id for update_id in claimer if update_id not in mine]):
+            marks = ", ".join("?" * len(chunk))
+            found = await self.db.fetch_all(
+                f"SELECT update_id FROM telegram_updates WHERE update_id IN ({marks}) "
+                "AND state = 'done'",
+                chunk,
+            )
+            done.update(int(row[0]) for row in found)
+        now = max(at for _, at in asked)
+        if self._pruning.due(now.timestamp()):
+            await self.prune(now)
+        return [
+            Claim.MINE
+            if update_id in mine and claimer[update_id] == index
+            else Claim.DONE
+            if update_id in done
+            else Claim.BUSY
+            for index, (update_id, _) in enumerate(asked)
+        ]
+
+    async def _finish_all(self, update_ids: list[int]) -> list[None]:
+        for chunk in _sized(list(dict.fromkeys(update_ids))):
+            marks = ", ".join("?" * len(chunk))
+            await self.db.execute_alone(
+                f"UPDATE telegram_updates SET state = 'done' WHERE update_id IN ({marks})",
+                chunk,
+            )
+        return [None] * len(update_ids)
 
     async def release(self, update_id: int) -> None:
         """Give a claim back after a failed handling, so the re-sent update is handled."""
@@ -76,3 +112,12 @@ class UpdateClaimStore:
             await tx.execute(
                 "DELETE FROM telegram_updates WHERE claimed_at < ?", (to_db(now - self.memory),)
             )
+
+
+def _sized(items: list[int]) -> Iterator[list[int]]:
+    """`items` in chunks of 64, 32, ... 1: a few statement texts, each prepared once per
+    connection, instead of one per batch size (PostgreSQL caches 100 per connection)."""
+    while items:
+        size = min(1 << (len(items).bit_length() - 1), 64)
+        yield items[:size]
+        items = items[size:]

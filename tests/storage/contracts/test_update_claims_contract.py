@@ -88,3 +88,30 @@ async def test_claims_within_the_memory_are_kept(claims: UpdateClaimStore) -> No
     await claims.prune(NOW + CLAIM_MEMORY - timedelta(seconds=1))
 
     assert await claims.claim(UPDATE, NOW + CLAIM_MEMORY) is Claim.DONE
+
+
+async def test_updates_claimed_together_are_each_judged_on_their_own(
+    claims: UpdateClaimStore,
+) -> None:
+    finished, in_hand = UPDATE + 1, UPDATE + 2
+    await claims.claim(finished, NOW)
+    await claims.finish(finished)
+    await claims.claim(in_hand, NOW)
+    new = [UPDATE + 10 + n for n in range(20)]
+
+    outcomes = await asyncio.gather(
+        *(claims.claim(update, NOW) for update in [*new, finished, in_hand, new[0]])
+    )
+
+    assert outcomes == [Claim.MINE] * 20 + [Claim.DONE, Claim.BUSY, Claim.BUSY]
+
+
+async def test_updates_finished_together_are_all_done(claims: UpdateClaimStore) -> None:
+    updates = [UPDATE + n for n in range(20)]
+    for update in updates:
+        await claims.claim(update, NOW)
+
+    await asyncio.gather(*(claims.finish(update) for update in updates))
+
+    later = NOW + CLAIM_LEASE * 2
+    assert await asyncio.gather(*(claims.claim(u, later) for u in updates)) == [Claim.DONE] * 20
