@@ -21,7 +21,8 @@ each case gets a fresh database of its own.
      default of 40 connections at once. Commands are claimed by update id (two more
      transactions each); presses are not (see bot.telegram.webhook).
    This process's CPU time (time.process_time) from releasing the updates to the last
-   answer, per update; the cases take turns for `--rounds` rounds; each ratio is a round's
+   answer, per update; the cases take turns for an untimed warm-up round, then `--rounds`
+   rounds; each ratio is a round's
    case over the long polling of the same Bot API in that round, and the median of the
    rounds of the HTTP pair is printed last.
 2. Round trips per vote and per command. Outside the clock, presses alone and commands
@@ -376,10 +377,14 @@ async def main(options: argparse.Namespace) -> None:
             f"python {sys.version.split()[0]}, PostgreSQL on 127.0.0.1 (tests/pg.py, fsync=off); "
             f"{options.updates} updates (half /cost, half poll votes), {options.rounds} rounds"
         )
-        for _ in range(options.rounds):
+        # Round 0 is untimed: each case's first-time costs (lazy imports, the first
+        # connections) are not a cost per update.
+        for round_ in range(options.rounds + 1):
             for name, case in cases.items():  # in turn, so a busy spell hits both
                 url = cluster.fresh_database()
-                runs[name].append(await case(url, updates, checks[name]))
+                measured = await case(url, updates, checks[name])
+                if round_:
+                    runs[name].append(measured)
                 cluster.drop_database(url)
         fail_if_any(list(checks.values()))
         for name, measured in runs.items():
