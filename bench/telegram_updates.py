@@ -241,13 +241,20 @@ async def run_updates(api: InProcessBotApi, problem: Problem, check: ReplyCheck)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(api.done.wait(), timeout=600)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    for update in api.updates:
-        answer = api.answers.get(answer_key(update))
+    record_answers(api.updates, api.answers, problem, check)
+    return Measured(wall, cpu, dict(api.calls))
+
+
+def record_answers(
+    updates: list[Json], answers: dict[str, Json], problem: Problem, check: ReplyCheck
+) -> None:
+    """Each update's first answer, checked; an update with none is a failure."""
+    for update in updates:
+        answer = answers.get(answer_key(update))
         if answer is None:
             check.record("no answer within 600 s")
         else:
             check.record(problem(update, answer), str(answer.get("text", "")))
-    return Measured(wall, cpu, dict(api.calls))
 
 
 @asynccontextmanager

@@ -18,13 +18,12 @@ each case gets a fresh database of its own.
    * webhook: TelegramWebhookFrontEnd behind its aiohttp listener on 127.0.0.1 (the
      production route: secret check, JSON body, `handle`, the status), the updates POSTed
      over HTTP by a separate process (`--poster`, so its CPU is not counted) with Telegram's
-     default of 40 connections at once. Commands are claimed by update id (two more
-     transactions each); presses are not (see bot.telegram.webhook).
+     default of 40 connections at once. Commands are claimed by update id (claims and their
+     done-marks written in batches); presses are not (see bot.telegram.webhook).
    This process's CPU time (time.process_time) from releasing the updates to the last
    answer, per update; the cases take turns for an untimed warm-up round, then `--rounds`
-   rounds; each ratio is a round's
-   case over the long polling of the same Bot API in that round, and the median of the
-   rounds of the HTTP pair is printed last.
+   rounds; each ratio is a round's case over the long polling of the same Bot API in that
+   round, and the median of the rounds of the HTTP pair is printed last.
 2. Round trips per vote and per command. Outside the clock, presses alone and commands
    alone go through each mode with every asyncpg exchange counted (bench.round_trips), the
    throttled tally redraws included (counted until the front end has stopped).
@@ -67,6 +66,7 @@ from bench.telegram_updates import (
     answer_key,
     dsbot_answer,
     make_updates,
+    record_answers,
     run_updates,
 )
 from bench.webhook_fleet import FleetRun, fleet_run
@@ -269,12 +269,7 @@ async def over_http(url: str, updates: list[Json], check: ReplyCheck, hooked: bo
                 outcome = json.loads(await telegram.stdout.readline() or b"{}")
                 wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
                 answers: dict[str, Json] = outcome.get("answers", {})
-                for update in updates:
-                    answer = answers.get(answer_key(update))
-                    if answer is None:
-                        check.record("no answer")
-                    else:
-                        check.record(vote(update, answer), str(answer.get("text", "")))
+                record_answers(updates, answers, vote, check)
                 record_statuses(outcome.get("statuses", {}), check)
                 await check_stored_answers(services, updates, answers, check)
         finally:
@@ -382,9 +377,9 @@ async def main(options: argparse.Namespace) -> None:
         for round_ in range(options.rounds + 1):
             for name, case in cases.items():  # in turn, so a busy spell hits both
                 url = cluster.fresh_database()
-                measured = await case(url, updates, checks[name])
+                result = await case(url, updates, checks[name])
                 if round_:
-                    runs[name].append(measured)
+                    runs[name].append(result)
                 cluster.drop_database(url)
         fail_if_any(list(checks.values()))
         for name, measured in runs.items():

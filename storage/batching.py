@@ -23,7 +23,6 @@ class Batched(Generic[Item, Result]):
         self._write = write
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self.calls = 0  # for the tests and benches: how many batches were written
 
     async def submit(self, item: Item) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
@@ -35,7 +34,6 @@ class Batched(Generic[Item, Result]):
     async def _write_batches(self) -> None:
         while self._queue:
             batch, self._queue = self._queue, []
-            self.calls += 1
             try:
                 results = await self._write([item for item, _ in batch])
             except BaseException as error:

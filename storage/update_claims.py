@@ -44,6 +44,7 @@ class UpdateClaimStore:
         self._finishes: Batched[int, None] = Batched(self._finish_all)
 
     async def claim(self, update_id: int, now: datetime | None = None) -> Claim:
+        """MINE when the update is new, or its claim lapsed (that worker died)."""
         return await self._claims.submit((update_id, now or datetime.now(UTC)))
 
     async def finish(self, update_id: int) -> None:
