@@ -50,6 +50,15 @@ def _binary(name: str) -> str:
     )
 
 
+def _system_tool(name: str) -> str:
+    """runuser or useradd: in /usr/sbin, which a stripped PATH (cron, env -i) may lack."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    found = shutil.which(name, path=search)
+    if found is None:
+        raise PostgresUnavailable(f"{name} was not found on PATH, in /usr/sbin or in /sbin")
+    return found
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -60,7 +69,14 @@ def _ensure_owner() -> None:
     if subprocess.run(["id", "-u", OWNER], capture_output=True).returncode == 0:
         return
     made = subprocess.run(
-        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OWNER],
+        [
+            _system_tool("useradd"),
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            OWNER,
+        ],
         capture_output=True,
         text=True,
     )
@@ -103,7 +119,7 @@ class Cluster:
         password_file.unlink()
 
     def _run(self, *command: str) -> None:
-        prefix: Sequence[str] = ("runuser", "-u", OWNER, "--") if self.as_root else ()
+        prefix: Sequence[str] = (_system_tool("runuser"), "-u", OWNER, "--") if self.as_root else ()
         done = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
