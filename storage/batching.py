@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
+Value = TypeVar("Value")
 Result = TypeVar("Result")
 
 
@@ -46,3 +47,13 @@ class Batched(Generic[Item, Result]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+
+def chunked(items: Sequence[Value], largest: int) -> Iterator[Sequence[Value]]:
+    """`items` in chunks of `largest`, then halving sizes down to 1 (`largest` a power of
+    two): a statement per chunk, and only a few statement texts, each prepared once per
+    connection, instead of one per batch size (asyncpg caches 100 per connection)."""
+    while items:
+        size = min(1 << (len(items).bit_length() - 1), largest)
+        yield items[:size]
+        items = items[size:]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from storage.batching import Batched
+from storage.batching import Batched, chunked
 from storage.poll_model import (
     NoSuchOption,
     Poll,
@@ -31,7 +31,7 @@ from storage.poll_model import (
 from storage.poll_privacy import voter_key, voter_secret
 from storage.poll_reads import load_poll, tally
 from storage.pruning import PruneSchedule
-from storage.sql import Row, Sql, StorageError, Tx
+from storage.sql import Dialect, Sql, StorageError, Tx
 from storage.timestamps import to_db
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,9 @@ PRESS_MEMORY = timedelta(days=2)
 VoteKey = tuple[int, str, str]
 # A display name longer than this is cut: Telegram's full names can be 128 characters.
 MAX_NAME = 128
-# Row values per statement stay far below SQLite's limit on bound parameters.
-_CHUNK = 300
+# Values per statement stay far below SQLite's limit on bound parameters.
+READ_CHUNK = 256
+PRESS_CHUNK = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class GroupCommit:
         now = max(op.now for op in ops)
         async with self.db.transaction() as tx:
             secret = self._secret or await voter_secret(tx, now)
-            held = await _apply_votes(tx, ops, secret)
+            held = await _apply_votes(tx, self.db.dialect, ops, secret)
             if self._pruning.due(now.timestamp()):
                 await tx.execute(
                     "DELETE FROM poll_presses WHERE pressed_at < ?", (to_db(now - PRESS_MEMORY),)
@@ -126,32 +127,82 @@ def poll_key(poll_id: int) -> str:
     return f"poll:{poll_id}"
 
 
-def _chunks(items: Sequence[tuple[object, ...]]) -> Iterable[Sequence[tuple[object, ...]]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+# One statement and its parameters.
+Statement = tuple[str, Sequence[object]]
 
 
-def _values(width: int, count: int, first: str) -> str:
-    # The first row's casts give VALUES its column types: PostgreSQL reads bare parameters
-    # there as text, and a poll id is a number.
-    rest = "(" + ", ".join("?" * width) + ")"
-    return ", ".join([first, *[rest] * (count - 1)])
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
 
 
-async def _fetch_matching(
-    tx: Tx, select: str, columns: str, first: str, keys: Sequence[tuple[object, ...]]
-) -> list[Row]:
-    """Rows whose `columns` equal one of `keys`: one statement per chunk, not one per key.
+def _vote_reads(
+    dialect: Dialect, poll_id: int, platform: str, voters: list[str]
+) -> list[Statement]:
+    """Statements reading the votes of `voters`, each voter looked up in the primary key.
 
-    `first` is the first row of placeholders, cast to the columns' types."""
-    rows: list[Row] = []
-    for chunk in _chunks(keys):
-        parameters = [value for key in chunk for value in key]
-        values = _values(len(chunk[0]), len(chunk), first)
-        rows.extend(
-            await tx.fetch_all(f"{select} WHERE ({columns}) IN (VALUES {values})", parameters)
+    Not a row-value `IN (VALUES ...)`: SQLite reads that as a scan of the whole table, which
+    grows with every vote. PostgreSQL plans a long list of parameters more slowly than it
+    runs it, so it gets one array instead of chunks.
+    """
+    select = "SELECT user_id, choices FROM poll_votes WHERE poll_id = ? AND platform = ? AND "
+    if dialect == "postgresql":
+        return [(select + "user_id = ANY(?::text[])", (poll_id, platform, voters))]
+    return [
+        (select + f"user_id IN ({_marks(len(chunk))})", (poll_id, platform, *chunk))
+        for chunk in chunked(voters, READ_CHUNK)
+    ]
+
+
+_STORE_PRESSES = (
+    "INSERT INTO poll_presses (platform, delivery_id, pressed_at) {rows} "
+    "ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id"
+)
+
+
+def _press_writes(dialect: Dialect, presses: list[tuple[str, str, str]]) -> list[Statement]:
+    """Statements storing `presses` (platform, delivery id, time) not stored before, each
+    returning the ones it stored: the primary key judges every delivery."""
+    if not presses:
+        return []
+    if dialect == "postgresql":
+        columns = tuple(list(column) for column in zip(*presses, strict=True))
+        return [
+            (
+                _STORE_PRESSES.format(rows="SELECT * FROM unnest(?::text[], ?::text[], ?::text[])"),
+                columns,
+            )
+        ]
+    return [
+        (
+            _STORE_PRESSES.format(rows="VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk))),
+            [value for press in chunk for value in press],
         )
-    return rows
+        for chunk in chunked(presses, PRESS_CHUNK)
+    ]
+
+
+async def _current_votes(tx: Tx, dialect: Dialect, keys: Iterable[VoteKey]) -> dict[VoteKey, int]:
+    """The stored choices of each voter in `keys` that has a vote."""
+    voters: dict[tuple[int, str], list[str]] = {}
+    for poll_id, platform, user_id in keys:
+        voters.setdefault((poll_id, platform), []).append(user_id)
+    found: dict[VoteKey, int] = {}
+    for (poll_id, platform), user_ids in voters.items():
+        for sql, parameters in _vote_reads(dialect, poll_id, platform, user_ids):
+            rows = await tx.fetch_all(sql, parameters)
+            found.update({(poll_id, platform, str(row[0])): int(row[1]) for row in rows})
+    return found
+
+
+async def _new_presses(
+    tx: Tx, dialect: Dialect, presses: list[tuple[str, str, str]]
+) -> set[tuple[str, str]]:
+    """Store `presses` whose delivery was not seen before; the deliveries it stored."""
+    stored: set[tuple[str, str]] = set()
+    for sql, parameters in _press_writes(dialect, presses):
+        rows = await tx.fetch_all(sql, parameters)
+        stored.update((str(row[0]), str(row[1])) for row in rows)
+    return stored
 
 
 def _check(poll: Poll | None, op: VoteOp) -> Poll:
@@ -168,14 +219,14 @@ def _check(poll: Poll | None, op: VoteOp) -> Poll:
 
 
 async def _apply_votes(
-    tx: Tx, ops: Sequence[VoteOp], secret: bytes
+    tx: Tx, dialect: Dialect, ops: Sequence[VoteOp], secret: bytes
 ) -> list[tuple[Poll, frozenset[int], bool] | PollError]:
     """Apply a batch of votes in order, with a fixed number of statements per batch.
 
     Each statement is a round trip (to aiosqlite's thread, or to the server), which costs
-    more than the SQL: the current votes and seen deliveries are read for the whole batch at
-    once, the votes are worked out here in arrival order, and the results are written with
-    executemany.
+    more than the SQL: the current votes are read, and the batch's deliveries stored, for the
+    whole batch at once; the votes are worked out here in arrival order, and the results are
+    written with executemany.
     """
     poll_ids = list(dict.fromkeys(op.poll_id for op in ops))
     await tx.serialise(*(poll_key(poll_id) for poll_id in poll_ids))
@@ -190,35 +241,17 @@ async def _apply_votes(
             checked.append(error)
     valid = [op for op, poll in zip(ops, checked, strict=True) if isinstance(poll, Poll)]
     voters = {id(op): voter_key(secret, op.poll_id, op.platform, op.user_id) for op in ops}
-    keys: list[tuple[object, ...]] = list(
-        dict.fromkeys((op.poll_id, op.platform, voters[id(op)]) for op in valid)
+    before = await _current_votes(
+        tx, dialect, dict.fromkeys((op.poll_id, op.platform, voters[id(op)]) for op in valid)
     )
-    before: dict[VoteKey, int] = {
-        (int(row[0]), str(row[1]), str(row[2])): int(row[3])
-        for row in await _fetch_matching(
-            tx,
-            "SELECT poll_id, platform, user_id, choices FROM poll_votes",
-            "poll_id, platform, user_id",
-            "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT))",
-            keys,
-        )
-    }
-    deliveries: list[tuple[object, ...]] = list(
-        dict.fromkeys((op.platform, op.delivery_id) for op in valid if op.delivery_id)
-    )
-    seen = {
-        (str(row[0]), str(row[1]))
-        for row in await _fetch_matching(
-            tx,
-            "SELECT platform, delivery_id FROM poll_presses",
-            "platform, delivery_id",
-            "(CAST(? AS TEXT), CAST(? AS TEXT))",
-            deliveries,
-        )
-    }
+    presses: dict[tuple[str, str], str] = {}
+    for op in valid:
+        if op.delivery_id:
+            presses.setdefault((op.platform, op.delivery_id), to_db(op.now))
+    # Deliveries stored by this batch; a press whose delivery is not among them was seen.
+    fresh = await _new_presses(tx, dialect, [(*delivery, at) for delivery, at in presses.items()])
     state = dict(before)
     names: dict[VoteKey, str | None] = {}
-    new_presses: list[tuple[str, str, str]] = []
     held: list[tuple[Poll, frozenset[int], bool] | PollError] = []
     for op, poll in zip(ops, checked, strict=True):
         if isinstance(poll, PollError):
@@ -228,11 +261,11 @@ async def _apply_votes(
         names[key] = op.user_name[:MAX_NAME] if poll.public else None
         current = state.get(key, 0)
         if op.delivery_id:
-            if (op.platform, op.delivery_id) in seen:
+            if (op.platform, op.delivery_id) not in fresh:
                 held.append((poll, choice_indexes(current), False))
                 continue
-            seen.add((op.platform, op.delivery_id))
-            new_presses.append((op.platform, op.delivery_id, to_db(op.now)))
+            # A second press of the same delivery in this batch is a redelivery too.
+            fresh.discard((op.platform, op.delivery_id))
         wanted = choice_bits(op.options)
         if op.kind == "set":
             new = wanted
@@ -246,11 +279,6 @@ async def _apply_votes(
     changed = [key for key, choices in state.items() if choices != before.get(key, 0)]
     upserts = [(*key, state[key], now, names.get(key)) for key in changed if state[key]]
     deletes = [key for key in changed if not state[key]]
-    if new_presses:
-        await tx.executemany(
-            "INSERT INTO poll_presses (platform, delivery_id, pressed_at) VALUES (?, ?, ?)",
-            new_presses,
-        )
     if upserts:
         await tx.executemany(
             "INSERT INTO poll_votes (poll_id, platform, user_id, choices, voted_at, voter_name) "

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from storage.batching import Batched
+from storage.batching import Batched, chunked
 from storage.pruning import PruneSchedule
 from storage.sql import Sql
 from storage.timestamps import to_db
@@ -16,6 +15,8 @@ CLAIM_MEMORY = timedelta(days=2)
 # A worker that holds a claim this long without finishing is taken to be dead: another worker
 # may take the update over. Far above any command's handling time.
 CLAIM_LEASE = timedelta(seconds=60)
+# Update ids per statement: a burst's claims in a few statements of a few shapes.
+CLAIM_CHUNK = 64
 
 
 class Claim(enum.Enum):
@@ -59,7 +60,7 @@ class UpdateClaimStore:
         # Only a claim lapsed for every ask of the batch is taken over.
         lapsed_before = to_db(min(at for _, at in asked) - self.lease)
         mine: set[int] = set()
-        for chunk in _sized(list(claimer)):
+        for chunk in chunked(list(claimer), CLAIM_CHUNK):
             rows = [(update_id, to_db(asked[claimer[update_id]][1])) for update_id in chunk]
             values = ", ".join("(?, 'handling', ?)" for _ in rows)
             taken = await self.db.fetch_alone(
@@ -72,7 +73,8 @@ class UpdateClaimStore:
             )
             mine.update(int(row[0]) for row in taken)
         done: set[int] = set()
-        for chunk in _sized([update_id for update_id in claimer if update_id not in mine]):
+        others = [update_id for update_id in claimer if update_id not in mine]
+        for chunk in chunked(others, CLAIM_CHUNK):
             marks = ", ".join("?" * len(chunk))
             found = await self.db.fetch_all(
                 f"SELECT update_id FROM telegram_updates WHERE update_id IN ({marks}) "
@@ -93,7 +95,7 @@ class UpdateClaimStore:
         ]
 
     async def _finish_all(self, update_ids: list[int]) -> list[None]:
-        for chunk in _sized(list(dict.fromkeys(update_ids))):
+        for chunk in chunked(list(dict.fromkeys(update_ids)), CLAIM_CHUNK):
             marks = ", ".join("?" * len(chunk))
             await self.db.execute_alone(
                 f"UPDATE telegram_updates SET state = 'done' WHERE update_id IN ({marks})",
@@ -113,12 +115,3 @@ class UpdateClaimStore:
             await tx.execute(
                 "DELETE FROM telegram_updates WHERE claimed_at < ?", (to_db(now - self.memory),)
             )
-
-
-def _sized(items: list[int]) -> Iterator[list[int]]:
-    """`items` in chunks of 64, 32, ... 1: a few statement texts, each prepared once per
-    connection, instead of one per batch size (PostgreSQL caches 100 per connection)."""
-    while items:
-        size = min(1 << (len(items).bit_length() - 1), 64)
-        yield items[:size]
-        items = items[size:]

@@ -162,6 +162,29 @@ async def test_a_redelivered_press_changes_nothing(store: PollStore) -> None:
     assert await press(store, poll_id, "u1", 1, delivery="cbq-2") == frozenset()
 
 
+async def test_a_burst_larger_than_any_statement_judges_every_press_and_redelivery(
+    store: PollStore,
+) -> None:
+    poll_id = await make_poll(store)
+    voters = range(600)
+    # One burst: 600 first presses, and 20 of them delivered twice within the burst.
+    first = await asyncio.gather(
+        *(press(store, poll_id, f"u{i}", i % 3, delivery=f"d{i}") for i in voters),
+        *(press(store, poll_id, f"u{i}", i % 3, delivery=f"d{i}") for i in range(20)),
+    )
+    # The next burst: the first half redelivered from the last one, the second half pressed
+    # anew on the same option, which withdraws those votes.
+    second = await asyncio.gather(
+        *(press(store, poll_id, f"u{i}", i % 3, delivery=f"d{i}") for i in range(300)),
+        *(press(store, poll_id, f"u{i}", i % 3, delivery=f"e{i}") for i in range(300, 600)),
+    )
+
+    assert first == [frozenset({i % 3}) for i in [*voters, *range(20)]]
+    assert second == [frozenset({i % 3}) for i in range(300)] + [frozenset()] * 300
+    found = await store.get_with_tally(poll_id)
+    assert found is not None and found[1].counts == (100, 100, 100)
+
+
 async def test_votes_from_every_platform_count_together_with_a_breakdown(
     store: PollStore,
 ) -> None:
