@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from storage.sql import Sql
+from storage.sql import Sql, placeholder_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,7 @@ class ChatSettingsStore:
         try:
             # One round trip, outside the lock, so a request never waits for a vote batch's
             # commit. One statement cannot see a half-written settings change.
-            marks = ", ".join("?" * len(batch.chat_ids))
+            marks = placeholder_list(len(batch.chat_ids))
             rows = await self.db.fetch_all(
                 "SELECT lang, tz, chat_id FROM chat_settings "
                 f"WHERE platform = ? AND chat_id IN ({marks})",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.backends import open_sql, sqlite_path
-from storage.sql import DatabaseError, Dialect, Row, Sql, Tx
+from storage.sql import DatabaseError, Dialect, Row, Sql, Tx, placeholder_list
 from storage.urls import ServerUrl, database_location
 
 # Every table of the schema, each after the tables its foreign keys point at: the one list
@@ -177,7 +177,7 @@ async def copy_database(
                 columns = await _columns(origin.dialect, reading, table)
                 rows = await _rows(reading, table, columns)
                 if rows:
-                    marks = ", ".join("?" * len(columns))
+                    marks = placeholder_list(len(columns))
                     await writing.executemany(
                         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
                     )

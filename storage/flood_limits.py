@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from storage.pruning import PruneSchedule
-from storage.sql import Sql
+from storage.sql import Sql, placeholder_list
 
 # Scopes not used for this long are deleted (their bucket has long drained).
 _FORGET_AFTER_MS = 3_600_000
@@ -49,9 +49,8 @@ class FloodLimitStore:
             now = now_ms * 1000
             tats = {name: now for name in names}
             for scope, tat in await tx.fetch_all(
-                "SELECT scope, tat_us FROM telegram_flood WHERE scope IN ("
-                + ", ".join("?" for _ in names)
-                + ")",
+                "SELECT scope, tat_us FROM telegram_flood "
+                f"WHERE scope IN ({placeholder_list(len(names))})",
                 names,
             ):
                 tats[scope] = max(int(tat), now)

@@ -31,7 +31,7 @@ from storage.poll_model import (
 from storage.poll_privacy import voter_key, voter_secret
 from storage.poll_reads import load_poll, tally
 from storage.pruning import PruneSchedule
-from storage.sql import Dialect, Sql, StorageError, Tx
+from storage.sql import Dialect, Sql, StorageError, Tx, placeholder_list
 from storage.timestamps import to_db
 
 log = logging.getLogger(__name__)
@@ -131,8 +131,9 @@ def poll_key(poll_id: int) -> str:
 Statement = tuple[str, Sequence[object]]
 
 
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
+def _columns(rows: Sequence[tuple[object, ...]]) -> tuple[list[object], ...]:
+    """Rows as one list per column: what PostgreSQL's `unnest` of arrays reads back as rows."""
+    return tuple(list(column) for column in zip(*rows, strict=True))
 
 
 def _vote_reads(
@@ -155,7 +156,7 @@ def _vote_reads(
         ]
     select = "SELECT user_id, choices FROM poll_votes WHERE poll_id = ? AND platform = ? AND "
     return [
-        (select + f"user_id IN ({_marks(len(chunk))})", (poll_id, platform, *chunk))
+        (select + f"user_id IN ({placeholder_list(len(chunk))})", (poll_id, platform, *chunk))
         for chunk in chunked(voters, READ_CHUNK)
     ]
 
@@ -172,11 +173,10 @@ def _press_writes(dialect: Dialect, presses: list[tuple[str, str, str]]) -> list
     if not presses:
         return []
     if dialect == "postgresql":
-        columns = tuple(list(column) for column in zip(*presses, strict=True))
         return [
             (
                 _STORE_PRESSES.format(rows="SELECT * FROM unnest(?::text[], ?::text[], ?::text[])"),
-                columns,
+                _columns(presses),
             )
         ]
     return [
@@ -200,8 +200,9 @@ async def _store_votes(tx: Tx, dialect: Dialect, votes: Sequence[tuple[object, .
     """Write the batch's new votes (each key once). PostgreSQL takes them as one statement
     over arrays, in about half the time of one execution per vote."""
     if dialect == "postgresql":
-        columns = tuple(list(column) for column in zip(*votes, strict=True))
-        await tx.execute(_STORE_VOTES.format(rows=f"SELECT * FROM unnest({_VOTE_ARRAYS})"), columns)
+        await tx.execute(
+            _STORE_VOTES.format(rows=f"SELECT * FROM unnest({_VOTE_ARRAYS})"), _columns(votes)
+        )
     else:
         await tx.executemany(_STORE_VOTES.format(rows="VALUES (?, ?, ?, ?, ?, ?)"), votes)
 

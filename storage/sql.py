@@ -123,6 +123,11 @@ def _tokens(sql: str) -> Iterable[tuple[str, str]]:
         yield kind, match.group()
 
 
+def placeholder_list(count: int) -> str:
+    """`?, ?, ...`: the parameters of an `IN (...)` list or a row of `VALUES`."""
+    return ", ".join("?" * count)
+
+
 @lru_cache(maxsize=512)
 def placeholders_for(dialect: Dialect, sql: str) -> str:
     """`sql` with its `?` / `?N` placeholders as the dialect writes them (`$N` on PostgreSQL)."""

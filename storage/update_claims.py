@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.batching import Batched, chunked
 from storage.pruning import PruneSchedule
-from storage.sql import Sql
+from storage.sql import Sql, placeholder_list
 from storage.timestamps import to_db
 
 # Telegram keeps an unanswered update for a day; claims are remembered twice as long.
@@ -75,9 +75,9 @@ class UpdateClaimStore:
         done: set[int] = set()
         others = [update_id for update_id in claimer if update_id not in mine]
         for chunk in chunked(others, CLAIM_CHUNK):
-            marks = ", ".join("?" * len(chunk))
             found = await self.db.fetch_all(
-                f"SELECT update_id FROM telegram_updates WHERE update_id IN ({marks}) "
+                "SELECT update_id FROM telegram_updates "
+                f"WHERE update_id IN ({placeholder_list(len(chunk))}) "
                 "AND state = 'done'",
                 chunk,
             )
@@ -96,9 +96,9 @@ class UpdateClaimStore:
 
     async def _finish_all(self, update_ids: list[int]) -> list[None]:
         for chunk in chunked(list(dict.fromkeys(update_ids)), CLAIM_CHUNK):
-            marks = ", ".join("?" * len(chunk))
             await self.db.execute_alone(
-                f"UPDATE telegram_updates SET state = 'done' WHERE update_id IN ({marks})",
+                "UPDATE telegram_updates SET state = 'done' "
+                f"WHERE update_id IN ({placeholder_list(len(chunk))})",
                 chunk,
             )
         return [None] * len(update_ids)

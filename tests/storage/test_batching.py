@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from storage.batching import Batched
+from storage.batching import Batched, chunked
 
 
 class Writer:
@@ -68,3 +68,13 @@ async def test_a_submitter_who_gives_up_does_not_strand_the_others() -> None:
     assert await staying == 20
     with pytest.raises(asyncio.CancelledError):
         await leaving
+
+
+def test_chunks_are_the_largest_size_then_halving_sizes_and_keep_every_item() -> None:
+    items = list(range(1000))
+
+    chunks = list(chunked(items, 256))
+
+    assert [len(chunk) for chunk in chunks] == [256, 256, 256, 128, 64, 32, 8]
+    assert [item for chunk in chunks for item in chunk] == items
+    assert list(chunked([], 256)) == []
